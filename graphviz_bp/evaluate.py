@@ -1,0 +1,183 @@
+"""Evaluation: every node's value, in topological order.
+
+Scalar values are Python floats and go through the ``math`` fast path of the
+op table; anything with a tensor goes through NumPy. A domain error (``log``
+of a negative number, division by zero, ``exp`` overflow) does not stop the
+evaluation: the value becomes NaN or ±inf, as NumPy defines it, and a warning
+names the node where it first appeared (``Evaluation.warnings``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import InputError
+
+_SCALAR_ERRORS = (ValueError, OverflowError, ZeroDivisionError)
+
+
+@dataclass
+class Evaluation:
+    values: list            # by node index
+    warnings: list = field(default_factory=list)
+
+
+def as_value(v, what: str = "value"):
+    """A user value as the engine holds it: float for scalars, float64 ndarray otherwise."""
+    if isinstance(v, bool):
+        raise InputError(f"{what}: expected a number or an array, not a boolean", kind="value")
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return float(v)
+    try:
+        arr = np.asarray(v, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"{what}: expected a number or a rectangular array of numbers", kind="value") from None
+    if arr.ndim == 0:
+        return float(arr)
+    if arr.size == 0:
+        raise InputError(f"{what}: an empty array has no value", kind="value")
+    return arr
+
+
+def _at_key(at):
+    if not at:
+        return ()
+    return tuple(sorted((k, v.tobytes() + str(v.shape).encode() if isinstance(v, np.ndarray) else repr(v))
+                        for k, v in at.items()))
+
+
+def _shape_error(g, node, args, exc) -> InputError:
+    shapes = " and ".join("×".join(map(str, np.shape(a))) or "scalar" for a in args)
+    what = g.formula(node)
+    return InputError(f"shape mismatch in {node.src!r} ({what}): operands of shape {shapes} "
+                      f"({exc.__class__.__name__}: {str(exc).splitlines()[0]})",
+                      node.line, node.column, kind="shape")
+
+
+def run(g, at=None) -> Evaluation:
+    """Evaluate every node (cached for the last ``at``)."""
+    at = {} if at is None else at
+    key = _at_key(at)
+    cache = g._eval_cache
+    if cache is not None and cache[0] == key:
+        return cache[1]
+    for name in at:
+        i = g.index(name)
+        if not g.nodes[i].is_leaf:
+            raise InputError(f"--at {name}: {name!r} is computed by the program, not an input", kind="value")
+    nodes = g.nodes
+    values: list = [None] * len(nodes)
+    warnings: list[str] = []
+    max_elems = g.limits.max_tensor_elements
+    float_ = float
+    for node in nodes:
+        args = node.args
+        if not args:
+            if node.name in at:
+                v = as_value(at[node.name], f"value of {node.name!r}")
+            elif node.default is not None:
+                v = node.default
+            else:
+                raise InputError(f"no value for input {node.name!r}: give one with --at {node.name}=... "
+                                 f"or in the program ({node.name} = 1)", node.line, node.column, kind="value")
+            values[node.index] = v
+            continue
+        op = node.fn
+        argv = [values[j] for j in args]
+        scalar_args = all(a.__class__ is float_ for a in argv)
+        if scalar_args and op.scalar is not None:
+            try:
+                v = op.scalar(*argv, **node.params) if node.params else op.scalar(*argv)
+                if v.__class__ is not float_:
+                    v = float_(v)
+                if v - v == 0.0:            # finite: the common case, checked cheaply
+                    values[node.index] = v
+                    continue
+            except _SCALAR_ERRORS:
+                pass
+        v = _tensor_value(g, node, op, argv)
+        if isinstance(v, np.ndarray) and v.size > max_elems:
+            g.limits.refuse("max_tensor_elements", f"{node.src!r} has {v.size} elements", node.line, node.column)
+        if not _finite(v) and all(_finite(a) for a in argv):
+            warnings.append(f"line {node.line}, column {node.column}: {node.src!r} ({g.formula(node)}) "
+                            f"is {_nonfinite_word(v)}")
+        values[node.index] = v
+    result = Evaluation(values, warnings)
+    g._eval_cache = (key, result)
+    return result
+
+
+def _tensor_value(g, node, op, argv):
+    try:
+        with np.errstate(all="ignore"):
+            v = op.tensor(*argv, **node.params)
+    except IndexError as exc:
+        raise InputError(f"index out of range in {node.src!r}: {exc}; the operand has shape "
+                         f"{'×'.join(map(str, np.shape(argv[0]))) or 'scalar'}", node.line, node.column,
+                         kind="shape") from None
+    except (ValueError, np.linalg.LinAlgError, TypeError) as exc:
+        raise _shape_error(g, node, argv, exc) from None
+    if isinstance(v, np.ndarray):
+        if v.ndim == 0:
+            return float(v)
+        return v.astype(float, copy=False)
+    return float(v)
+
+
+def _finite(v) -> bool:
+    if v.__class__ is float:
+        return math.isfinite(v)
+    return bool(np.all(np.isfinite(v)))
+
+
+def _nonfinite_word(v) -> str:
+    arr = np.asarray(v)
+    if np.any(np.isnan(arr)):
+        return "NaN (not a number)" if arr.ndim == 0 else "NaN in some entries"
+    return "infinite" if arr.ndim == 0 else "infinite in some entries"
+
+
+def evaluate(g, at=None) -> dict:
+    """Every node's value by name (floats for scalars, ndarrays for tensors).
+
+    >>> from graphviz_bp import parse
+    >>> parse("f = x^2 + x*y + (x + y)^2").evaluate(at={"x": 1, "y": 2})["c"]
+    3.0
+    """
+    ev = run(g, at)
+    return {n.name: ev.values[n.index] for n in g.nodes}
+
+
+def node_partials(node, values) -> tuple:
+    """The elementwise local derivatives of a node with respect to each operand (op kinds
+    ``elementwise`` and ``reduce``), as floats on the scalar path."""
+    op = node.fn
+    argv = [values[j] for j in node.args]
+    out = values[node.index]
+    if op.scalar_ok and out.__class__ is float and all(a.__class__ is float for a in argv):
+        try:
+            return op.scalar_partials(out, *argv, **node.params)
+        except _SCALAR_ERRORS:
+            pass
+    with np.errstate(all="ignore"):
+        parts = op.tensor_partials(out, *argv, **node.params)
+    return tuple(float(p) if np.ndim(p) == 0 else np.asarray(p, dtype=float) for p in parts)
+
+
+def local_partial(g, u: int, v: int, at=None):
+    """∂v/∂u on one edge, elementwise (summed over the operand positions u fills), or None
+    when the op only has a vector–Jacobian rule."""
+    node = g.nodes[v]
+    if u not in node.args:
+        raise InputError(f"no edge {g.nodes[u].name} → {node.name}", kind="name")
+    if node.fn.kind == "tensor":
+        return None
+    values = run(g, at).values
+    parts = node_partials(node, values)
+    total = 0.0
+    for k, j in enumerate(node.args):
+        if j == u:
+            total = total + parts[k]
+    return total

@@ -1,0 +1,327 @@
+"""The computation graph: statements → nodes in topological order, and a networkx DAG.
+
+One node per input, constant, named intermediate and anonymous operation. A
+name used twice is one node with several out-edges; ``x*x`` is one edge
+carrying both operand positions (so its local derivative is ``2*x``).
+Anonymous operations are named ``a``, ``b``, ``c``, … by topological
+generation, then in order of appearance, skipping names the program uses —
+for ``f = x^2 + x*y + (x + y)^2`` that gives ``a = x²``, ``b = x·y``,
+``c = x + y``, ``d = a + b``, ``e = c²`` as the course sheets draw it.
+A scalar constant is one node per distinct value, named by its value (``2``).
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from itertools import count
+from string import ascii_lowercase
+
+from .errors import InputError
+from .limits import Limits, current as current_limits
+from .ops import OPS
+from .parser import Apply, Literal, Name, Num, Statement, parse_program
+
+
+class Node:
+    """One vertex of the graph; see ARCHITECTURE.md for the fields."""
+    __slots__ = ("index", "name", "op", "args", "params", "kind", "default", "src", "line", "column", "expr",
+                 "fn")
+
+    def __init__(self, index, name, op, args, params, kind, default, src, line, column, expr=None):
+        self.index, self.name, self.op, self.args, self.params = index, name, op, args, params
+        self.kind, self.default, self.src, self.line, self.column, self.expr = kind, default, src, line, column, expr
+        self.fn = OPS.get(op)
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.args
+
+    def __repr__(self):
+        return f"Node({self.name!r}, op={self.op!r}, args={self.args})"
+
+
+def _const_name(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+
+
+class ComputationGraph:
+    """A program as a graph of operations. Build it with :func:`graphviz_bp.parse`.
+
+    >>> g = parse("f = x^2 + x*y + (x + y)^2")
+    >>> [n.name for n in g.nodes if n.kind != "const"]
+    ['x', 'a', 'y', 'b', 'c', 'd', 'e', 'f']
+    >>> g.evaluate(at={"x": 1, "y": 2})["f"]
+    12.0
+    >>> g.gradients(at={"x": 1, "y": 2})
+    {'x': 10.0, 'y': 7.0}
+    """
+
+    def __init__(self, nodes: list[Node], names: dict[str, int], output: int, text: str = "",
+                 limits: Limits | None = None):
+        self.nodes = nodes
+        self._names = names          # every name the program binds (aliases too) -> node index
+        self._output = output
+        self.text = text
+        self.limits = limits or current_limits()
+        self._eval_cache = None
+
+    # --- lookup -----------------------------------------------------------------------
+    @property
+    def output(self) -> str:
+        """Name of the output node."""
+        return self.nodes[self._output].name
+
+    @property
+    def leaves(self) -> list[str]:
+        """Named leaves (inputs and parameters) in program order; constants excluded."""
+        return [n.name for n in self.nodes if n.kind == "input"]
+
+    def index(self, name: str) -> int:
+        """Index of the node a name refers to; an unknown name is an InputError."""
+        try:
+            return self._names[name]
+        except KeyError:
+            known = ", ".join(n for n in self._names if not n[:1].isdigit() and not n.startswith("-"))
+            raise InputError(f"no node named {name!r} in the program (names: {known})", kind="name") from None
+
+    def node(self, name: str) -> Node:
+        return self.nodes[self.index(name)]
+
+    def with_output(self, name: str) -> "ComputationGraph":
+        """The same graph with another node as the output (``--output NAME``)."""
+        g = ComputationGraph(self.nodes, self._names, self.index(name), self.text, self.limits)
+        return g
+
+    @cached_property
+    def consumers(self) -> list[list[int]]:
+        """For each node, the distinct nodes that use it, in topological order."""
+        out: list[list[int]] = [[] for _ in self.nodes]
+        for node in self.nodes:
+            for j in dict.fromkeys(node.args):
+                out[j].append(node.index)
+        return out
+
+    @cached_property
+    def dag(self):
+        """The graph as a ``networkx.DiGraph`` (node ids are names), built on first access.
+
+        Node attributes: ``op``, ``kind``, ``label``, ``formula``, ``src``, ``line``, ``column``;
+        edge attribute ``positions``: which operands of the target the source is.
+        """
+        import networkx as nx
+        from .display import pretty_name
+
+        dag = nx.DiGraph(output=self.output)
+        names = [n.name for n in self.nodes]
+        dag.add_nodes_from((n.name, {"op": n.op, "kind": n.kind, "label": pretty_name(n.name),
+                                     "formula": self.formula(n), "src": n.src,
+                                     "line": n.line, "column": n.column}) for n in self.nodes)
+        for n in self.nodes:
+            for j in dict.fromkeys(n.args):
+                dag.add_edge(names[j], n.name,
+                             positions=tuple(k for k, a in enumerate(n.args) if a == j))
+        return dag
+
+    def formula(self, node: Node | str) -> str:
+        """How the node's operation is written over its operands' names, e.g. ``‖b‖₂²``."""
+        from .display import fmt_number, pretty_name
+        node = node if isinstance(node, Node) else self.node(node)
+        if node.is_leaf:
+            return pretty_name(node.name) if node.kind != "const" else fmt_number(node.default) \
+                if not hasattr(node.default, "shape") else "const"
+        params = dict(node.params)
+        if "index" in params:
+            idx = params["index"]
+            params["index"] = ", ".join(map(str, idx)) if isinstance(idx, tuple) else str(idx)
+        if "p" in params:
+            params["p"] = _const_name(params["p"])
+        operands = [pretty_name(self.nodes[j].name) for j in node.args]
+        text = node.fn.formula.format(*operands, **params)
+        if node.op == "conv2d" and params.get("stride", 1) != 1:
+            text += f" (stride {params['stride']})"
+        return text
+
+    # --- algorithms (each in its own module) ------------------------------------------------
+    def evaluate(self, at=None) -> dict:
+        """Every node's value: ``{name: float | ndarray}``. See :mod:`graphviz_bp.evaluate`."""
+        from .evaluate import evaluate
+        return evaluate(self, at)
+
+    def reverse(self, at=None, record: bool = False):
+        """Reverse accumulation; see :func:`graphviz_bp.reverse.reverse`."""
+        from .reverse import reverse
+        return reverse(self, at, record=record)
+
+    def gradients(self, at=None, wrt=None, method: str = "reverse") -> dict:
+        """∂output/∂leaf for each leaf in ``wrt`` (default: all named leaves), shaped like the leaf.
+
+        ``method`` is ``"reverse"``, ``"forward"`` (one forward pass per leaf) or ``"paths"``
+        (the sum over all derivative paths; refuses graphs with too many paths).
+        """
+        from .gradients import gradients
+        return gradients(self, at, wrt, method)
+
+    def local_numeric(self, u: str, v: str, at=None):
+        """Numeric local derivative ∂v/∂u on edge u→v: elementwise (a float or an array shaped
+        like u, or like v for a broadcast), or ``None`` for an op that only has a vector–Jacobian rule."""
+        from .evaluate import local_partial
+        return local_partial(self, self.index(u), self.index(v), at)
+
+    def local_symbolic(self, u: str, v: str):
+        """Symbolic local derivative ∂v/∂u as a SymPy expression in the graph's names, or None."""
+        from .symbolic import local_symbolic
+        return local_symbolic(self, self.index(u), self.index(v))
+
+    def local_rule(self, u: str, v: str) -> str:
+        """The local derivative as text: the SymPy expression when there is one, else the VJP rule."""
+        from .symbolic import local_text
+        return local_text(self, self.index(u), self.index(v))
+
+    def __len__(self):
+        return len(self.nodes)
+
+    def __repr__(self):
+        return f"<ComputationGraph {len(self.nodes)} nodes, output {self.output!r}>"
+
+    def _repr_svg_(self):
+        from .render import render
+        return render(self).pipe(format="svg").decode("utf-8")
+
+
+# --- building -----------------------------------------------------------------------------
+
+
+def _anonymous_names(used):
+    for letter in ascii_lowercase:
+        if letter not in used:
+            yield letter
+    for k in count(1):
+        for letter in ascii_lowercase:
+            name = f"{letter}_{k}"
+            if name not in used:
+                yield name
+
+
+def build(statements: list[Statement], text: str = "", limits: Limits | None = None,
+          output: str | None = None) -> ComputationGraph:
+    """Nodes from statements, operands before users; names anonymous operations."""
+    limits = limits or current_limits()
+    nodes: list[Node] = []
+    names: dict[str, int] = {}
+    defined_at: dict[str, int] = {}     # name -> line of its assignment
+    used_at: dict[str, tuple] = {}      # name -> (line, col) of its first use
+    consts: dict[float, int] = {}
+    max_nodes = limits.max_nodes
+
+    def new(name, op, args, params, kind, default, src, line, col, expr=None):
+        if len(nodes) >= max_nodes:
+            limits.refuse("max_nodes", f"a graph of more than {max_nodes} nodes", line, col)
+        nodes.append(Node(len(nodes), name, op, args, params, kind, default, src, line, col, expr))
+        return len(nodes) - 1
+
+    def leaf(name_expr: Name) -> int:
+        i = names.get(name_expr.id)
+        if i is None:
+            i = names[name_expr.id] = new(name_expr.id, "input", (), {}, "input", None, name_expr.id,
+                                          name_expr.line, name_expr.col)
+        used_at.setdefault(name_expr.id, (name_expr.line, name_expr.col))
+        return i
+
+    def const(e) -> int:
+        if e.__class__ is Num:
+            key = e.value
+            if key not in consts:
+                consts[key] = new(_const_name(key), "const", (), {}, "const", float(key), e.src, e.line, e.col)
+                names.setdefault(nodes[consts[key]].name, consts[key])
+            return consts[key]
+        return new(None, "const", (), {}, "const", e.value, e.src, e.line, e.col)
+
+    def build_expr(root, target: str | None) -> int:
+        # iterative post-order: a 100,000-term sum is a left-deep tree
+        result: dict[int, int] = {}
+        stack = [(root, False)]
+        while stack:
+            e, ready = stack.pop()
+            cls = e.__class__
+            if cls is Name:
+                result[id(e)] = leaf(e)
+            elif cls is Num or cls is Literal:
+                result[id(e)] = const(e)
+            elif not ready:
+                stack.append((e, True))
+                stack.extend((a, False) for a in reversed(e.args))
+            else:
+                args = tuple(result.pop(id(a)) for a in e.args)
+                name = target if e is root else None
+                result[id(e)] = new(name, e.op, args, e.params, "intermediate", None, e.src, e.line, e.col, e)
+        return result[id(root)]
+
+    for st in statements:
+        e, target = st.expr, st.target
+        if target is not None and target in defined_at:
+            raise InputError(f"{target!r} is assigned twice (first on line {defined_at[target]}); "
+                             f"give the new value another name", st.line, st.col)
+        if target is not None and e.__class__ in (Num, Literal):
+            i = names.get(target)
+            if i is None:
+                i = names[target] = new(target, "input", (), {}, "input", None, target, st.line, st.col)
+            node = nodes[i]
+            if node.kind != "input":
+                raise InputError(f"{target!r} is already an operation; give the value another name",
+                                 st.line, st.col)
+            node.default = e.value if e.__class__ is Literal else float(e.value)
+            node.line, node.column = st.line, st.col
+        elif target is not None and e.__class__ is Name:
+            names[target] = leaf(e)           # an alias: yhat = h3 names the same node
+        else:
+            if target is not None and target in names:
+                line, col = used_at.get(target, (st.line, st.col))
+                raise InputError(f"{target!r} is used on line {line}, column {col} before it is defined "
+                                 f"on line {st.line}; define names before using them", st.line, st.col)
+            i = build_expr(e, target)
+            if target is not None:
+                names[target] = i
+        if target is not None:
+            defined_at[target] = st.line
+        last = names[target] if target is not None else i
+
+    out = names[output] if output is not None and output in names else last
+    if output is not None and output not in names:
+        raise InputError(f"--output {output!r}: no such name in the program", kind="name")
+
+    # name anonymous operations by generation, then order of appearance
+    anonymous = [n for n in nodes if n.name is None and n.kind != "const"]
+    if anonymous:
+        generation = [0] * len(nodes)
+        for n in nodes:
+            if n.args:
+                generation[n.index] = 1 + max(generation[j] for j in n.args)
+        used = set(names)
+        fresh = _anonymous_names(used)
+        for n in sorted(anonymous, key=lambda n: (generation[n.index], n.index)):
+            n.name = next(fresh)
+            names[n.name] = n.index
+    tensor_consts = (n for n in nodes if n.name is None)
+    for k, n in enumerate(tensor_consts, 1):
+        n.name = f"const_{k}"
+        names[n.name] = n.index
+    nodes[out].kind = "output" if nodes[out].kind == "intermediate" else nodes[out].kind
+    return ComputationGraph(nodes, names, out, text, limits)
+
+
+def parse(text: str, limits: Limits | None = None, output: str | None = None) -> ComputationGraph:
+    """Parse a program (notation of DESIGN §1, or LaTeX pasted from a sheet) into a graph.
+
+    >>> g = parse("X = [[-1], [1], [-2]]; Y = [[0, -2], [0, -2], [0, -2]]; W = [[1, 1]]; lambda = -1\\n"
+    ...           "L = ||X*W - Y||_2^2 + lambda*||W||_1")
+    >>> g.evaluate()["L"], g.gradients(wrt=["W"])["W"].tolist()
+    (14.0, [[11.0, 3.0]])
+    """
+    if not isinstance(text, str):
+        raise InputError(f"a program is text, not {type(text).__name__}", kind="usage")
+    limits = limits or current_limits()
+    source = text
+    if "\\" in text or "$" in text:
+        from .latex import latex_to_program, looks_like_latex
+        if looks_like_latex(text):
+            source = latex_to_program(text)
+    return build(parse_program(source, limits), source, limits, output)

@@ -1,0 +1,479 @@
+"""The op table: every operation is defined here, once.
+
+An :class:`Op` gives
+
+* ``value``: the result, written once against a math namespace ``xp`` so the
+  same definition runs on Python floats (``xp = SCALAR``, the fast path of
+  scalar programs) and on NumPy arrays (``xp = TENSOR``);
+* the local derivative, numerically, in one of two forms:
+
+  - ``partials`` for *elementwise* ops and *full reductions*: one array (or
+    float) per operand, the derivative of the output element with respect to
+    the matching operand element (for a reduction: shaped like the operand, e.g.
+    ``sign(W)`` for ``‖W‖₁``).  The vector–Jacobian product is then
+    ``unbroadcast(ḡ · partial)``;
+  - ``vjp`` for the other tensor ops (``@``, transpose, indexing, softmax, …):
+    ``vjp(ḡ, out, *args) -> one gradient per operand``, with ``rules``, the
+    rule as text (``ḡ·Bᵀ``);
+
+* ``sym``: the output as a SymPy expression of its operands' symbols, so the
+  symbolic local derivative of an edge is ``diff(sym, operand)`` (``None``
+  where only a rule in words fits);
+* ``formula``: how the operation is written on paper, over operand names.
+
+Conventions at kinks follow the course sheets: ``relu'(0) = 0``,
+``abs'(0) = sign(0) = 0``, ``sign' = 0``; each op states its own in ``doc``.
+Scalar values are Python floats; a 0-d NumPy result is turned into a float.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+
+# --- the two math namespaces -------------------------------------------------
+
+def _relu_f(a):
+    return a if a > 0.0 else 0.0
+
+
+def _sigmoid_f(a):
+    if a >= 0.0:
+        return 1.0 / (1.0 + math.exp(-a))
+    e = math.exp(a)
+    return e / (1.0 + e)
+
+
+def _softplus_f(a):
+    return max(a, 0.0) + math.log1p(math.exp(-abs(a)))
+
+
+def _sign_f(a):
+    return 1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0)
+
+
+def _step_f(a):
+    return 1.0 if a > 0.0 else 0.0
+
+
+class SCALAR:
+    """``math`` for Python floats; raises on a domain error so the caller can fall back."""
+    exp, log, sqrt, sin, cos, tanh, pow = math.exp, math.log, math.sqrt, math.sin, math.cos, math.tanh, math.pow
+    relu, sigmoid, softplus, sign, step, abs = _relu_f, _sigmoid_f, _softplus_f, _sign_f, _step_f, abs
+
+    @staticmethod
+    def ge(a, b):
+        return 1.0 if a >= b else 0.0
+
+    @staticmethod
+    def lt(a, b):
+        return 1.0 if a < b else 0.0
+
+    maximum, minimum = max, min
+
+
+def _np_sigmoid(a):
+    a = np.asarray(a, dtype=float)
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+class TENSOR:
+    """NumPy, elementwise."""
+    exp, log, sqrt, sin, cos, tanh, pow, abs, sign = np.exp, np.log, np.sqrt, np.sin, np.cos, np.tanh, np.power, np.abs, np.sign
+    sigmoid = staticmethod(_np_sigmoid)
+    maximum, minimum = np.maximum, np.minimum
+
+    @staticmethod
+    def relu(a):
+        return np.maximum(a, 0.0)
+
+    @staticmethod
+    def softplus(a):
+        return np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a)))
+
+    @staticmethod
+    def step(a):
+        return (np.asarray(a) > 0).astype(float)
+
+    @staticmethod
+    def ge(a, b):
+        return (np.asarray(a) >= b).astype(float)
+
+    @staticmethod
+    def lt(a, b):
+        return (np.asarray(a) < b).astype(float)
+
+
+# --- the Op record ------------------------------------------------------------
+
+@dataclass
+class Op:
+    name: str
+    arity: int
+    value: Callable                       # value(xp, *args, **params)
+    formula: str                          # "{0} + {1}", "σ({0})"
+    kind: str = "elementwise"             # "elementwise" | "reduce" | "tensor"
+    partials: Callable | None = None      # partials(xp, out, *args, **params) -> tuple
+    vjp: Callable | None = None           # vjp(g, out, *args, **params) -> tuple (kind "tensor")
+    sym: Callable | None = None           # sym(sympy, *symbols, **params) -> Expr
+    rules: tuple[str, ...] = ()           # vector–Jacobian rule per operand, as text
+    doc: str = ""
+    scalar_ok: bool = True                # may run on Python floats through SCALAR
+    params: tuple[str, ...] = field(default=())
+
+    def __post_init__(self):
+        v, p = self.value, self.partials
+        self.fast = self.scalar_ok and p is not None   # floats in, floats out, partials by `math`
+        self.scalar = (lambda *a, **k: v(SCALAR, *a, **k)) if self.scalar_ok else None
+        self.tensor = lambda *a, **k: v(TENSOR, *a, **k)
+        if p is not None:
+            self.scalar_partials = (lambda out, *a, **k: p(SCALAR, out, *a, **k)) if self.scalar_ok else None
+            self.tensor_partials = lambda out, *a, **k: p(TENSOR, out, *a, **k)
+
+
+OPS: dict[str, Op] = {}
+
+
+def _op(name, arity, value, formula, **kw) -> Op:
+    op = Op(name, arity, value, formula, **kw)
+    OPS[name] = op
+    return op
+
+
+# --- elementwise binary ---------------------------------------------------------
+
+_op("add", 2, lambda xp, a, b: a + b, "{0} + {1}",
+    partials=lambda xp, out, a, b: (1.0, 1.0), sym=lambda sp, a, b: a + b,
+    doc="a + b, NumPy broadcasting; the gradient of a broadcast operand is summed over the broadcast axes.")
+_op("sub", 2, lambda xp, a, b: a - b, "{0} − {1}",
+    partials=lambda xp, out, a, b: (1.0, -1.0), sym=lambda sp, a, b: a - b,
+    doc="a − b, NumPy broadcasting.")
+_op("mul", 2, lambda xp, a, b: a * b, "{0}·{1}",
+    partials=lambda xp, out, a, b: (b, a), sym=lambda sp, a, b: a * b,
+    doc="Elementwise product with broadcasting (a 3×1 times a 1×2 is their 3×2 outer product).")
+_op("div", 2, lambda xp, a, b: a / b, "{0}/{1}",
+    partials=lambda xp, out, a, b: (1.0 / b, -out / b), sym=lambda sp, a, b: a / b,
+    doc="a / b elementwise. Division by zero gives ±inf or NaN with a warning naming the node.")
+
+
+def _pow_partials(xp, out, a, b):
+    if xp is SCALAR:
+        db = out * math.log(a) if a > 0.0 else (0.0 if a == 0.0 and b > 0 else math.nan)
+        return (b * math.pow(a, b - 1.0) if b != 0.0 else 0.0, db)
+    with np.errstate(all="ignore"):
+        a_arr = np.asarray(a, dtype=float)
+        da = np.where(np.asarray(b) == 0, 0.0, b * np.power(a_arr, np.asarray(b, dtype=float) - 1.0))
+        db = np.where(a_arr > 0, out * np.log(np.where(a_arr > 0, a_arr, 1.0)),
+                      np.where((a_arr == 0) & (np.asarray(b) > 0), 0.0, np.nan))
+    return da, db
+
+
+_op("pow", 2, lambda xp, a, b: xp.pow(a, b), "{0}^{1}", partials=_pow_partials,
+    sym=lambda sp, a, b: a ** b,
+    doc="a^b elementwise (also written **). ∂/∂a = b·a^(b−1); ∂/∂b = a^b·ln a, "
+        "defined only for a > 0 (NaN otherwise, 0 at a = 0 with b > 0). A negative base with a "
+        "fractional exponent gives NaN with a warning.")
+_op("maximum", 2, lambda xp, a, b: xp.maximum(a, b), "max({0}, {1})",
+    partials=lambda xp, out, a, b: (xp.ge(a, b), 1.0 - xp.ge(a, b)), sym=lambda sp, a, b: sp.Max(a, b),
+    doc="max(a, b) elementwise. At a tie (a = b) the whole derivative goes to the first argument.")
+_op("minimum", 2, lambda xp, a, b: xp.minimum(a, b), "min({0}, {1})",
+    partials=lambda xp, out, a, b: (1.0 - xp.lt(b, a), xp.lt(b, a)), sym=lambda sp, a, b: sp.Min(a, b),
+    doc="min(a, b) elementwise. At a tie (a = b) the whole derivative goes to the first argument.")
+
+# --- elementwise unary ------------------------------------------------------------
+
+_op("neg", 1, lambda xp, a: -a, "−{0}", partials=lambda xp, out, a: (-1.0,), sym=lambda sp, a: -a,
+    doc="−a.")
+_op("exp", 1, lambda xp, a: xp.exp(a), "exp({0})", partials=lambda xp, out, a: (out,),
+    sym=lambda sp, a: sp.exp(a), doc="e^a; overflow gives inf with a warning naming the node.")
+_op("log", 1, lambda xp, a: xp.log(a), "log({0})", partials=lambda xp, out, a: (1.0 / a,),
+    sym=lambda sp, a: sp.log(a),
+    doc="Natural logarithm (also ln). log 0 = −inf and log of a negative number = NaN, each with a warning naming the node.")
+_op("sqrt", 1, lambda xp, a: xp.sqrt(a), "√{0}", partials=lambda xp, out, a: (0.5 / out,),
+    sym=lambda sp, a: sp.sqrt(a), doc="Square root; of a negative number NaN with a warning; sqrt'(0) = inf.")
+_op("sin", 1, lambda xp, a: xp.sin(a), "sin({0})", partials=lambda xp, out, a: (xp.cos(a),),
+    sym=lambda sp, a: sp.sin(a), doc="Sine.")
+_op("cos", 1, lambda xp, a: xp.cos(a), "cos({0})", partials=lambda xp, out, a: (-xp.sin(a),),
+    sym=lambda sp, a: sp.cos(a), doc="Cosine.")
+_op("tanh", 1, lambda xp, a: xp.tanh(a), "tanh({0})", partials=lambda xp, out, a: (1.0 - out * out,),
+    sym=lambda sp, a: sp.tanh(a), doc="Hyperbolic tangent; tanh' = 1 − tanh².")
+_op("sigmoid", 1, lambda xp, a: xp.sigmoid(a), "σ({0})", partials=lambda xp, out, a: (out * (1.0 - out),),
+    sym=lambda sp, a: _sym_fn("sigmoid")(a), doc="Logistic σ(a) = 1/(1 + e^−a), computed stably; σ' = σ(1 − σ).")
+_op("relu", 1, lambda xp, a: xp.relu(a), "ReLU({0})", partials=lambda xp, out, a: (xp.step(a),),
+    sym=lambda sp, a: _sym_fn("relu")(a), doc="max(a, 0); relu'(a) = 1{a > 0}, so relu'(0) = 0.")
+_op("softplus", 1, lambda xp, a: xp.softplus(a), "softplus({0})",
+    partials=lambda xp, out, a: (xp.sigmoid(a),), sym=lambda sp, a: sp.log(1 + sp.exp(a)),
+    doc="log(1 + e^a), computed stably; softplus' = σ.")
+_op("abs", 1, lambda xp, a: xp.abs(a), "|{0}|", partials=lambda xp, out, a: (xp.sign(a),),
+    sym=lambda sp, a: sp.Abs(a), doc="|a| elementwise; abs'(a) = sign(a), so abs'(0) = 0.")
+_op("sign", 1, lambda xp, a: xp.sign(a), "sign({0})", partials=lambda xp, out, a: (0.0 * a,),
+    sym=lambda sp, a: sp.sign(a), doc="sign(a) ∈ {−1, 0, 1}; sign'(a) = 0 everywhere (also at 0).")
+
+# --- full reductions: partials shaped like the operand ---------------------------
+
+
+def _ones_like(a):
+    return np.ones_like(a, dtype=float) if isinstance(a, np.ndarray) else 1.0
+
+
+def _size(a):
+    return a.size if isinstance(a, np.ndarray) else 1
+
+
+_op("sum", 1, lambda xp, a: a if xp is SCALAR else np.sum(a), "Σ{0}", kind="reduce",
+    partials=lambda xp, out, a: (_ones_like(a),), sym=lambda sp, a: a,
+    doc="Sum of all entries. Symbolically shown elementwise: ∂Σa/∂aᵢ = 1.")
+_op("mean", 1, lambda xp, a: a if xp is SCALAR else np.mean(a), "mean({0})", kind="reduce",
+    partials=lambda xp, out, a: (_ones_like(a) / _size(a),), rules=("ḡ/n",),
+    doc="Mean of all entries; ∂/∂aᵢ = 1/n.")
+_op("norm1", 1, lambda xp, a: xp.abs(a) if xp is SCALAR else np.sum(np.abs(a)), "‖{0}‖₁", kind="reduce",
+    partials=lambda xp, out, a: (xp.sign(a),), sym=lambda sp, a: sp.Abs(a),
+    doc="Entrywise 1-norm Σ|aᵢ|; derivative sign(a), so 0 at aᵢ = 0 (as the seeds define abs'(0)).")
+_op("sqnorm2", 1, lambda xp, a: a * a if xp is SCALAR else np.sum(a * a), "‖{0}‖₂²", kind="reduce",
+    partials=lambda xp, out, a: (2.0 * a,), sym=lambda sp, a: a ** 2,
+    doc="Squared entrywise 2-norm Σaᵢ² (what ‖e‖_2^2 parses to: one node, as the sheets draw it); derivative 2a.")
+
+
+def _norm2_partials(xp, out, a):
+    if out == 0.0:
+        return (0.0 * a,)
+    return (a / out,)
+
+
+_op("norm2", 1, lambda xp, a: abs(a) if xp is SCALAR else float(np.sqrt(np.sum(a * a))), "‖{0}‖₂", kind="reduce",
+    partials=_norm2_partials, rules=("a/‖a‖₂",),
+    doc="Entrywise 2-norm √Σaᵢ² (also ‖e‖); derivative a/‖a‖₂, taken as 0 at a = 0.")
+
+
+def _normp_value(xp, a, p):
+    return float(np.sum(np.abs(a) ** p) ** (1.0 / p))
+
+
+def _normp_partials(xp, out, a, p):
+    if out == 0.0:
+        return (0.0 * a,)
+    return (np.sign(a) * np.abs(a) ** (p - 1.0) / out ** (p - 1.0),)
+
+
+_op("normp", 1, _normp_value, "‖{0}‖_{p}", kind="reduce", partials=_normp_partials, scalar_ok=False,
+    rules=("sign(a)·|a|^(p−1)/‖a‖ₚ^(p−1)",), params=("p",),
+    doc="Entrywise p-norm (Σ|aᵢ|^p)^(1/p), p a number; derivative sign(a)|a|^(p−1)/‖a‖ₚ^(p−1), 0 at a = 0.")
+
+
+_op("trace", 1, lambda xp, a: float(np.trace(a)), "tr({0})", kind="reduce", scalar_ok=False,
+    partials=lambda xp, out, a: (np.eye(*np.shape(a)),), rules=("ḡ·I",),
+    doc="Trace of a matrix; ∂tr(A)/∂A = I.")
+_op("det", 1, lambda xp, a: float(np.linalg.det(a)), "det({0})", kind="reduce", scalar_ok=False,
+    partials=lambda xp, out, a: (_det_grad(a, out),), rules=("ḡ·det(A)·A⁻ᵀ",),
+    doc="Determinant; ∂det(A)/∂A = det(A)·A⁻ᵀ (the cofactor matrix, so it is exact for a singular A too).")
+
+
+def _det_grad(a, det):
+    a = np.asarray(a, dtype=float)
+    n = a.shape[0]
+    cof = np.empty_like(a)
+    for i in range(n):     # cofactors: defined for singular matrices, where det·A⁻ᵀ is not
+        for j in range(n):
+            minor = np.delete(np.delete(a, i, 0), j, 1)
+            cof[i, j] = (-1) ** (i + j) * (np.linalg.det(minor) if n > 1 else 1.0)
+    return cof
+
+
+# --- tensor ops with a vector–Jacobian rule -------------------------------------------
+
+
+def _matmul_value(xp, a, b):
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return a * b
+    return a @ b
+
+
+def _matmul_vjp(g, out, a, b):
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return (_reduce_to(g * b, a), _reduce_to(g * a, b))
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim == 1 and b.ndim == 1:
+        return g * b, g * a
+    if a.ndim == 1:
+        return b @ g, np.outer(a, g)
+    if b.ndim == 1:
+        return np.outer(g, b), a.T @ g
+    return g @ b.T, a.T @ g
+
+
+_op("matmul", 2, _matmul_value, "{0} @ {1}", kind="tensor", vjp=_matmul_vjp, rules=("ḡ·Bᵀ", "Aᵀ·ḡ"),
+    doc="Matrix product A @ B (NumPy rules for 1-D vectors). A scalar side makes it plain "
+        "multiplication, as sheets write W·x for a scalar x.")
+_op("transpose", 1, lambda xp, a: a if np.ndim(a) < 2 else np.swapaxes(a, -1, -2), "{0}ᵀ", kind="tensor",
+    vjp=lambda g, out, a: (g if np.ndim(g) < 2 else np.swapaxes(g, -1, -2),), rules=("ḡᵀ",),
+    doc="Transpose (.T or ^T); a vector or a scalar is left as it is.")
+
+
+def _index_value(xp, a, index):
+    return a[index]
+
+
+def _index_vjp(g, out, a, index):
+    grad = np.zeros(np.shape(a))
+    grad[index] += g
+    return (grad,)
+
+
+_op("index", 1, _index_value, "{0}[{index}]", kind="tensor", vjp=_index_vjp, scalar_ok=False,
+    rules=("ḡ at [{index}], 0 elsewhere",), params=("index",),
+    doc="Integer indexing, 0-based as in NumPy: p[1], A[0, 1]; negative indices count from the end.")
+
+
+def _softmax(a):
+    a = np.asarray(a, dtype=float)
+    e = np.exp(a - np.max(a, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _softmax_vjp(g, out, a):
+    return (out * (g - np.sum(g * out, axis=-1, keepdims=True)),)
+
+
+_op("softmax", 1, lambda xp, a: _softmax(a), "softmax({0})", kind="tensor", vjp=_softmax_vjp, scalar_ok=False,
+    rules=("s ⊙ (ḡ − ⟨ḡ, s⟩)",),
+    doc="Softmax along the last axis (rows of a matrix), computed stably; Jacobian diag(s) − s sᵀ.")
+
+
+def _logsumexp(a):
+    a = np.asarray(a, dtype=float)
+    m = np.max(a, axis=-1, keepdims=True)
+    r = np.squeeze(m, -1) + np.log(np.sum(np.exp(a - m), axis=-1))
+    return float(r) if np.ndim(r) == 0 else r
+
+
+_op("logsumexp", 1, lambda xp, a: _logsumexp(a), "logsumexp({0})", kind="tensor", scalar_ok=False,
+    vjp=lambda g, out, a: (np.expand_dims(np.asarray(g), -1) * _softmax(a),), rules=("ḡ·softmax(a)",),
+    doc="log Σ exp along the last axis (a vector gives a scalar), computed stably; derivative softmax(a).")
+
+
+def _inv_value(xp, a):
+    a = np.asarray(a, dtype=float)
+    if np.ndim(a) == 0:
+        return 1.0 / a
+    with np.errstate(all="ignore"):
+        try:
+            return np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            return np.full(a.shape, np.nan)
+
+
+def _inv_vjp(g, out, a):
+    return (-(out.T @ g @ out.T),)
+
+
+_op("inv", 1, _inv_value, "{0}⁻¹", kind="tensor", vjp=_inv_vjp, scalar_ok=False, rules=("−A⁻ᵀ·ḡ·A⁻ᵀ",),
+    doc="Matrix inverse. A singular matrix gives a matrix of NaN with a warning naming the node.")
+
+
+def _conv2d_value(xp, image, kernel, stride=1):
+    image = np.asarray(image, dtype=float)
+    kernel = np.asarray(kernel, dtype=float)
+    k3 = kernel if kernel.ndim == 3 else kernel[None]
+    kh, kw = k3.shape[-2:]
+    oh, ow = (image.shape[0] - kh) // stride + 1, (image.shape[1] - kw) // stride + 1
+    out = np.zeros((k3.shape[0], oh, ow))
+    for i in range(kh):
+        for j in range(kw):
+            patch = image[i:i + stride * (oh - 1) + 1:stride, j:j + stride * (ow - 1) + 1:stride]
+            out += k3[:, i, j, None, None] * patch[None]
+    return out if kernel.ndim == 3 else out[0]
+
+
+def _conv2d_vjp(g, out, image, kernel, stride=1):
+    image = np.asarray(image, dtype=float)
+    kernel = np.asarray(kernel, dtype=float)
+    k3 = kernel if kernel.ndim == 3 else kernel[None]
+    g3 = np.asarray(g) if kernel.ndim == 3 else np.asarray(g)[None]
+    kh, kw = k3.shape[-2:]
+    oh, ow = g3.shape[-2:]
+    g_image, g_kernel = np.zeros_like(image), np.zeros_like(k3)
+    for i in range(kh):
+        for j in range(kw):
+            rows = slice(i, i + stride * (oh - 1) + 1, stride)
+            cols = slice(j, j + stride * (ow - 1) + 1, stride)
+            g_kernel[:, i, j] = np.sum(g3 * image[rows, cols][None], axis=(1, 2))
+            g_image[rows, cols] += np.sum(g3 * k3[:, i, j, None, None], axis=0)
+    return g_image, (g_kernel if kernel.ndim == 3 else g_kernel[0])
+
+
+_op("conv2d", 2, _conv2d_value, "{0} ⋆ {1}", kind="tensor", vjp=_conv2d_vjp, scalar_ok=False,
+    params=("stride",), rules=("Σ ḡ·K over windows", "Σ ḡ·I-window"),
+    doc="Deep-learning 2-D convolution: cross-correlation (no kernel flip), 'valid' padding, "
+        "stride 1 unless stride= is given. A 3-D kernel (C×kh×kw) gives C output maps.")
+
+
+# --- helpers shared by the algorithms ---------------------------------------------------
+
+
+def _reduce_to(grad, like):
+    """Sum ``grad`` over the axes NumPy broadcasting added, so it takes the shape of ``like``."""
+    shape = np.shape(like)
+    if np.shape(grad) == shape:
+        return grad
+    if shape == ():
+        return float(np.sum(grad))
+    grad = np.asarray(grad)
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    for axis, n in enumerate(shape):
+        if n == 1 and grad.shape[axis] != 1:
+            grad = grad.sum(axis=axis, keepdims=True)
+    return np.broadcast_to(grad, shape).astype(float, copy=True) if grad.shape != shape else grad
+
+
+unbroadcast = _reduce_to
+
+
+def operand_vjps(op: Op, g, out, args, params):
+    """ḡ times the local derivative, one gradient per operand, each shaped like its operand."""
+    if op.kind == "tensor":
+        return op.vjp(g, out, *args, **params)
+    with np.errstate(all="ignore"):
+        parts = op.tensor_partials(out, *args, **params)
+        return tuple(_reduce_to(g * d, a) for d, a in zip(parts, args))
+
+
+_SYM_FUNCTIONS: dict = {}
+
+
+def _sym_fn(name):
+    """SymPy functions for σ and ReLU with the derivatives of this table (built on first use)."""
+    if name not in _SYM_FUNCTIONS:
+        import sympy as sp
+
+        class sigmoid(sp.Function):
+            def fdiff(self, argindex=1):
+                s = sigmoid(self.args[0])
+                return s * (1 - s)
+
+        class step(sp.Function):
+            """1{x > 0}: the derivative of ReLU (so relu'(0) = 0)."""
+            def fdiff(self, argindex=1):
+                return sp.S.Zero
+
+        class relu(sp.Function):
+            def fdiff(self, argindex=1):
+                return step(self.args[0])
+
+        _SYM_FUNCTIONS.update(sigmoid=sigmoid, relu=relu, step=step)
+    return _SYM_FUNCTIONS[name]
+
+
+# --- the notation's function names -> op names ----------------------------------------------
+
+FUNCTIONS: dict[str, str] = {
+    "exp": "exp", "log": "log", "ln": "log", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tanh": "tanh",
+    "sigmoid": "sigmoid", "σ": "sigmoid", "relu": "relu", "ReLU": "relu", "rect": "relu", "softplus": "softplus",
+    "abs": "abs", "sign": "sign", "max": "maximum", "min": "minimum", "sum": "sum", "mean": "mean",
+    "tr": "trace", "trace": "trace", "det": "det", "inv": "inv", "softmax": "softmax",
+    "logsumexp": "logsumexp", "conv2d": "conv2d",
+}

@@ -1,0 +1,132 @@
+"""Reverse accumulation: ∂output/∂node for every node in one backward pass.
+
+Nodes are visited in reverse topological order; when a node is reached its
+adjoint is complete (every consumer has pushed its share), and the node pushes
+``adjoint · local derivative`` to each operand. Cost is linear in the edges.
+With ``record=True`` each visit is kept as a :class:`Step` so the dashboard and
+``explain`` can replay the pass, seed 004 style: ``ā = Σ over consumers v of v̄·∂v/∂a``.
+
+Gradients need a scalar output (a 1×1 result counts as one).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import InputError
+from .evaluate import _SCALAR_ERRORS, run
+from .ops import operand_vjps
+
+
+@dataclass
+class Step:
+    """One node's adjoint made final: ``adjoint = Σ contribution`` over ``terms`` = [(consumer, contribution)]."""
+    node: str
+    adjoint: object
+    terms: list = field(default_factory=list)
+
+    def equation(self, fmt=None) -> str:
+        """``ā = d̄·∂d/∂a + …`` in words, with the numbers."""
+        from .display import fmt_value, pretty_name
+        fmt = fmt or fmt_value
+        bar = pretty_name(self.node) + "\u0304"
+        if not self.terms:
+            return f"{bar} = {fmt(self.adjoint)}  (seed: ∂{pretty_name(self.node)}/∂{pretty_name(self.node)})"
+        parts = " + ".join(f"{pretty_name(v)}\u0304·∂{pretty_name(v)}/∂{pretty_name(self.node)}"
+                           for v, _ in self.terms)
+        values = " + ".join(fmt(c) for _, c in self.terms)
+        return f"{bar} = {parts} = {values} = {fmt(self.adjoint)}" if len(self.terms) > 1 else \
+            f"{bar} = {parts} = {fmt(self.adjoint)}"
+
+
+@dataclass
+class ReverseResult:
+    value: object            # the output's value
+    adjoints: dict           # name -> ∂output/∂node (nodes the output depends on)
+    steps: list              # [Step], in the order the pass visits them (empty unless recorded)
+    warnings: list
+
+
+def output_seed(g, value):
+    """1 for a scalar output, ones for a 1×1 one; any other shape is an InputError."""
+    if value.__class__ is float:
+        return 1.0
+    if np.size(value) == 1:
+        return np.ones_like(value)
+    node = g.nodes[g._output]
+    shape = "×".join(map(str, np.shape(value)))
+    raise InputError(f"gradients need a scalar output, but {node.name!r} has shape {shape}; "
+                     f"reduce it first, e.g. sum({node.name}), or pick another output with --output",
+                     node.line, node.column, kind="shape")
+
+
+def _add(acc, x):
+    if acc is None:
+        return x
+    return acc + x
+
+
+def reverse(g, at=None, record: bool = False) -> ReverseResult:
+    """Run reverse accumulation.
+
+    >>> from graphviz_bp import parse
+    >>> r = parse("f = x^2 + x*y + (x + y)^2").reverse(at={"x": 1, "y": 2}, record=True)
+    >>> r.adjoints["x"], r.adjoints["c"], r.steps[-1].equation()
+    (10.0, 6.0, 'x̄ = a̅·∂a/∂x + b̅·∂b/∂x + c̅·∂c/∂x = 2 + 2 + 6 = 10')
+    """
+    ev = run(g, at)
+    values = ev.values
+    nodes = g.nodes
+    out = g._output
+    adj: list = [None] * (out + 1)
+    adj[out] = output_seed(g, values[out])
+    terms: list | None = [None] * (out + 1) if record else None
+    steps = []
+    float_ = float
+    for i in range(out, -1, -1):
+        gi = adj[i]
+        if gi is None:
+            continue
+        node = nodes[i]
+        if record and node.kind != "const":
+            steps.append(Step(node.name, gi, [(nodes[v].name, c) for v, c in (terms[i] or [])]))
+        args = node.args
+        if not args:
+            continue
+        op = node.fn
+        vi = values[i]
+        argv = [values[j] for j in args]
+        if op.fast and vi.__class__ is float_ and gi.__class__ is float_ and \
+                all(a.__class__ is float_ for a in argv):
+            try:
+                parts = op.scalar_partials(vi, *argv, **node.params) if node.params else \
+                    op.scalar_partials(vi, *argv)
+            except _SCALAR_ERRORS:
+                parts = None
+            if parts is not None:
+                for j, d in zip(args, parts):
+                    c = gi * d
+                    adj[j] = c if adj[j] is None else adj[j] + c
+                    if record:
+                        _note(terms, j, i, c)
+                continue
+        grads = operand_vjps(op, gi, vi, argv, node.params)
+        for j, c in zip(args, grads):
+            if np.ndim(c) == 0:
+                c = float(c)
+            adj[j] = _add(adj[j], c)
+            if record:
+                _note(terms, j, i, c)
+    adjoints = {nodes[i].name: a for i, a in enumerate(adj) if a is not None}
+    return ReverseResult(values[out], adjoints, steps, ev.warnings)
+
+
+def _note(terms, j, i, c):
+    lst = terms[j]
+    if lst is None:
+        terms[j] = [(i, c)]
+    elif lst[-1][0] == i:          # x*x: both positions of one edge make one term
+        lst[-1] = (i, lst[-1][1] + c)
+    else:
+        lst.append((i, c))

@@ -1,0 +1,123 @@
+"""Symbolic local derivatives and gradients (SymPy, imported only here, only when shown).
+
+Each node is a SymPy symbol named as the node (``c``, ``W1``, ``lambda``);
+a constant is its number. The local derivative of edge u → v is
+``diff(op.sym(operands), u)``: ``2*c`` for ``e = c^2``, ``y`` for ``b = x*y``.
+Tensor ops are written elementwise where that is exact (``sign(W)`` for
+``‖W‖₁``, ``2*b`` for ``‖b‖₂²``, ``1`` for ``sum``); ops without an
+elementwise form (``@``, softmax, …) give their vector–Jacobian rule as text.
+"""
+from __future__ import annotations
+
+from .errors import InputError
+
+
+def _sp():
+    import sympy
+    return sympy
+
+
+def symbol(g, i: int):
+    """The SymPy symbol of node ``i`` (a number for a scalar constant)."""
+    sp = _sp()
+    node = g.nodes[i]
+    if node.kind == "const" and isinstance(node.default, float):
+        return sp.Integer(int(node.default)) if node.default.is_integer() else sp.Float(node.default)
+    return sp.Symbol(node.name, real=True)
+
+
+def node_sym(g, i: int):
+    """The node's operation over its operands' symbols, or None when it has no elementwise form."""
+    node = g.nodes[i]
+    if node.fn is None or node.fn.sym is None:
+        return None
+    return node.fn.sym(_sp(), *[symbol(g, j) for j in node.args], **node.params)
+
+
+def local_symbolic(g, u: int, v: int):
+    """∂v/∂u as a SymPy expression in the graph's names, or None (then see :func:`local_text`)."""
+    expr = node_sym(g, v)
+    if expr is None:
+        return None
+    return _sp().diff(expr, symbol(g, u))
+
+
+def local_text(g, u: int, v: int) -> str:
+    """The local derivative as a short string: ``2*c``, ``sign(W)``, or a rule like ``ḡ·Bᵀ``."""
+    d = local_symbolic(g, u, v)
+    if d is not None:
+        return str(d).replace("**", "^")
+    node = g.nodes[v]
+    rules = node.fn.rules
+    params = {k: (", ".join(map(str, p)) if isinstance(p, tuple) else p) for k, p in node.params.items()}
+    positions = [k for k, j in enumerate(node.args) if j == u]
+    texts = [rules[k if k < len(rules) else 0].format(**params) for k in positions] if rules else ["J"]
+    return " + ".join(dict.fromkeys(texts))
+
+
+def expression(g, name: str):
+    """The node's value as one SymPy expression in the leaves (capped in size)."""
+    sp = _sp()
+    target = g.index(name)
+    exprs = {}
+    for node in g.nodes[:target + 1]:
+        if node.is_leaf:
+            exprs[node.index] = symbol(g, node.index)
+            continue
+        if node.fn.sym is None:
+            raise InputError(f"{node.src!r} ({g.formula(node)}) has no elementwise symbolic form; "
+                             f"the symbolic gradient covers scalar and elementwise programs",
+                             node.line, node.column, kind="value")
+        e = node.fn.sym(sp, *[exprs[j] for j in node.args], **node.params)
+        if sp.count_ops(e) > g.limits.max_symbolic_ops:
+            g.limits.refuse("max_symbolic_ops", f"the symbolic expression of {node.src!r}",
+                            node.line, node.column)
+        exprs[node.index] = e
+    return exprs[target]
+
+
+def symbolic_gradients(g, wrt=None) -> dict:
+    """``{leaf: ∂output/∂leaf}`` as simplified SymPy expressions in the leaves.
+
+    Computed as the sum over paths of the products of symbolic local
+    derivatives (symbolic reverse accumulation), with each node symbol then
+    replaced by its expression.
+
+    >>> from graphviz_bp import parse
+    >>> symbolic_gradients(parse("f = x^2 + x*y + (x + y)^2"))
+    {'x': 4*x + 3*y, 'y': 3*x + 2*y}
+    """
+    sp = _sp()
+    from .gradients import _check_wrt
+    names = _check_wrt(g, wrt)
+    out = g._output
+    subs = {}
+    adj = {out: sp.Integer(1)}
+    for node in reversed(g.nodes[:out + 1]):
+        i = node.index
+        if i not in adj or node.is_leaf:
+            continue
+        for j in dict.fromkeys(node.args):
+            if g.nodes[j].kind == "const":
+                continue
+            d = local_symbolic(g, j, i)
+            if d is None:
+                raise InputError(f"{node.src!r} ({g.formula(node)}) has no elementwise symbolic form; "
+                                 f"the symbolic gradient covers scalar and elementwise programs",
+                                 node.line, node.column, kind="value")
+            adj[j] = adj.get(j, sp.Integer(0)) + adj[i] * d
+    for node in g.nodes[:out + 1]:
+        if not node.is_leaf and node.fn.sym is not None:
+            subs[symbol(g, node.index)] = node.fn.sym(sp, *[subs.get(symbol(g, j), symbol(g, j))
+                                                            for j in node.args], **node.params)
+    result = {}
+    for name in names:
+        e = adj.get(g.index(name), sp.Integer(0))
+        e = e.subs(subs) if subs else e
+        result[name] = _tidy(sp, e)
+    return result
+
+
+def _tidy(sp, e):
+    simple = sp.powsimp(sp.simplify(e), force=True)
+    return min((e, sp.expand(e), simple), key=sp.count_ops)
