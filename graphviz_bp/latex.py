@@ -57,7 +57,8 @@ _SKIP = {",", ";", ":", "!", " ", "displaystyle", "textstyle", "limits", "nonumb
 _MATRICES = {"bmatrix", "pmatrix", "matrix"}
 _TRANSPARENT = {"align", "align*", "aligned", "gather", "gather*", "gathered", "equation", "equation*",
                 "split"}
-_BARS = {"|": "||", "Vert": "||", "lVert": "||", "rVert": "||", "vert": "|", "lvert": "|", "rvert": "|"}
+_BARS = {"\\|": "||", "\\Vert": "||", "\\lVert": "||", "\\rVert": "||", "|": "|", "\\vert": "|",
+         "\\lvert": "|", "\\rvert": "|"}
 _CLOSERS = {"$$": "$$", "$": "$", "\\[": "\\]", "\\(": "\\)"}
 _OPENER = re.compile(r"(?<!\\)(\$\$|\$|\\\[|\\\()")
 _TOKEN = re.compile(r"""(?P<ws>\s+|%[^\n]*|~)
@@ -104,21 +105,20 @@ def _tokens(text: str, lo: int, hi: int) -> list[tuple]:
             if g["envname"] not in _TRANSPARENT:
                 out.append((g["env"], g["envname"], m.start()))
         elif g["lr"]:
-            d = g["delim"].lstrip("\\")
-            side = "l" if g["lr"] == "left" else "r"
-            if d in _BARS or d == "|":
-                out.append((side + "bar", _BARS.get(d, "|"), m.start()))
-            elif d in "([{" and d:
-                out.append(("open", d, m.start()))
-            elif d in ")]}" and d:
-                out.append(("close", d, m.start()))
+            d, side = g["delim"], g["lr"][0]
+            if d in _BARS:
+                out.append((side + "bar", _BARS[d], m.start()))
+            elif d.lstrip("\\") in ("(", "[", "{"):
+                out.append(("open", d[-1], m.start()))
+            elif d.lstrip("\\") in (")", "]", "}"):
+                out.append(("close", d[-1], m.start()))
             else:
                 raise _Fail(f"cannot translate the delimiter {g['delim']!r}", m.start())
         elif g["text"] is not None:
             out.append(("text", g["text"], m.start()))
-        elif g["cmd"] in _BARS:
+        elif "\\" + str(g["cmd"]) in _BARS:
             c = g["cmd"]
-            out.append(({"l": "lbar", "r": "rbar"}.get(c[0], "bar"), _BARS[c], m.start()))
+            out.append(({"l": "lbar", "r": "rbar"}.get(c[0], "bar"), _BARS["\\" + c], m.start()))
         elif g["cmd"] in ("{", "}"):
             out.append(("open" if g["cmd"] == "{" else "close", g["cmd"], m.start()))
         elif g["cmd"] is not None and g["cmd"] not in _SKIP:
@@ -147,7 +147,7 @@ class _Converter:
                     current_limits().refuse("max_depth", "brace nesting", None, None)
             elif (kind, v) == ("sym", "}") or kind == "end":
                 if not stack or toks[stack[-1]][0] != ("begin" if kind == "end" else "sym"):
-                    raise _Fail(f"unmatched {'\\end{' + v + '}' if kind == 'end' else '}'}", pos)
+                    raise _Fail("unmatched " + ("\\end{%s}" % v if kind == "end" else "}"), pos)
                 self.match[stack.pop()] = k
         if stack:
             k = stack[-1]
@@ -197,8 +197,8 @@ class _Converter:
                 i = self.match[i - 1] + 1
             elif kind == "sym" and v in "+-*/":
                 items.append(_Item("op", v, pos))
-            elif kind == "sym" and v in ",&":
-                if v == ",":
+            elif kind == "sym" and v in ",;&":
+                if v != "&":
                     items.append(_Item("sep", ", ", pos))
             elif kind == "sym" and v in "^_":
                 if prev is None or prev.kind not in _VALEND:
@@ -219,7 +219,7 @@ class _Converter:
                 parts = [*self.paren(self.convert(a_lo, a_hi), pos), _Item("op", "/", pos),
                          *self.paren(self.convert(b_lo, b_hi), pos)]
                 wrap = (prev and (prev.kind, prev.text) == ("op", "/")) or i < hi and self.t[i][1] == "^"
-                items += self.paren(parts, pos, force=wrap)
+                items += self.paren(parts, pos, True) if wrap else parts
             elif v == "sqrt":
                 if i < hi and self.t[i][:2] == ("open", "["):
                     raise _Fail("\\sqrt[n] is not supported: write (x)^(1/n)", pos)
@@ -251,7 +251,8 @@ class _Converter:
 
     def sup(self, prev, i, hi, pos):
         lo, h, nxt = self.arg(i, hi, "^")
-        core = [t for t in self.t[lo:h] if not (t[0] == "cmd" and t[1] in _STYLES or t[1] in "{}")]
+        core = [t for t in self.t[lo:h] if not (t[0] == "cmd" and t[1] in _STYLES
+                                                  or t[:2] in (("sym", "{"), ("sym", "}")))]
         vals = [t[1] for t in core]
         if vals in (["T"], ["top"], ["intercal"], ["⊤"]):
             prev.post, prev.transposed = prev.post + "^T", True
@@ -347,7 +348,7 @@ class _Converter:
                     out.append("" if it.text == "+" else it.text)
                 else:
                     nums = [x for x in (prev, items[k + 1] if k + 1 < len(items) else None)
-                            if x is not None and x.kind == "val" and _LITERAL.fullmatch(x.text)]
+                            if x is not None and re.fullmatch(r"[\d.]+", x.render())]
                     out.append(f" {'*' if it.text == '@' and nums else it.text} ")
             else:
                 matmul = matmul and it.kind != "sep"
@@ -390,14 +391,17 @@ def _statements(toks):
     return out
 
 
+def _where(text, pos):
+    pos = len(text) if pos is None else pos
+    return text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
+
+
 def latex_to_program(text: str) -> str:
     """Translate pasted LaTeX into notation text, one statement per line (see the module doc)."""
     try:
         return _translate(text)
     except _Fail as e:
-        msg, pos = e.args
-        pos = len(text) if pos is None else pos
-        raise InputError(msg, text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos), "syntax") from None
+        raise InputError(e.args[0], *_where(text, e.args[1]), kind="syntax") from None
 
 
 def _translate(text):
@@ -420,7 +424,7 @@ def _translate(text):
     defined = {}
     for s in stmts:
         if s[0] in defined:
-            raise _Fail(f"{s[0]} is defined twice (first at offset {defined[s[0]][3]})", s[3])
+            raise _Fail(f"{s[0]} is defined twice (first on line {_where(text, defined[s[0]][3])[0]})", s[3])
         if s[0] is not None:
             defined[s[0]] = s
     for s in stmts:
@@ -429,14 +433,14 @@ def _translate(text):
         s[1], s[2] = conv.join(conv.convert(*s[5])), conv.used
         if s[0] in s[2]:
             raise _Fail(f"{s[0]} is defined in terms of itself", s[3])
-    stmts = [s for s in stmts if s[0] is not None or not re.fullmatch(r"[\w.]+", s[1])]
+    stmts = [s for s in stmts if s[0] is not None or not re.fullmatch(r"[\w.]+", s[1])]  # mentions
     if not stmts:
         raise _Fail("no formulas found", 0)
     literal = [s for s in stmts if s[0] is not None and _LITERAL.fullmatch(s[1])]
-    rest = [s for s in stmts if s not in literal]
-    used_by_others = set().union(*(s[2] for s in stmts))
-    sinks = [s for s in rest if s[0] not in used_by_others] or [stmts[-1]]
-    final = sinks[-1]
+    rest = [s for s in stmts if not any(s is x for x in literal)]
+    used = set().union(*(s[2] for s in stmts))
+    sinks = [s for s in rest if s[0] not in used]
+    final = sinks[-1] if sinks else None
     stray = [s for s in stmts if s[0] is None and s is not final]
     if stray:
         raise _Fail("an expression without a name must be the last formula", stray[0][3])
@@ -447,9 +451,8 @@ def _translate(text):
         for d in {id(defined[n]) for n in s[2] if n in defined} & index.keys():
             users[index[d]].append(k)
             indeg[k] += 1
-    ready = [k for k, n in enumerate(indeg) if n == 0]
-    order = []
-    while ready:
+    ready, order = [k for k, n in enumerate(indeg) if n == 0], []
+    while ready:                      # Kahn's algorithm, always taking the earliest ready statement
         k = heapq.heappop(ready)
         order.append(pending[k])
         for u in users[k]:
@@ -459,5 +462,5 @@ def _translate(text):
     if len(order) < len(pending):
         cycle = [s for k, s in enumerate(pending) if indeg[k] > 0]
         raise _Fail("circular definitions: " + ", ".join(s[0] for s in cycle), cycle[0][3])
-    out = literal + order + ([final] if final not in literal else [])
+    out = literal + order + ([final] if final is not None else [])
     return "".join((f"{s[0]} = {s[1]}" if s[0] else s[1]) + "\n" for s in out)

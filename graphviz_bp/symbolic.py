@@ -120,4 +120,4 @@ def symbolic_gradients(g, wrt=None) -> dict:
 
 def _tidy(sp, e):
     simple = sp.powsimp(sp.simplify(e), force=True)
-    return min((e, sp.expand(e), simple), key=sp.count_ops)
+    return min((simple, e, sp.expand(e)), key=sp.count_ops)   # ties: the simplified form

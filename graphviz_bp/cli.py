@@ -1,0 +1,333 @@
+"""The ``graphviz-bp`` command (also ``python -m graphviz_bp``). Thin: it calls the library.
+
+Exit status: 0 success, 1 an internal failure (or, for ``check``, some claim
+is wrong), 2 bad input — with one line on standard error saying what and where,
+and with ``--json`` also ``{"error": {...}}`` on standard output.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from .errors import InputError
+
+EPILOG = """\
+values: --at NAME=VALUE, VALUE a number or a bracket/JSON literal, e.g. --at 'W=[[1,1]]'.
+programs: a file path, '-' for standard input, or -e/--expr TEXT; LaTeX pasted from a sheet works too.
+exit status: 0 ok, 1 internal failure (check: some claim wrong), 2 bad input.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):          # usage errors: one line, exit 2, like every bad input
+        raise InputError(message, kind="usage")
+
+
+# --- shared arguments ------------------------------------------------------------------------
+
+def _program_args(p):
+    p.add_argument("program", nargs="?", help="program file, or '-' for standard input")
+    p.add_argument("-e", "--expr", help="the program as text")
+    p.add_argument("--at", action="append", default=[], metavar="NAME=VALUE", help="value of an input")
+    p.add_argument("--output", help="node to differentiate (default: the last statement)")
+    p.add_argument("--json", action="store_true", help="one JSON document on standard output")
+    for field, help_text in (("max-nodes", "nodes in the graph"), ("max-paths-listed", "paths listed"),
+                             ("max-render-nodes", "nodes drawn"), ("max-depth", "expression nesting"),
+                             ("max-tensor-elements", "elements of one tensor")):
+        p.add_argument(f"--limit-{field}", type=int, help=f"limit on {help_text}", dest=f"limit_{field}")
+
+
+def _read_program(args) -> str:
+    if args.expr is not None:
+        return args.expr
+    if args.program is None:
+        raise InputError("no program: give a file, '-' for standard input, or -e TEXT", kind="usage")
+    if args.program == "-":
+        return sys.stdin.read()
+    try:
+        with open(args.program, encoding="utf-8") as f:
+            return f.read()
+    except OSError as exc:
+        raise InputError(f"cannot read {args.program}: {exc.strerror}", kind="usage") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{args.program} is not UTF-8 text", kind="usage") from None
+
+
+def parse_value(text: str, name: str = "value"):
+    """A number or a bracket literal, read by the notation's own parser (never by Python)."""
+    from .evaluate import as_value
+    from .parser import Literal, Num, parse_program
+    try:
+        (st,) = parse_program(f"{name} = {text}")
+    except (InputError, ValueError):
+        raise InputError(f"--at {name}={text}: expected a number or a literal like [[1, 2], [3, 4]]",
+                         kind="usage") from None
+    if st.expr.__class__ not in (Num, Literal):
+        raise InputError(f"--at {name}={text}: expected a number or a literal like [[1, 2], [3, 4]]",
+                         kind="usage")
+    return as_value(st.expr.value, name)
+
+
+def _at(args) -> dict:
+    at = {}
+    for item in args.at:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"--at {item}: expected NAME=VALUE", kind="usage")
+        at[name.strip()] = parse_value(value.strip(), name.strip())
+    return at
+
+
+def _limits(args):
+    from .limits import Limits
+    overrides = {k[len("limit_"):].replace("-", "_"): v for k, v in vars(args).items()
+                 if k.startswith("limit_") and v is not None}
+    return Limits.from_env(**overrides)
+
+
+def _graph(args):
+    from .graph import parse
+    return parse(_read_program(args), limits=_limits(args), output=args.output)
+
+
+def to_json(v):
+    """Numbers as JSON numbers, arrays as nested lists, NaN/inf as "nan"/"inf"/"-inf"."""
+    import numpy as np
+    if isinstance(v, dict):
+        return {k: to_json(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [to_json(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return to_json(v.tolist())
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return int(v) if v.is_integer() and abs(v) < 2 ** 53 else v
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
+
+
+def _emit(args, doc: dict, text: str):
+    print(json.dumps(to_json(doc), ensure_ascii=False) if args.json else text)
+
+
+def _warn(warnings):
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+
+
+# --- commands ------------------------------------------------------------------------------
+
+def cmd_grad(args) -> int:
+    from .display import fmt_value
+    g = _graph(args)
+    if args.symbolic:
+        from .symbolic import symbolic_gradients
+        grads = {k: str(v).replace("**", "^") for k, v in symbolic_gradients(g, args.wrt).items()}
+        _emit(args, {"output": g.output, "method": "symbolic", "gradients": grads},
+              "\n".join(f"∂{g.output}/∂{k} = {v}" for k, v in grads.items()))
+        return 0
+    at = _at(args)
+    grads = g.gradients(at=at, wrt=args.wrt, method=args.method)
+    from .evaluate import run
+    ev = run(g, at)
+    value = ev.values[g.index(g.output)]
+    _warn(ev.warnings)
+    lines = [f"{g.output} = {fmt_value(value, 6)}"] + \
+            [f"∂{g.output}/∂{k} = {fmt_value(v, 6)}" for k, v in grads.items()]
+    _emit(args, {"output": g.output, "value": value, "gradients": grads, "method": args.method},
+          "\n".join(lines))
+    return 0
+
+
+def cmd_paths(args) -> int:
+    from itertools import islice
+
+    from .display import fmt_value
+    from .evaluate import run
+    from .paths import count_paths, derivative_paths
+    g = _graph(args)
+    at = _at(args)
+    dst = args.to or g.output
+    try:
+        run(g, at)
+        have_values = True
+    except InputError as exc:
+        if exc.kind != "value":
+            raise
+        have_values = False
+    count = count_paths(g, args.source, dst)
+    limit = min(args.limit if args.limit is not None else g.limits.max_paths_listed, g.limits.max_paths_listed)
+    listed = []
+    for p in islice(derivative_paths(g, args.source, dst, at, values=have_values), limit):
+        item = {"nodes": p.nodes, "factors": p.factors}
+        if have_values:
+            item["value"] = p.value
+        listed.append(item)
+    truncated = count > len(listed)
+    doc = {"from": args.source, "to": dst, "count": count, "paths": listed, "truncated": truncated}
+    if have_values and g.index(dst) == g._output:
+        total = g.gradients(at=at, wrt=[args.source])[args.source] if truncated else \
+            _sum([p["value"] for p in listed])
+        doc["total"] = total
+        doc["total_method"] = "reverse accumulation (= the sum over all paths)" if truncated else "sum of paths"
+    lines = [f"{count} path{'s' if count != 1 else ''} from {args.source} to {dst}"
+             + (f" (showing {len(listed)})" if truncated else "")]
+    for k, p in enumerate(listed, 1):
+        value = f" = {fmt_value(p['value'], 6)}" if "value" in p and p["value"] is not None else ""
+        lines.append(f"{k}. {' → '.join(p['nodes'])}: {' · '.join(p['factors'])}{value}")
+    if "total" in doc:
+        lines.append(f"total: ∂{dst}/∂{args.source} = {fmt_value(doc['total'], 6)}")
+    _emit(args, doc, "\n".join(lines))
+    return 0
+
+
+def _sum(values):
+    total = 0.0
+    for v in values:
+        total = total + v
+    return total
+
+
+def cmd_render(args) -> int:
+    from .render import render_cli
+    return render_cli(args, _graph(args), _at(args))
+
+
+def cmd_explain(args) -> int:
+    from .explain import explain
+    g = _graph(args)
+    text = explain(g, at=_at(args), fmt=args.format, method=args.method, wrt=args.wrt, sgd_lr=args.sgd_lr)
+    if args.json:
+        print(json.dumps({"format": args.format, "text": text}, ensure_ascii=False))
+    else:
+        print(text)
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .check import check
+    g = _graph(args)
+    try:
+        with open(args.answers, encoding="utf-8") as f:
+            answers = f.read()
+    except OSError as exc:
+        raise InputError(f"cannot read {args.answers}: {exc.strerror}", kind="usage") from None
+    report = check(g, answers, at=_at(args), sgd_lr=args.sgd_lr, rtol=args.rtol)
+    _emit(args, report.to_json(), report.text())
+    return 0 if report.ok else 1
+
+
+def cmd_app(args) -> int:
+    import os
+    import subprocess
+    from pathlib import Path
+    app = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+    if not app.exists():
+        raise InputError(f"the dashboard script is missing: {app}", kind="usage")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+           "--browser.gatherUsageStats", "false", "--server.address", args.address,
+           "--server.port", str(args.port)]
+    return subprocess.call(cmd, env=dict(os.environ))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="graphviz-bp", description="Computation graphs and backpropagation, as solved by hand.",
+                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("grad", help="value and gradients of the output", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _program_args(s)
+    s.add_argument("--wrt", help="comma-separated inputs (default: every named input)")
+    s.add_argument("--method", choices=("reverse", "forward", "paths"), default="reverse")
+    s.add_argument("--symbolic", action="store_true", help="symbolic gradient (inputs may be left without values)")
+    s.set_defaults(run=cmd_grad)
+
+    s = sub.add_parser("paths", help="derivative paths from an input to the output", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _program_args(s)
+    s.add_argument("--from", dest="source", required=True, help="start of the paths (an input)")
+    s.add_argument("--to", help="end of the paths (default: the output)")
+    s.add_argument("--limit", type=int, help="list at most N paths (the count stays exact)")
+    s.add_argument("--scalar", action="store_true", help="on the scalar view (element nodes)")
+    s.set_defaults(run=cmd_paths)
+
+    s = sub.add_parser("render", help="draw the graph (SVG, PNG, PDF, DOT)", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _program_args(s)
+    s.add_argument("-o", "--out", dest="outfile", help="output file (format from its extension)")
+    s.add_argument("--format", choices=("svg", "png", "pdf", "dot", "tex"))
+    s.add_argument("--show", default="values,locals,grads",
+                   help="layers: values,shapes,locals,numeric,grads,tangents (comma-separated) or 'all'")
+    s.add_argument("--path", type=int, help="highlight the N-th path (1-based) from --from")
+    s.add_argument("--path-nodes", help="highlight the path through these nodes, comma-separated")
+    s.add_argument("--from", dest="source", help="input whose paths --path counts (default: the first input)")
+    s.add_argument("--step", type=int, help="reverse-accumulation step reached (1-based)")
+    s.add_argument("--theme", choices=("light", "dark", "print"), default="light")
+    s.add_argument("--rankdir", choices=("LR", "TB"), default="LR")
+    s.add_argument("--scalar", action="store_true", help="draw the scalar view (element nodes)")
+    s.add_argument("--frames", help="write one picture per reverse step (and per path with --paths) into DIR")
+    s.add_argument("--paths", action="store_true", help="with --frames: also one picture per path")
+    s.add_argument("--engine", choices=("auto", "pure", "system"), default="auto",
+                   help="Graphviz binary: graphviz-pure from PyPI, the system's dot, or auto")
+    s.set_defaults(run=cmd_render)
+
+    s = sub.add_parser("explain", help="a worked solution", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _program_args(s)
+    s.add_argument("--wrt", help="comma-separated inputs (default: every named input)")
+    s.add_argument("--format", choices=("md", "tex"), default="md")
+    s.add_argument("--method", choices=("reverse", "paths", "both"), default="both")
+    s.add_argument("--sgd-lr", type=float, help="also one SGD step w ← w − η·∇w with this η")
+    s.set_defaults(run=cmd_explain)
+
+    s = sub.add_parser("check", help="find the first wrong step of a hand solution", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _program_args(s)
+    s.add_argument("answers", help="the student's answers: 'LHS = value', 'grad NAME = value', 'new NAME = value'")
+    s.add_argument("--sgd-lr", type=float, help="η of the SGD step that 'new NAME' claims refer to")
+    s.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance (default 1e-6)")
+    s.set_defaults(run=cmd_check)
+
+    s = sub.add_parser("app", help="start the dashboard")
+    s.add_argument("--port", type=int, default=8501)
+    s.add_argument("--address", default="127.0.0.1")
+    s.set_defaults(run=cmd_app)
+    return p
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    wants_json = "--json" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args)
+    except InputError as exc:
+        if wants_json:
+            print(json.dumps({"error": exc.to_json()}, ensure_ascii=False))
+        print(f"graphviz-bp: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except RecursionError:
+        msg = "the program is nested too deeply to process"
+        if wants_json:
+            print(json.dumps({"error": {"kind": "limit", "message": msg, "line": None, "column": None}}))
+        print(f"graphviz-bp: error: {msg}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("graphviz-bp: error: out of memory; lower the limits or the program's sizes", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
