@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 
 import numpy as np
 
@@ -28,7 +29,7 @@ def pretty_name(name: str) -> str:
     if base.endswith("hat") and len(base) > 3:
         base = base[:-3] + "\u0302"
     base = GREEK.get(base, base)
-    return base + digits.translate(_SUB)
+    return unicodedata.normalize("NFC", base + digits.translate(_SUB))
 
 
 def fmt_number(x: float, digits: int = 4) -> str:

@@ -47,8 +47,8 @@ class ComputationGraph:
     """A program as a graph of operations. Build it with :func:`graphviz_bp.parse`.
 
     >>> g = parse("f = x^2 + x*y + (x + y)^2")
-    >>> [n.name for n in g.nodes if n.kind != "const"]
-    ['x', 'a', 'y', 'b', 'c', 'd', 'e', 'f']
+    >>> sorted((n.name, g.formula(n)) for n in g.nodes if n.args)
+    [('a', 'x^2'), ('b', 'x·y'), ('c', 'x + y'), ('d', 'a + b'), ('e', 'c^2'), ('f', 'd + e')]
     >>> g.evaluate(at={"x": 1, "y": 2})["f"]
     12.0
     >>> g.gradients(at={"x": 1, "y": 2})

@@ -73,7 +73,7 @@ def reverse(g, at=None, record: bool = False) -> ReverseResult:
     >>> from graphviz_bp import parse
     >>> r = parse("f = x^2 + x*y + (x + y)^2").reverse(at={"x": 1, "y": 2}, record=True)
     >>> r.adjoints["x"], r.adjoints["c"], r.steps[-1].equation()
-    (10.0, 6.0, 'x̄ = a̅·∂a/∂x + b̅·∂b/∂x + c̅·∂c/∂x = 2 + 2 + 6 = 10')
+    (10.0, 6.0, 'x̄ = ā·∂a/∂x + b̄·∂b/∂x + c̄·∂c/∂x = 2 + 2 + 6 = 10')
     """
     ev = run(g, at)
     values = ev.values
@@ -90,7 +90,7 @@ def reverse(g, at=None, record: bool = False) -> ReverseResult:
             continue
         node = nodes[i]
         if record and node.kind != "const":
-            steps.append(Step(node.name, gi, [(nodes[v].name, c) for v, c in (terms[i] or [])]))
+            steps.append(Step(node.name, gi, [(nodes[v].name, c) for v, c in reversed(terms[i] or [])]))
         args = node.args
         if not args:
             continue
