@@ -1,32 +1,28 @@
-r"""LaTeX pasted from a course sheet → the plain notation of DESIGN §1.
+r"""LaTeX pasted from a course sheet → the plain notation of DESIGN §1, one statement a line.
 
-Nothing is evaluated: the text is tokenized and rewritten, one statement a line.
+Nothing is evaluated: the text is tokenized and rewritten by these rules.
 
-* Only math is read: ``$$…$$``, ``$…$``, ``\[…\]``, ``\(…\)`` (text with none of
-  them is read line by line).  Statements are split at top-level ``;`` ``,``
-  ``\quad`` ``\qquad`` ``\\``; a trailing ``.`` or ``,`` is dropped.
-  ``a = b = 30`` keeps ``a = b`` (the rest is the sheet's worked result); a left
-  side ``f(x, y)`` / ``J(w)`` is a function header: the name is ``f`` / ``J``.
-  A bare name or number (``where $x$ is…``) is a mention and is skipped.
-* Names: ``\lambda`` → ``lambda`` (Greek), ``\hat{y}`` → ``yhat``, ``W^{(1)}`` →
-  ``W1``, ``x_1`` → ``x1``, ``x_i`` → ``x_i``; ``\mathbf``, ``\boldsymbol``, ``\vec`` vanish.
-* Functions: ``\exp \log \ln \sin \cos \tanh \max \min \det``; ``\text{ReLU}``,
-  ``\operatorname{tr}``, ``\mathrm{softmax}`` (known names, lower-cased);
-  ``\sigma(`` → ``sigmoid(``, ``\sum(`` → ``sum(``, ``\sqrt{x}`` → ``sqrt(x)``,
-  ``\log x`` → ``log(x)``.
-* ``\frac{a}{b}`` → ``(a)/(b)``; ``x^{2}`` → ``x^2``; ``^T ^{T} ^\top`` transpose;
-  ``e^{z}`` → ``exp(z)`` unless ``e`` is defined; ``\cdot`` → ``@`` (the notation
-  multiplies when a side is a scalar); ``\times``, ``\odot`` → ``*``.
-* Juxtaposition multiplies: ``xy`` → ``x*y`` (a run of letters that is not a known
-  function, Greek or defined name is split), ``2(x+y)``, ``)(``.  It is ``@`` after
-  a transpose or an upper-case (matrix) name, and then to the next operator:
-  ``w^T x`` → ``w^T @ x``.
+* Only math is read: ``$$…$$``, ``$…$``, ``\[…\]``, ``\(…\)`` (text without them is read
+  line by line, lines with a ``=`` or ``\``).  Statements split at top-level ``;`` ``,``
+  ``\quad`` ``\qquad`` ``\\``; a trailing ``.`` or ``,`` is dropped.  ``a = b = 30`` keeps
+  ``a = b`` (the rest is the sheet's worked result); a left side ``f(x, y)`` / ``J(w)`` is a
+  header, naming ``f`` / ``J``.  A bare name or number (``where $x$ is``) is skipped.
+* Names: ``\lambda`` → ``lambda``, ``\hat{y}`` → ``yhat``, ``W^{(1)}`` → ``W1``, ``x_1`` →
+  ``x1``, ``x_i`` → ``x_i``; ``\mathbf``, ``\boldsymbol``, ``\vec`` vanish.
+* Functions: ``\exp \log \ln \sin \cos \tanh \max \min \det``, ``\text{ReLU}``,
+  ``\operatorname{tr}``, ``\mathrm{softmax}`` (known names, lower-cased), ``\sigma(`` →
+  ``sigmoid(``, ``\sum(`` → ``sum(``, ``\sqrt{x}`` → ``sqrt(x)``, ``\log x`` → ``log(x)``.
+* ``\frac{a}{b}`` → ``(a) / (b)``; ``x^{2}`` → ``x^2``; ``^T ^{T} ^\top`` transpose;
+  ``e^{z}`` → ``exp(z)`` unless ``e`` is defined; ``\cdot`` → ``@`` (the notation multiplies
+  when a side is a scalar; ``*`` next to a number); ``\times``, ``\odot`` → ``*``.
+* Juxtaposition multiplies: ``xy`` → ``x*y`` (a run of letters that is not a function,
+  Greek or defined name is split), ``2(x+y)``, ``)(``.  From a transpose or an upper-case
+  (matrix) name to the next operator it is ``@``: ``w^T x`` → ``w^T @ x``.
 * ``\|e\|_2^2``, ``\left\| … \right\|``, ``\lVert … \rVert`` → ``||e||_2^2``; ``|x|``;
   ``bmatrix``/``pmatrix``/``matrix`` → ``[[…], …]`` (a row stays 1×n, a column n×1).
-* Order: literals first (as written), then the rest topologically (stable), and
-  the sheet's final statement (the last one nothing uses) last.  A name defined
-  twice, or circular definitions, raise :class:`InputError`, as does anything
-  untranslatable, at its line and column in the pasted text.
+* Order: literals first (as written), the rest topologically (stable), the sheet's final
+  statement (the last one nothing uses) last.  A name defined twice, a cycle, or anything
+  untranslatable raises :class:`InputError` at its line and column in the pasted text.
 
 Example::
 
@@ -43,48 +39,43 @@ from .limits import current as current_limits
 
 FUNCS = set("exp log ln sqrt sin cos tanh sigmoid relu rect softplus abs sign max min sum mean "
             "tr trace det inv softmax logsumexp conv2d".split())
-GREEK = set("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma "
-            "tau upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi "
-            "Omega".split())
+GREEK = set("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
+            "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split())
 _VAR = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi", "varrho": "rho", "varsigma": "sigma"}
-_FUNC_CMDS = {"exp", "log", "ln", "sin", "cos", "tanh", "max", "min", "det"}
-_STYLES = {"mathbf", "boldsymbol", "bm", "vec", "mathit", "mathcal", "mathsf", "mathbb", "pmb"}
+_FUNC_CMDS = set("exp log ln sin cos tanh max min det".split())
+_STYLES = set("mathbf boldsymbol bm vec mathit mathcal mathsf mathbb pmb".split())
 _ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
             "widetilde": "tilde"}
 _OPS = {"cdot": "@", "times": "*", "odot": "*", "ast": "*", "div": "/"}
-_SKIP = {",", ";", ":", "!", " ", "displaystyle", "textstyle", "limits", "nonumber", "notag",
-         "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr"}
-_MATRICES = {"bmatrix", "pmatrix", "matrix"}
-_TRANSPARENT = {"align", "align*", "aligned", "gather", "gather*", "gathered", "equation", "equation*",
-                "split"}
-_BARS = {"\\|": "||", "\\Vert": "||", "\\lVert": "||", "\\rVert": "||", "|": "|", "\\vert": "|",
-         "\\lvert": "|", "\\rvert": "|"}
+_SKIP = set(",;:! ") | set("displaystyle textstyle limits nonumber notag big Big bigg Bigg bigl bigr "
+                           "Bigl Bigr biggl biggr".split())
+_TRANSPARENT = set("align aligned gather gathered equation split".split())   # environments read through
+_SEPARATORS = {("sym", ";"), ("sym", ","), ("cmd", "quad"), ("cmd", "qquad"), ("cmd", "\\")}
 _CLOSERS = {"$$": "$$", "$": "$", "\\[": "\\]", "\\(": "\\)"}
 _OPENER = re.compile(r"(?<!\\)(\$\$|\$|\\\[|\\\()")
 _TOKEN = re.compile(r"""(?P<ws>\s+|%[^\n]*|~)
   | \\(?P<env>begin|end)\s*\{\s*(?P<envname>[a-zA-Z]+\*?)\s*\}
-  | \\(?P<lr>left|right)\s*(?P<delim>\\[a-zA-Z]+|\\.|[()\[\]|.])
-  | \\(?:text|operatorname\*?|mathrm|textrm|textit|mbox)\s*\{(?P<text>[^{}]*)\}
+  | (?:\\(?P<lr>left|right)\s*)?(?P<delim>[()\[\]|]|\\[{}|]|\\[lr]?[vV]ert(?![a-zA-Z]))
+  | \\(?:text|operatorname\*?|mathrm|textrm|mbox)\s*\{(?P<text>[^{}]*)\}
   | \\(?P<cmd>[a-zA-Z]+|.)
   | (?P<num>\d+(?:\.\d+)?)
   | (?P<word>[^\W\d_][^\W_]*)
   | (?P<sym>.)""", re.VERBOSE | re.DOTALL)
 _LITERAL = re.compile(r"[-+\d.\[\], ]+")
-_SIMPLE = re.compile(r"[\w.]+")
 _VALEND, _VALSTART = {"name", "val", "close"}, {"name", "val", "open", "func"}
 
 
 class _Fail(Exception):
-    """Untranslatable input at an offset of the pasted text (turned into an InputError)."""
+    """Untranslatable input at an offset of the pasted text (becomes an InputError)."""
 
 
 class _Item:
-    """One piece of output: kind is name, val, func, open, close, op or sep."""
+    """A piece of output: kind is name, val, func, open, close, op or sep."""
     __slots__ = ("kind", "text", "pos", "atomic", "suffix", "post", "transposed")
 
     def __init__(self, kind, text, pos, atomic=True):
         self.kind, self.text, self.pos, self.atomic = kind, text, pos, atomic
-        self.suffix, self.post, self.transposed = "", "", False
+        self.suffix, self.post, self.transposed = "", "", False   # W^{(1)} → "1"; x^2 → "^2"
 
     def render(self):
         return self.text + self.suffix + self.post
@@ -95,67 +86,46 @@ def looks_like_latex(text: str) -> bool:
     return "$" in text or re.search(r"\\(?:[a-zA-Z]+|\|)", text) is not None
 
 
-def _tokens(text: str, lo: int, hi: int) -> list[tuple]:
-    """(kind, value, offset) tokens; delimiters normalised to open/close/bar/lbar/rbar."""
+def _tokens(text, lo, hi):
+    """(kind, value, offset) triples; delimiters become open/close (value ( [ {) or bar/lbar/rbar (| ||)."""
     out, pos = [], lo
     while pos < hi:
         m = _TOKEN.match(text, pos, hi)
-        g, pos = m.groupdict(), m.end()
-        if g["env"]:
-            if g["envname"] not in _TRANSPARENT:
-                out.append((g["env"], g["envname"], m.start()))
-        elif g["lr"]:
-            d, side = g["delim"], g["lr"][0]
-            if d in _BARS:
-                out.append((side + "bar", _BARS[d], m.start()))
-            elif d.lstrip("\\") in ("(", "[", "{"):
-                out.append(("open", d[-1], m.start()))
-            elif d.lstrip("\\") in (")", "]", "}"):
-                out.append(("close", d[-1], m.start()))
-            else:
-                raise _Fail(f"cannot translate the delimiter {g['delim']!r}", m.start())
-        elif g["text"] is not None:
-            out.append(("text", g["text"], m.start()))
-        elif "\\" + str(g["cmd"]) in _BARS:
-            c = g["cmd"]
-            out.append(({"l": "lbar", "r": "rbar"}.get(c[0], "bar"), _BARS["\\" + c], m.start()))
-        elif g["cmd"] in ("{", "}"):
-            out.append(("open" if g["cmd"] == "{" else "close", g["cmd"], m.start()))
-        elif g["cmd"] is not None and g["cmd"] not in _SKIP:
-            out.append(("cmd", g["cmd"], m.start()))
-        elif g["sym"] in ("(", "["):
-            out.append(("open", g["sym"], m.start()))
-        elif g["sym"] in (")", "]"):
-            out.append(("close", g["sym"], m.start()))
-        elif g["sym"] is not None:
-            out.append(("bar" if g["sym"] == "|" else "sym", g["sym"], m.start()))
-        elif g["num"] or g["word"]:
-            out.append(("num" if g["num"] else "word", m.group(), m.start()))
+        kind, v, start, pos = m.lastgroup, m.group(m.lastgroup), m.start(), m.end()
+        if kind == "envname":
+            if v.rstrip("*") not in _TRANSPARENT:
+                out.append((m["env"], v, start))
+        elif kind == "delim" and v[-1] in "([{)]}":
+            out.append(("open" if v[-1] in "([{" else "close", v[-1], start))
+        elif kind == "delim":
+            side = {"l": "lbar", "r": "rbar"}.get((m["lr"] or v.lstrip("\\"))[0], "bar")
+            out.append((side, "||" if v == "\\|" or "V" in v else "|", start))
+        elif kind != "ws" and not (kind == "cmd" and v in _SKIP):
+            out.append((kind, v, start))
     return out
 
 
 class _Converter:
     """Rewrites the tokens of one math span; ``defined`` names are never split into letters."""
 
-    def __init__(self, toks, defined=frozenset()):
-        self.t, self.defined, self.used, self.match = toks, defined, set(), {}
-        stack, limit = [], current_limits().max_depth
+    def __init__(self, toks):
+        self.t, self.defined, self.used, self.match = toks, {}, set(), {}
+        stack, limits = [], current_limits()
         for k, (kind, v, pos) in enumerate(toks):
             if (kind, v) == ("sym", "{") or kind == "begin":
                 stack.append(k)
-                if len(stack) > limit:
-                    current_limits().refuse("max_depth", "brace nesting", None, None)
+                if len(stack) > limits.max_depth:
+                    limits.refuse("max_depth", "brace nesting")
             elif (kind, v) == ("sym", "}") or kind == "end":
                 if not stack or toks[stack[-1]][0] != ("begin" if kind == "end" else "sym"):
                     raise _Fail("unmatched " + ("\\end{%s}" % v if kind == "end" else "}"), pos)
                 self.match[stack.pop()] = k
         if stack:
-            k = stack[-1]
-            raise _Fail("unterminated " + ("\\begin{%s}" % toks[k][1] if toks[k][0] == "begin" else "{"),
-                        toks[k][2])
+            kind, v, pos = toks[stack[-1]]
+            raise _Fail("unterminated " + ("\\begin{%s}" % v if kind == "begin" else "{"), pos)
 
     def arg(self, i, hi, what):
-        """Token range of the argument at i: a {group} or one token; returns (lo, hi, next)."""
+        """Token range of the argument at i, a {group} or one token: (lo, hi, next i)."""
         if i >= hi:
             raise _Fail(f"{what} needs an argument", self.t[hi - 1][2])
         if self.t[i][:2] == ("sym", "{"):
@@ -163,7 +133,8 @@ class _Converter:
         return i, i + 1, i + 1
 
     def convert(self, i, hi) -> list[_Item]:
-        items, stack = [], []
+        """Items for tokens i..hi; names are split and products inserted later, by join()."""
+        items, stack = [], []            # stack: open ( or bars, with their offsets
         while i < hi:
             kind, v, pos = self.t[i]
             i += 1
@@ -182,28 +153,25 @@ class _Converter:
             elif kind in ("open", "lbar") or kind == "bar" and not (
                     stack and stack[-1][0] == v and prev and prev.kind in _VALEND):
                 stack.append((v if "bar" in kind else "(", pos))
-                items.append(_Item("open", v if "bar" in kind else "(", pos))
+                items.append(_Item("open", stack[-1][0], pos))
             elif kind in ("close", "rbar", "bar"):
-                want = v if "bar" in kind else "("
-                if not stack or stack[-1][0] != want:
+                if not stack or stack[-1][0] != (v if "bar" in kind else "("):
                     raise _Fail(f"unmatched {v!r}", pos)
-                stack.pop()
-                items.append(_Item("close", v if "bar" in kind else ")", pos))
+                items.append(_Item("close", v if stack.pop()[0] != "(" else ")", pos))
             elif kind == "begin":
                 items.append(self.matrix(i - 1))
                 i = self.match[i - 1] + 1
-            elif kind == "sym" and v == "{":
+            elif (kind, v) == ("sym", "{"):
                 items += self.convert(i, self.match[i - 1])
                 i = self.match[i - 1] + 1
-            elif kind == "sym" and v in "+-*/":
-                items.append(_Item("op", v, pos))
-            elif kind == "sym" and v in ",;&":
-                if v != "&":
-                    items.append(_Item("sep", ", ", pos))
+            elif kind == "sym" and v in "+-*/,;":
+                items.append(_Item("op", v, pos) if v in "+-*/" else _Item("sep", ", ", pos))
             elif kind == "sym" and v in "^_":
                 if prev is None or prev.kind not in _VALEND:
                     raise _Fail(f"{v} needs something before it", pos)
                 i = (self.sup if v == "^" else self.sub)(prev, i, hi, pos)
+            elif (kind, v) == ("sym", "&"):
+                pass                                          # alignment point
             elif kind != "cmd":
                 raise _Fail(f"cannot translate {v!r}", pos)
             elif v in GREEK or v in _VAR:
@@ -218,23 +186,21 @@ class _Converter:
                 b_lo, b_hi, i = self.arg(i, hi, "\\frac")
                 parts = [*self.paren(self.convert(a_lo, a_hi), pos), _Item("op", "/", pos),
                          *self.paren(self.convert(b_lo, b_hi), pos)]
-                wrap = (prev and (prev.kind, prev.text) == ("op", "/")) or i < hi and self.t[i][1] == "^"
+                wrap = prev and (prev.kind, prev.text) == ("op", "/") or i < hi and self.t[i][1] == "^"
                 items += self.paren(parts, pos, True) if wrap else parts
             elif v == "sqrt":
                 if i < hi and self.t[i][:2] == ("open", "["):
                     raise _Fail("\\sqrt[n] is not supported: write (x)^(1/n)", pos)
                 lo, h, i = self.arg(i, hi, "\\sqrt")
-                items += [_Item("func", "sqrt", pos), *self.paren(self.convert(lo, h), pos, force=True)]
-            elif v in _STYLES:
-                lo, h, i = self.arg(i, hi, "\\" + v)
-                items += self.convert(lo, h)
-            elif v in _ACCENTS:
+                items += [_Item("func", "sqrt", pos), *self.paren(self.convert(lo, h), pos, True)]
+            elif v in _STYLES or v in _ACCENTS:
                 lo, h, i = self.arg(i, hi, "\\" + v)
                 inner = self.convert(lo, h)
-                if len(inner) != 1 or inner[0].kind != "name" or inner[0].post:
-                    raise _Fail(f"\\{v} is translated only on a name", pos)
-                inner[0].text, inner[0].atomic = inner[0].text + inner[0].suffix + _ACCENTS[v], True
-                inner[0].suffix = ""
+                if v in _ACCENTS:
+                    if len(inner) != 1 or inner[0].kind != "name" or inner[0].post:
+                        raise _Fail(f"\\{v} is translated only on a name", pos)
+                    inner[0].text, inner[0].suffix = inner[0].render() + _ACCENTS[v], ""
+                    inner[0].atomic = True
                 items += inner
             elif v == "sum":
                 raise _Fail("\\sum is translated only when applied with parentheses: \\sum(…)", pos)
@@ -250,6 +216,7 @@ class _Converter:
         return items if one and not force else [_Item("open", "(", pos), *items, _Item("close", ")", pos)]
 
     def sup(self, prev, i, hi, pos):
+        """x^2, x^{a+b}, W^{(1)} (a label: W1), A^T (transpose), e^{z} (exp)."""
         lo, h, nxt = self.arg(i, hi, "^")
         core = [t for t in self.t[lo:h] if not (t[0] == "cmd" and t[1] in _STYLES
                                                   or t[:2] in (("sym", "{"), ("sym", "}")))]
@@ -258,53 +225,49 @@ class _Converter:
             prev.post, prev.transposed = prev.post + "^T", True
         elif (prev.kind == "name" and not prev.post and len(core) == 3 and core[0][:2] == ("open", "(")
               and core[1][0] in ("num", "word") and core[2][0] == "close"):
-            prev.suffix += vals[1] if vals[1].isdigit() else "_" + vals[1]       # W^{(1)} is W1
-        elif h == lo + 1 and self.t[lo][0] == "num" and len(vals[0]) > 1:
+            prev.suffix += vals[1] if vals[1].isdigit() else "_" + vals[1]
+        elif lo == i and self.t[lo][0] == "num" and len(vals[0]) > 1:
             raise _Fail(f"ambiguous exponent: write ^{{{vals[0]}}}", pos)
         else:
             text = self.join(self.convert(lo, h))
             if (prev.kind, prev.render(), prev.atomic) == ("name", "e", False) and "e" not in self.defined:
                 prev.kind, prev.text = "val", f"exp({text})"
             else:
-                prev.post += "^" + (text if _SIMPLE.fullmatch(text) else f"({text})")
+                prev.post += "^" + (text if re.fullmatch(r"[\w.]+", text) else f"({text})")
         return nxt
 
     def sub(self, prev, i, hi, pos):
+        """x_1 → x1, x_i → x_i, ||e||_2, ||e||_\\infty → ||e||_inf."""
         lo, h, nxt = self.arg(i, hi, "_")
         toks = self.t[lo:h]
         s = "".join("inf" if t[1] == "infty" else t[1] for t in toks)
-        if not toks or not all(t[0] in ("num", "word") or t[1] == "infty" for t in toks):
+        if not toks or not all(t[0] in ("num", "word") or t[1] == "infty" for t in toks) or prev.post:
             raise _Fail("cannot translate this subscript", pos)
-        if prev.kind == "close" and prev.text == "||" and not prev.post:
+        if prev.kind == "close" and prev.text == "||":
             prev.post = "_" + s
-        elif prev.kind == "name" and not prev.post:
-            digits_ok = s.isdigit() and not prev.render()[-1].isdigit()
-            prev.suffix += s if digits_ok else "_" + s
+        elif prev.kind == "name":
+            prev.suffix += s if s.isdigit() and not prev.render()[-1].isdigit() else "_" + s
         else:
             raise _Fail("cannot translate this subscript", pos)
         return nxt
 
     def matrix(self, k):
-        kind, env, pos = self.t[k]
-        if env not in _MATRICES:
+        """\\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix} → a [[1, 2], [3, 4]] item."""
+        env, pos = self.t[k][1:]
+        if env not in ("bmatrix", "pmatrix", "matrix"):
             raise _Fail(f"cannot translate the environment {env!r} (bmatrix, pmatrix, matrix are)", pos)
         rows, row, lo, j, end = [], [], k + 1, k + 1, self.match[k]
         while j <= end:
             t = self.t[j]
             if j < end and (t[0] == "begin" or t[:2] == ("sym", "{")):
-                j = self.match[j] + 1
-                continue
-            if j == end or t[:2] in (("sym", "&"), ("cmd", "\\")):
+                j = self.match[j]                            # skip a nested group
+            elif j == end or t[:2] in (("sym", "&"), ("cmd", "\\")):
                 cell = self.join(self.convert(lo, j))
-                last_empty = j == end and not cell and not row and rows
-                if not cell and not last_empty:
+                if not cell and not (j == end and not row and rows):     # a trailing \\ is allowed
                     raise _Fail("empty matrix entry", t[2])
-                if cell:
-                    row.append(cell)
+                row += [cell] if cell else []
                 if j == end or t[1] == "\\":
-                    if row:
-                        rows.append(row)
-                    row = []
+                    rows, row = rows + [row] if row else rows, []
                 lo = j + 1
             j += 1
         if not rows or any(len(r) != len(rows[0]) for r in rows):
@@ -312,60 +275,55 @@ class _Converter:
         return _Item("val", "[" + ", ".join("[" + ", ".join(r) + "]" for r in rows) + "]", pos)
 
     def expand(self, items):
-        """Split letter runs into names, record used names, and give ``\\log x`` its parentheses."""
+        """Split letter runs into names, record the names used, give ``\\log x`` its parentheses."""
         out = []
         for it in items:
-            if it.kind == "name":
-                keep = (it.atomic or len(it.text) == 1 or it.text in GREEK or it.text.lower() in FUNCS
-                        or it.text in self.defined or it.text + it.suffix in self.defined)
-                parts = [it] if keep else [_Item("name", p, it.pos) for p in re.findall(r"[^\W\d_]\d*", it.text)]
-                if not keep:
-                    parts[-1].suffix, parts[-1].post, parts[-1].transposed = it.suffix, it.post, it.transposed
-                self.used.update(p.text + p.suffix for p in parts)
-            else:
-                parts = [it]
+            parts = [it]
+            if it.kind == "name" and not (it.atomic or len(it.text) == 1 or it.text in GREEK
+                                          or it.text.lower() in FUNCS or it.text in self.defined
+                                          or it.text + it.suffix in self.defined):
+                parts = [_Item("name", p, it.pos) for p in re.findall(r"[^\W\d_]\d*", it.text)]
+                parts[-1].suffix, parts[-1].post, parts[-1].transposed = it.suffix, it.post, it.transposed
+            self.used.update(p.text + p.suffix for p in parts if p.kind == "name")
             for p in parts:
                 if out and out[-1].kind == "func" and p.kind != "open":
                     if p.kind not in ("name", "val"):
                         raise _Fail(f"{out[-1].text} needs an argument", out[-1].pos)
-                    f = out.pop()
-                    p = _Item("val", f"{f.text}({p.render()})", f.pos)
+                    p = _Item("val", f"{out[-1].text}({p.render()})", out.pop().pos)
                 out.append(p)
         if out and out[-1].kind == "func":
             raise _Fail(f"{out[-1].text} needs an argument", out[-1].pos)
         return out
 
     def join(self, items) -> str:
+        """The notation text of items, with * (or @) where the sheet juxtaposes."""
         out, prev, matmul = [], None, False
         items = self.expand(items)
         for k, it in enumerate(items):
             if prev is not None and prev.kind in _VALEND and it.kind in _VALSTART:
                 matmul = matmul or prev.transposed or (prev.kind == "name" and prev.text[0].isupper())
                 out.append(" @ " if matmul else "*")
-            if it.kind == "op":
-                matmul = False
-                if prev is None or prev.kind in ("op", "open", "sep"):
-                    out.append("" if it.text == "+" else it.text)
-                else:
-                    nums = [x for x in (prev, items[k + 1] if k + 1 < len(items) else None)
-                            if x is not None and re.fullmatch(r"[\d.]+", x.render())]
-                    out.append(f" {'*' if it.text == '@' and nums else it.text} ")
+            if it.kind == "op" and (prev is None or prev.kind in ("op", "open", "sep")):
+                out.append(it.text.replace("+", ""))          # unary
+            elif it.kind == "op":
+                nums = [x for x in (prev, items[k + 1] if k + 1 < len(items) else None)
+                        if x is not None and re.fullmatch(r"[\d.]+", x.render())]
+                out.append(f" {'*' if it.text == '@' and nums else it.text} ")
             else:
-                matmul = matmul and it.kind != "sep"
                 out.append(it.render())
+            matmul = matmul and it.kind not in ("op", "sep")
             prev = it
         return "".join(out)
 
 
 def _spans(text):
-    """(start, end) of each math span; with no delimiters at all, every non-blank line."""
+    """(start, end) of each math span; with no delimiters at all, each line with a = or a \\."""
     if not _OPENER.search(text):
-        return [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
+        return [(m.start(), m.end()) for m in re.finditer(r"[^\n]*[=\\][^\n]*", text)]
     spans, i = [], 0
-    while (m := _OPENER.search(text, i)):
-        closer = _CLOSERS[m.group()]
-        end = re.compile(r"(?<!\\)" + re.escape(closer)).search(text, m.end())
-        if end is None or (closer == "$" and "\n" in text[m.end():end.start()]):
+    while m := _OPENER.search(text, i):
+        end = re.compile(r"(?<!\\)" + re.escape(_CLOSERS[m.group()])).search(text, m.end())
+        if end is None or (m.group() == "$" and "\n" in text[m.end():end.start()]):
             raise _Fail(f"unterminated {m.group()}", m.start())
         spans.append((m.end(), end.start()))
         i = end.end()
@@ -373,22 +331,27 @@ def _spans(text):
 
 
 def _statements(toks):
-    """Split a span's tokens at top-level separators; each statement is a list of (lo, hi) sides."""
+    """Split a span's tokens at top-level separators; a statement is its list of (lo, hi) sides."""
     if toks and toks[-1][:2] == ("sym", "."):
         toks.pop()
     out, sides, lo, depth = [], [], 0, 0
     for k, (kind, v, pos) in enumerate(toks + [("sym", ";", None)]):
         depth += kind in ("open", "lbar", "begin") or (kind, v) == ("sym", "{")
         depth -= kind in ("close", "rbar", "end") or (kind, v) == ("sym", "}")
-        if depth <= 0 and (kind, v) in (("sym", ";"), ("sym", ","), ("cmd", "quad"), ("cmd", "qquad"),
-                                        ("cmd", "\\")):
-            if k > lo:
+        if pos is None or depth <= 0 and (kind, v) in _SEPARATORS:
+            if k > lo or sides:
                 out.append(sides + [(lo, k)])
             sides, lo = [], k + 1
         elif depth <= 0 and (kind, v) == ("sym", "="):
-            sides.append((lo, k))
-            lo = k + 1
+            sides, lo = sides + [(lo, k)], k + 1
     return out
+
+
+class _Stmt:
+    __slots__ = ("name", "rhs", "used", "pos", "conv", "span")
+
+    def __init__(self, name, pos, conv, span):
+        self.name, self.pos, self.conv, self.span, self.rhs, self.used = name, pos, conv, span, "", set()
 
 
 def _where(text, pos):
@@ -399,60 +362,60 @@ def _where(text, pos):
 def latex_to_program(text: str) -> str:
     """Translate pasted LaTeX into notation text, one statement per line (see the module doc)."""
     try:
-        return _translate(text)
+        return "".join(f"{s.name} = {s.rhs}\n" if s.name else s.rhs + "\n" for s in _translate(text))
     except _Fail as e:
         raise InputError(e.args[0], *_where(text, e.args[1]), kind="syntax") from None
 
 
 def _translate(text):
-    stmts = []            # [name or None, rhs text, used names, offset, converter, rhs range]
+    stmts, defined = [], {}
     for lo, hi in _spans(text):
         conv = _Converter(_tokens(text, lo, hi))
         for sides in _statements(conv.t):
             if len(sides) == 1:
-                stmts.append([None, None, None, conv.t[sides[0][0]][2], conv, sides[0]])
+                stmts.append(_Stmt(None, conv.t[sides[0][0]][2], conv, sides[0]))
                 continue
-            lhs = conv.convert(*sides[0])
+            lhs, at = conv.convert(*sides[0]), conv.t[sides[1][0] - 1][2]      # at: the "="
             head = lhs[0] if lhs else None
             if head is None or head.kind != "name" or head.post or len(lhs) > 1 and not (
                     lhs[1].kind == "open" and lhs[-1].kind == "close"):
-                raise _Fail("the left side of = must be a name, e.g. L or f(x, y)", conv.t[sides[0][0]][2]
-                            if sides[0][1] > sides[0][0] else conv.t[sides[1][0] - 1][2])
+                raise _Fail("the left side of = must be a name, e.g. L or f(x, y)", head.pos if head else at)
             if sides[1][1] <= sides[1][0]:
-                raise _Fail("nothing after =", conv.t[sides[1][0] - 1][2])
-            stmts.append([head.text + head.suffix, None, None, head.pos, conv, sides[1]])
-    defined = {}
+                raise _Fail("nothing after =", at)
+            stmts.append(_Stmt(head.text + head.suffix, head.pos, conv, sides[1]))
+            if stmts[-1].name in defined:
+                first = _where(text, defined[stmts[-1].name].pos)[0]
+                raise _Fail(f"{stmts[-1].name} is defined twice (first on line {first})", head.pos)
+            defined[stmts[-1].name] = stmts[-1]
     for s in stmts:
-        if s[0] in defined:
-            raise _Fail(f"{s[0]} is defined twice (first on line {_where(text, defined[s[0]][3])[0]})", s[3])
-        if s[0] is not None:
-            defined[s[0]] = s
-    for s in stmts:
-        conv = s[4]
-        conv.defined, conv.used = defined, set()
-        s[1], s[2] = conv.join(conv.convert(*s[5])), conv.used
-        if s[0] in s[2]:
-            raise _Fail(f"{s[0]} is defined in terms of itself", s[3])
-    stmts = [s for s in stmts if s[0] is not None or not re.fullmatch(r"[\w.]+", s[1])]  # mentions
+        s.conv.defined, s.conv.used = defined, s.used
+        s.rhs = s.conv.join(s.conv.convert(*s.span))
+        if s.name in s.used:
+            raise _Fail(f"{s.name} is defined in terms of itself", s.pos)
+    stmts = [s for s in stmts if s.name or not re.fullmatch(r"[\w.]+", s.rhs)]     # drop mentions
     if not stmts:
         raise _Fail("no formulas found", 0)
-    literal = [s for s in stmts if s[0] is not None and _LITERAL.fullmatch(s[1])]
-    rest = [s for s in stmts if not any(s is x for x in literal)]
-    used = set().union(*(s[2] for s in stmts))
-    sinks = [s for s in rest if s[0] not in used]
-    final = sinks[-1] if sinks else None
-    stray = [s for s in stmts if s[0] is None and s is not final]
+    return _order(stmts, defined)
+
+
+def _order(stmts, defined):
+    """Literals first, then definitions before use (stable), the sheet's final statement last."""
+    literal = [s for s in stmts if s.name and _LITERAL.fullmatch(s.rhs)]
+    rest = [s for s in stmts if s not in literal]
+    used = set().union(*(s.used for s in stmts))
+    final = ([s for s in rest if s.name not in used] or [None])[-1]
+    stray = [s for s in stmts if s.name is None and s is not final]
     if stray:
-        raise _Fail("an expression without a name must be the last formula", stray[0][3])
+        raise _Fail("an expression without a name must be the last formula", stray[0].pos)
     pending = [s for s in rest if s is not final]
     index = {id(s): k for k, s in enumerate(pending)}
     users, indeg = [[] for _ in pending], [0] * len(pending)
     for k, s in enumerate(pending):
-        for d in {id(defined[n]) for n in s[2] if n in defined} & index.keys():
-            users[index[d]].append(k)
+        for d in {index.get(id(defined[n])) for n in s.used if n in defined} - {None}:
+            users[d].append(k)
             indeg[k] += 1
     ready, order = [k for k, n in enumerate(indeg) if n == 0], []
-    while ready:                      # Kahn's algorithm, always taking the earliest ready statement
+    while ready:                               # Kahn's algorithm, taking the earliest ready statement
         k = heapq.heappop(ready)
         order.append(pending[k])
         for u in users[k]:
@@ -461,6 +424,5 @@ def _translate(text):
                 heapq.heappush(ready, u)
     if len(order) < len(pending):
         cycle = [s for k, s in enumerate(pending) if indeg[k] > 0]
-        raise _Fail("circular definitions: " + ", ".join(s[0] for s in cycle), cycle[0][3])
-    out = literal + order + ([final] if final is not None else [])
-    return "".join((f"{s[0]} = {s[1]}" if s[0] else s[1]) + "\n" for s in out)
+        raise _Fail("circular definitions: " + ", ".join(s.name for s in cycle), cycle[0].pos)
+    return literal + order + ([final] if final else [])
