@@ -154,6 +154,9 @@ def cmd_paths(args) -> int:
     from .paths import count_paths, derivative_paths
     g = _graph(args)
     at = _at(args)
+    if args.scalar:
+        from .scalar_view import scalar_view
+        g, at = scalar_view(g, at), {}
     dst = args.to or g.output
     try:
         run(g, at)

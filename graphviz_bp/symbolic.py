@@ -43,7 +43,15 @@ def local_symbolic(g, u: int, v: int):
 
 
 def local_text(g, u: int, v: int) -> str:
-    """The local derivative as a short string: ``2*c``, ``sign(W)``, or a rule like ``ḡ·Bᵀ``."""
+    """The local derivative as a short string: ``2*c``, ``sign(W)``, or a rule like ``ḡ·Bᵀ`` (cached)."""
+    cache = g.__dict__.setdefault("_local_text_cache", {})
+    key = (u, v)
+    if key not in cache:
+        cache[key] = _local_text(g, u, v)
+    return cache[key]
+
+
+def _local_text(g, u: int, v: int) -> str:
     d = local_symbolic(g, u, v)
     if d is not None:
         return str(d).replace("**", "^")
