@@ -1,0 +1,165 @@
+"""Helpers of the Streamlit dashboard (``streamlit_app.py``) that need no Streamlit.
+
+State and formatting only: every number shown comes from the library
+(evaluation, reverse accumulation, paths, forward mode); this module lists the
+examples, turns values into text (input fields, LaTeX matrices, JSON) and
+prepares server-side SVG for the page.
+
+>>> value_literal(14.0), value_literal([[1.0, -0.5]])
+('14', '[[1, -0.5]]')
+>>> latex_value([[11.0, 3.0]])
+'\\\\begin{bmatrix}11 & 3\\\\end{bmatrix}'
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .display import fmt_number, pretty_name, shape_text
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+DEFAULT_EXAMPLE = "l1_least_squares.txt"        # E2, what the dashboard opens on
+PAGE_SIZE = 10                                   # paths listed per page
+
+_TITLE = re.compile(r"^\s*(?:#|%)\s*(?P<title>.+?)\s*$")
+_ENUM = re.compile(r"^E(\d+)\b")
+
+
+@dataclass(frozen=True)
+class Example:
+    file: str       # file name in examples/, e.g. "l1_least_squares.txt"
+    title: str      # its first comment line, e.g. "E2 · L1-regularised least squares with matrices (seed 000)"
+    text: str       # the program
+
+
+def example_title(file: str, text: str) -> str:
+    """The gallery name of an example: its first comment line, else the file name.
+
+    >>> example_title("x.txt", "# E1 · path sum\\nf = x")
+    'E1 · path sum'
+    >>> example_title("my_net.tex", "$$f = x$$")
+    'my net (LaTeX)'
+    """
+    first = text.splitlines()[0] if text.strip() else ""
+    m = _TITLE.match(first)
+    if m and m.group("title"):
+        return m.group("title")
+    stem = Path(file).stem.replace("_", " ")
+    return f"{stem} (LaTeX)" if file.endswith(".tex") else stem
+
+
+def _order(ex: Example):
+    m = _ENUM.match(ex.title)
+    return (0, int(m.group(1)), ex.title) if m else (1, 0, ex.title)
+
+
+def gallery(directory: Path | str = EXAMPLES_DIR) -> list[Example]:
+    """Every ``*.txt`` and ``*.tex`` program of ``examples/``, ordered E1, E2, … then the rest."""
+    directory = Path(directory)
+    out = []
+    for path in sorted(list(directory.glob("*.txt")) + list(directory.glob("*.tex"))):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        out.append(Example(path.name, example_title(path.name, text), text))
+    return sorted(out, key=_order)
+
+
+# --- values as text --------------------------------------------------------------------------
+
+def value_literal(v) -> str:
+    """A value as the literal an input field shows (read back by ``cli.parse_value``).
+
+    >>> value_literal(None), value_literal(-1.0), value_literal(np.array([0.1, 2.0]))
+    ('', '-1', '[0.1, 2]')
+    """
+    if v is None:
+        return ""
+    from .cli import to_json
+    return json.dumps(to_json(v), ensure_ascii=False)
+
+
+def values_key(texts: dict) -> tuple:
+    """A hashable key for the inputs' texts (for caches and the last good state)."""
+    return tuple(sorted((k, (v or "").strip()) for k, v in texts.items()))
+
+
+def latex_number(x, digits: int = 4) -> str:
+    s = fmt_number(x, digits)
+    return {"nan": r"\mathrm{NaN}", "inf": r"\infty", "-inf": r"-\infty"}.get(s, s.replace("e", r"\mathrm{e}"))
+
+
+def latex_value(v, digits: int = 4) -> str:
+    """A number, or a vector/matrix as a LaTeX ``bmatrix`` (a vector as a column, as on paper)."""
+    if v is None:
+        return r"\text{—}"
+    a = np.asarray(v, dtype=float)
+    if a.ndim == 0:
+        return latex_number(float(a), digits)
+    if a.ndim == 1:
+        rows = [[x] for x in a]
+    elif a.ndim == 2:
+        rows = a.tolist()
+    else:
+        return r"\text{" + shape_text(a) + " tensor}"
+    body = r" \\ ".join(" & ".join(latex_number(x, digits) for x in row) for row in rows)
+    return r"\begin{bmatrix}" + body + r"\end{bmatrix}"
+
+
+def latex_name(name: str) -> str:
+    """A graph name for KaTeX: ``lambda`` → ``λ``; subscripts and odd characters kept as text."""
+    return r"\mathrm{" + pretty_name(name).replace("\\", "").replace("{", "").replace("}", "") \
+        .replace("_", r"\_") + "}"
+
+
+def symbolic_text(expr) -> str:
+    """A SymPy expression as the notation writes it (``**`` → ``^``)."""
+    return str(expr).replace("**", "^")
+
+
+def md_escape(text: str) -> str:
+    """Text safe inside a Markdown table cell or sentence (no stray emphasis, pipes or math)."""
+    return re.sub(r"([\\`*_{}\[\]<>()#+!|$~])", r"\\\1", str(text))
+
+
+# --- SVG on the page ---------------------------------------------------------------------------
+
+_PROLOGUE = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?(<!--.*?-->\s*)*", re.S)
+_SIZE = re.compile(r'<svg([^>]*?)\swidth="([\d.]+)pt"\s+height="([\d.]+)pt"', re.S)
+
+
+def svg_for_page(svg: str, max_height_px: int | None = 760) -> str:
+    """Inline SVG that fits the column: never wider than the page, natural size otherwise,
+    and no taller than ``max_height_px`` (a slide), keeping its aspect ratio."""
+    svg = _PROLOGUE.sub("", svg, count=1)
+    m = _SIZE.search(svg)
+    style = "max-width:100%;height:auto;"
+    if m:
+        w_px, h_px = float(m.group(2)) * 4 / 3, float(m.group(3)) * 4 / 3
+        if max_height_px and h_px > max_height_px:
+            w_px, h_px = w_px * max_height_px / h_px, max_height_px
+        svg = svg[:m.start()] + f'<svg{m.group(1)} width="{w_px:.0f}px" height="{h_px:.0f}px"' + svg[m.end():]
+    return (f'<div class="gbp-graph" style="overflow:auto;text-align:center">'
+            f'<style>.gbp-graph svg{{{style}}}</style>{svg}</div>')
+
+
+def gradients_json(output: str, value, gradients: dict) -> str:
+    """The document ``graphviz-bp grad --json`` writes: output, value, gradients, method."""
+    from .cli import to_json
+    doc = {"output": output, "value": value, "gradients": gradients, "method": "reverse"}
+    return json.dumps(to_json(doc), ensure_ascii=False, indent=2)
+
+
+def page_count(count: int, cap: int, size: int = PAGE_SIZE) -> int:
+    """Pages of ``size`` paths needed to list ``min(count, cap)`` paths (at least 1).
+
+    >>> page_count(2, 10_000), page_count(2 ** 60, 10_000), page_count(0, 10)
+    (1, 1000, 1)
+    """
+    listed = min(count, cap)
+    return max(1, -(-listed // size))

@@ -1,0 +1,549 @@
+"""graphviz-bp dashboard: program in, computation graph out.
+
+Run with ``streamlit run streamlit_app.py`` or ``graphviz-bp app``.
+
+Thin by design: layout and state only. Every number comes from the library
+(``graphviz_bp``: evaluation, reverse accumulation, derivative paths, forward
+mode) and every picture from its renderer (``graphviz_bp.render``); helpers
+that need no Streamlit live in ``graphviz_bp/dashboard.py``.
+"""
+from __future__ import annotations
+
+import html
+import importlib
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import islice
+
+import streamlit as st
+
+import graphviz_bp as gbp
+from graphviz_bp import InputError
+from graphviz_bp import dashboard as dash
+from graphviz_bp.cli import parse_value
+from graphviz_bp.display import fmt_value, pretty_name, shape_text
+
+log = logging.getLogger("graphviz_bp.app")
+
+LAYERS = {                       # renderer layer -> what the toggle says
+    "values": "values",
+    "shapes": "shapes",
+    "locals": "local derivatives (symbolic)",
+    "numeric": "local derivatives (at the point)",
+    "grads": "gradients (adjoints)",
+}
+DEFAULT_LAYERS = ["values", "locals", "grads"]
+VIEWS = ["Graph", "Paths", "Backward pass", "Forward mode", "Worked solution"]
+SVG_ENGINE = "Graphviz SVG (server)"
+BROWSER_ENGINE = "st.graphviz_chart (browser)"
+
+st.set_page_config(page_title="graphviz-bp · backpropagation graphs", layout="wide",
+                   page_icon=":material/account_tree:")
+
+
+# --- library access (cached) -----------------------------------------------------------------
+
+def _renderer():
+    """``graphviz_bp.render`` if installed, else None (the app says the drawing is coming)."""
+    try:
+        return importlib.import_module("graphviz_bp.render")
+    except ModuleNotFoundError as exc:
+        if exc.name == "graphviz_bp.render":
+            return None
+        raise
+
+
+def _optional(name: str):
+    """``graphviz_bp.<name>`` (explain, check, scalar_view) if that part is installed, else None."""
+    try:
+        return getattr(gbp, name)
+    except (ImportError, AttributeError):
+        return None
+
+
+@st.cache_data(show_spinner=False)
+def _gallery():
+    return dash.gallery()
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _graph(text: str):
+    return gbp.parse(text)
+
+
+def _at(key: tuple) -> dict:
+    at = {}
+    for name, text in key:
+        if text:
+            try:
+                at[name] = parse_value(text, name)
+            except InputError:
+                raise InputError(f"input {name} = {text}: expected a number or a literal like "
+                                 f"[[1, 2], [3, 4]]", kind="value") from None
+    return at
+
+
+@dataclass
+class Model:
+    """Everything the panels show for one program and one set of input values."""
+    text: str
+    key: tuple                 # the inputs' texts, see dash.values_key
+    g: object                  # ComputationGraph
+    at: dict
+    missing: list              # inputs without a value (then the graph is symbolic)
+    values: dict | None = None
+    gradients: dict | None = None
+    gradient_error: str | None = None
+    symbolic: dict | None = None
+    warnings: list = field(default_factory=list)
+
+    @property
+    def has_values(self) -> bool:
+        return self.values is not None
+
+    @property
+    def has_gradients(self) -> bool:
+        return self.gradients is not None
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _model(text: str, key: tuple) -> Model:
+    g = _graph(text)
+    at = _at(key)
+    missing = [n for n in g.leaves if n not in at and g.node(n).default is None]
+    m = Model(text, key, g, at, missing)
+    if missing:
+        try:
+            m.symbolic = gbp.symbolic_gradients(g)
+        except InputError as exc:
+            m.gradient_error = str(exc)
+        return m
+    from graphviz_bp.evaluate import run
+    m.warnings = list(run(g, at).warnings)
+    m.values = g.evaluate(at)
+    try:
+        m.gradients = g.gradients(at=at)
+    except InputError as exc:          # e.g. a non-scalar output
+        m.gradient_error = str(exc)
+    return m
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _scalar_graph(text: str, key: tuple):
+    m = _model(text, key)
+    return gbp.scalar_view(m.g, at=m.at if m.has_values else None)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _steps(text: str, key: tuple, scalar: bool):
+    g, at = _active(text, key, scalar)
+    return g.reverse(at=at, record=True).steps
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _tangents(text: str, key: tuple, scalar: bool, src: str):
+    from graphviz_bp.forward import forward
+    g, at = _active(text, key, scalar)
+    return forward(g, src, at)
+
+
+def _active(text: str, key: tuple, scalar: bool):
+    """The graph the panels work on (the program's, or its scalar view) and its inputs."""
+    m = _model(text, key)
+    if scalar:
+        return _scalar_graph(text, key), None
+    return m.g, (m.at if m.has_values else None)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _path_counts(text: str, key: tuple, scalar: bool) -> dict:
+    g, _ = _active(text, key, scalar)
+    return {name: gbp.count_paths(g, name) for name in g.leaves}
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _path_page(text: str, key: tuple, scalar: bool, src: str, page: int):
+    """The paths of one page, their contributions and running sums (lazy: islice)."""
+    g, at = _active(text, key, scalar)
+    with_values = _model(text, key).has_values
+    start = page * dash.PAGE_SIZE
+    paths = list(islice(gbp.derivative_paths(g, src, at=at, values=with_values), start, start + dash.PAGE_SIZE))
+    contributions = [p.value for p in paths] if with_values else [None] * len(paths)
+    running = []
+    if with_values and all(c is not None for c in contributions):
+        total = _prefix_sum(text, key, scalar, src, start)
+        for c in contributions:
+            total = c if total is None else total + c
+            running.append(total)
+    return paths, contributions, running
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _prefix_sum(text: str, key: tuple, scalar: bool, src: str, n: int):
+    """Sum of the contributions of the first ``n`` paths (None for n = 0)."""
+    if n == 0:
+        return None
+    g, at = _active(text, key, scalar)
+    total = None
+    for p in islice(gbp.derivative_paths(g, src, at=at), n):
+        total = p.value if total is None else total + p.value
+    return total
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _drawing(text: str, key: tuple, scalar: bool, opts: tuple) -> dict:
+    """SVG and DOT of one view (cached on program, values and options)."""
+    r = _renderer()
+    g, at = _active(text, key, scalar)
+    kwargs = dict(opts)
+    kwargs["show"] = set(kwargs["show"])
+    if kwargs.get("highlight") is not None:
+        kwargs["highlight"] = list(kwargs["highlight"])
+    dot = r.render(g, at=at, **kwargs).source
+    svg = r.render_svg(g, at=at, **kwargs)
+    return {"svg": svg, "dot": dot}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _png(svg: str) -> bytes:
+    return _renderer().to_png(svg)
+
+
+# --- small UI helpers --------------------------------------------------------------------------
+
+@contextmanager
+def guarded(what: str):
+    """Input errors as st.error with line and column; anything else as a short generic message."""
+    try:
+        yield
+    except InputError as exc:
+        st.error(str(exc), icon=":material/error:")
+    except Exception:                                   # never a traceback on the page
+        log.exception("dashboard: %s failed", what)
+        st.error(f"Something went wrong while {what}. The details are in the server log.",
+                 icon=":material/error:")
+
+
+def path_label(g, nodes) -> str:
+    return " → ".join(g.dag.nodes[n]["label"] for n in nodes)
+
+
+def big(text: str):
+    st.markdown(f'<div style="font-size:1.35rem;line-height:1.6;font-family:monospace">{html.escape(text)}</div>',
+                unsafe_allow_html=True)
+
+
+def load_example():
+    ex = {e.title: e for e in _gallery()}.get(st.session_state.example)
+    if ex is not None:
+        st.session_state.program = ex.text
+
+
+def _init_state():
+    if "program" not in st.session_state:
+        examples = _gallery()
+        first = next((e for e in examples if e.file == dash.DEFAULT_EXAMPLE), examples[0] if examples else None)
+        st.session_state.program = first.text if first else "f = x^2 + x*y + (x + y)^2\nx = 1\ny = 2"
+        if first:
+            st.session_state.example = first.title
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+_init_state()
+renderer = _renderer()
+
+with st.sidebar:
+    st.header("Display")
+    layers = st.pills("Layers", list(LAYERS), selection_mode="multi", default=DEFAULT_LAYERS,
+                      format_func=LAYERS.get, key="layers")
+    theme = st.segmented_control("Theme", ["light", "dark", "print"], default="light", key="theme",
+                                 required=True)
+    rankdir = st.segmented_control("Direction", ["LR", "TB"], default="LR", key="rankdir", required=True,
+                                   format_func={"LR": "left → right", "TB": "top → bottom"}.get)
+    scalar = st.toggle("Scalar view (neurons and weights)", key="scalar",
+                       help="Expand tensor operations into element nodes: W₁[0,0], h[1], …")
+    engine = st.radio("Layout", [SVG_ENGINE, BROWSER_ENGINE], key="engine",
+                      help="Server-side SVG uses Graphviz's own font metrics, so the matrices in the "
+                           "labels line up; st.graphviz_chart lays the graph out in the browser.")
+    st.caption(f"graphviz-bp {gbp.__version__}")
+
+left, right = st.columns([5, 9], gap="large")
+
+with left:
+    st.subheader("Program")
+    st.selectbox("Example", [e.title for e in _gallery()], key="example", on_change=load_example,
+                 help="Every program in examples/")
+    text = st.text_area("Program", key="program", height=200, label_visibility="collapsed",
+                        help="One statement a line: `W = [[1, 1]]` declares an input with its default, "
+                             "`L = ||X*W - Y||_2^2 + lambda*||W||_1` computes. LaTeX pasted from a sheet works too.")
+
+    # the graph of the program, or the last one that worked
+    error = None
+    graph = None
+    try:
+        graph = _graph(text)
+    except InputError as exc:
+        error = str(exc)
+    except Exception:
+        log.exception("dashboard: parsing failed")
+        error = "Something went wrong while reading the program. The details are in the server log."
+    last = st.session_state.get("last_good")
+    if graph is None:
+        st.error(error, icon=":material/error:")
+        if last is None:
+            st.stop()
+        st.caption("Showing the last program that worked.")
+        shown_text = last[0]
+        graph = _graph(shown_text)
+    else:
+        shown_text = text
+
+    st.subheader("Inputs")
+    texts = {}
+    cols = st.columns(2)
+    for k, name in enumerate(graph.leaves):
+        default = dash.value_literal(graph.node(name).default)
+        with cols[k % 2]:
+            texts[name] = st.text_input(
+                pretty_name(name), value=default, key=f"input:{name}:{default}",
+                placeholder="a value, e.g. 1 or [[1, 2]]" if not default else None,
+                help=f"{name}: a number or a literal like [[1, 2], [3, 4]] (default {default or 'none'})")
+    key = dash.values_key(texts)
+
+    model = None
+    try:
+        model = _model(shown_text, key)
+    except InputError as exc:
+        st.error(str(exc), icon=":material/error:")
+    except Exception:
+        log.exception("dashboard: evaluation failed")
+        st.error("Something went wrong while computing the graph. The details are in the server log.",
+                 icon=":material/error:")
+    if model is None:
+        if last is None:
+            st.stop()
+        st.caption("Showing the last program that worked.")
+        model = _model(*last)
+    else:
+        st.session_state.last_good = (model.text, model.key)
+
+    g = model.g
+    out = g.output
+    st.subheader("Values and gradients")
+    for w in model.warnings:
+        st.warning(str(w), icon=":material/warning:")
+    if model.missing:
+        st.info("No value yet for " + ", ".join(f"`{n}`" for n in model.missing)
+                + ": the graph is symbolic until you give one.", icon=":material/info:")
+    if model.has_values:
+        st.markdown(f"${dash.latex_name(out)} = {dash.latex_value(model.values[out])}$")
+    if model.gradient_error:
+        st.warning(model.gradient_error, icon=":material/warning:")
+    rows = [f"| input | shape | value | ∂{pretty_name(out)}/∂input |", "|---|---|---|---|"]
+    for name in g.leaves:
+        value = model.values[name] if model.has_values else None
+        if model.has_gradients:
+            grad = f"${dash.latex_value(model.gradients[name])}$"
+        elif model.symbolic and name in model.symbolic:
+            grad = f"`{dash.symbolic_text(model.symbolic[name])}`"
+        else:
+            grad = "—"
+        rows.append(f"| ${dash.latex_name(name)}$ | {shape_text(value) if value is not None else '—'} | "
+                    f"{'$' + dash.latex_value(value) + '$' if value is not None else '—'} | {grad} |")
+    st.markdown("\n".join(rows))
+
+model_args = (model.text, model.key, bool(scalar) and model.has_values)
+active_g, active_at = g, model.at
+if model_args[2]:
+    with right:
+        with guarded("building the scalar view"):
+            active_g, active_at = _active(*model_args)
+            if len(active_g) > g.limits.max_render_nodes:
+                st.info(f"The scalar view has {len(active_g)} nodes; the drawing shows at most "
+                        f"{g.limits.max_render_nodes} (GRAPHVIZ_BP_MAX_RENDER_NODES).", icon=":material/info:")
+if scalar and not model.has_values:
+    with right:
+        st.info("The scalar view needs values for every input.", icon=":material/info:")
+
+
+def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name="graph"):
+    """The drawing of the current view, with its downloads."""
+    if renderer is None:
+        st.info("The drawing (graphviz_bp.render) is coming; the tables below already work.",
+                icon=":material/hourglass_empty:")
+        return
+    show = set(layers or ()) | set(extra_layers)
+    if not model.has_values:
+        show -= {"values", "numeric", "grads", "tangents"}
+    opts = {"show": tuple(sorted(show)), "theme": theme or "light", "rankdir": rankdir or "LR"}
+    if highlight:
+        opts["highlight"] = tuple(highlight)
+    if step is not None:
+        opts["step"] = step
+    if tangent is not None:
+        opts["tangent"] = tangent
+    with guarded("drawing the graph"):
+        drawing = _drawing(*model_args, tuple(sorted(opts.items())))
+        if engine == BROWSER_ENGINE:
+            st.graphviz_chart(drawing["dot"], width="stretch")
+        else:
+            st.html(dash.svg_for_page(drawing["svg"]))
+        c = st.columns(4)
+        c[0].download_button("SVG", drawing["svg"], file_name=f"{name}.svg", mime="image/svg+xml",
+                             icon=":material/download:", key=f"dl-svg-{name}")
+        c[1].download_button("PNG", lambda: _png(drawing["svg"]), file_name=f"{name}.png", mime="image/png",
+                             icon=":material/download:", key=f"dl-png-{name}")
+        c[2].download_button("DOT", drawing["dot"], file_name=f"{name}.gv", mime="text/vnd.graphviz",
+                             icon=":material/download:", key=f"dl-dot-{name}")
+        if model.has_values and model.has_gradients:
+            c[3].download_button("Gradients (JSON)",
+                                 dash.gradients_json(out, model.values[out], model.gradients),
+                                 file_name="gradients.json", mime="application/json",
+                                 icon=":material/download:", key=f"dl-json-{name}")
+
+
+def paths_panel():
+    counts = _path_counts(*model_args)
+    sources = list(counts)
+    if not sources:
+        st.info("The program has no inputs.")
+        return
+    default = max(sources, key=lambda n: (counts[n], -sources.index(n)))
+    src = st.selectbox("Paths from", sources, index=sources.index(default), key=f"path-src-{model_args[2]}",
+                       format_func=lambda n: f"{active_g.dag.nodes[n]['label']}  ({counts[n]} paths)")
+    count = counts[src]
+    dst = active_g.output
+    st.markdown(f"**{count:,}** path{'s' if count != 1 else ''} from {pretty_name(src)} to {pretty_name(dst)}"
+                + ("" if count < 10 ** 6 else f" (2^{count.bit_length() - 1} ≤ count)"))
+    if count == 0:
+        show_graph(name="paths")
+        return
+    cap = active_g.limits.max_paths_listed
+    pages = dash.page_count(count, cap)
+    page = 0
+    if pages > 1:
+        page = st.number_input(f"Page (of {pages:,}; {dash.PAGE_SIZE} paths a page"
+                               + (f", the first {cap:,} paths are listed" if count > cap else "") + ")",
+                               min_value=1, max_value=pages, value=1, step=1, key=f"path-page-{src}") - 1
+    paths, contributions, running = _path_page(*model_args, src, page)
+    start = page * dash.PAGE_SIZE
+    labels = {}
+    for i, (p, c) in enumerate(zip(paths, contributions)):
+        labels[i] = f"{start + i + 1}. {path_label(active_g, p.nodes)}" + \
+            (f"   contribution {fmt_value(c)}" if c is not None else "")
+    choice = st.radio("Path", list(labels), format_func=labels.get, key=f"path-choice-{src}-{page}")
+    choice = 0 if choice is None else choice
+    p = paths[choice]
+    show_graph(highlight=p.nodes, extra_layers=("locals",), name="path")
+
+    st.markdown(f"**Path {start + choice + 1}:** {path_label(active_g, p.nodes)}")
+    rows = ["| edge | local derivative | at the point |", "|---|---|---|"]
+    for (u, v), factor in zip(p.edges, p.factors):
+        numeric = "—"
+        if model.has_values:
+            num = active_g.local_numeric(u, v, at=active_at)
+            numeric = f"${dash.latex_value(num)}$" if num is not None else \
+                f"vector–Jacobian rule `{active_g.local_rule(u, v)}`"
+        rows.append(f"| {pretty_name(u)} → {pretty_name(v)} | `{factor}` | {numeric} |")
+    st.markdown("\n".join(rows))
+    if contributions[choice] is not None:
+        st.markdown(f"Contribution of this path: ${dash.latex_value(contributions[choice])}$")
+    if running:
+        k = start + choice + 1
+        reverse = _model(*model_args[:2]).gradients if not model_args[2] else \
+            active_g.gradients(at=active_at, wrt=[src])
+        grad = reverse.get(src) if reverse else None
+        st.markdown(f"Running sum of paths 1–{k}: ${dash.latex_value(running[choice])}$  \n"
+                    f"Reverse mode, ∂{pretty_name(dst)}/∂{pretty_name(src)}: "
+                    f"${dash.latex_value(grad)}$")
+        if k == count:
+            st.success(f"All {count} paths summed: the running sum equals the reverse-mode gradient "
+                       f"({fmt_value(running[choice])} = {fmt_value(grad)}).", icon=":material/check:")
+        else:
+            st.caption(f"{count - k:,} more path{'s' if count - k != 1 else ''} to add.")
+
+
+def step_move(delta: int, n: int):
+    st.session_state.step = min(n, max(1, st.session_state.get("step", 1) + delta))
+
+
+def backward_panel():
+    if not model.has_gradients:
+        st.info(model.gradient_error or "The backward pass needs values for every input.")
+        return
+    steps = _steps(*model_args)
+    n = len(steps)
+    if st.session_state.get("step", 1) > n:
+        st.session_state.step = n
+    c = st.columns([1, 1, 6])
+    c[0].button("◀ Previous", on_click=step_move, args=(-1, n), key="step-prev", width="stretch")
+    c[1].button("Next ▶", on_click=step_move, args=(1, n), key="step-next", width="stretch")
+    if n > 1:
+        with c[2]:
+            k = st.slider("Step", 1, n, value=1, key="step", label_visibility="collapsed")
+    else:
+        k = 1
+    s = steps[k - 1]
+    st.markdown(f"**Step {k} of {n}:** the adjoint of {pretty_name(s.node)} is final")
+    big(s.equation())
+    show_graph(step=k, extra_layers=("grads",), name=f"step-{k}")
+    with st.expander("All steps so far"):
+        st.markdown("\n".join(f"{i}. `{t.equation()}`" for i, t in enumerate(steps[:k], 1)))
+
+
+def forward_panel():
+    if not model.has_values:
+        st.info("Forward mode needs values for every input.")
+        return
+    leaves = active_g.leaves
+    src = st.selectbox("Tangents of", leaves, key=f"fwd-src-{model_args[2]}",
+                       format_func=lambda n: active_g.dag.nodes[n]["label"])
+    tangents = _tangents(*model_args, src)
+    st.markdown(f"Forward mode pushes ∂node/∂{pretty_name(src)} from {pretty_name(src)} to the output "
+                f"(for a tensor input: one column per entry of {pretty_name(src)}).")
+    show_graph(tangent=src, extra_layers=("tangents",), name=f"forward-{src}")
+    rows = [f"| node | ∂node/∂{pretty_name(src)} |", "|---|---|"]
+    for node, t in tangents.items():
+        rows.append(f"| ${dash.latex_name(node)}$ | ${dash.latex_value(t)}$ |")
+    st.markdown("\n".join(rows))
+    dst = active_g.output
+    if dst in tangents and model.has_gradients:
+        reverse = model.gradients.get(src) if not model_args[2] else \
+            active_g.gradients(at=active_at, wrt=[src])[src]
+        st.markdown(f"Forward mode at the output: ${dash.latex_value(tangents[dst])}$; "
+                    f"reverse mode ∂{pretty_name(dst)}/∂{pretty_name(src)}: ${dash.latex_value(reverse)}$")
+
+
+def solution_panel():
+    # ---- worked solution and checker: graphviz_bp.explain / graphviz_bp.check (their own issue) ----
+    explain = _optional("explain")
+    if explain is None:
+        st.info("The worked solution (graphviz_bp.explain) is coming.", icon=":material/hourglass_empty:")
+    else:
+        with guarded("writing the worked solution"):
+            st.markdown(explain(g, at=model.at if model.has_values else None, fmt="md"))
+    st.divider()
+    check = _optional("check")
+    st.markdown("**Check a hand solution**")
+    if check is None:
+        st.info("The checker (graphviz_bp.check) is coming.", icon=":material/hourglass_empty:")
+        return
+    answers = st.text_area("Your answers, one a line: `b = [[-1, 1]]`, `grad W = [[11, 3]]`",
+                           key="answers", height=120)
+    if answers.strip():
+        with guarded("checking the answers"):
+            report = check(g, answers, at=model.at if model.has_values else None)
+            (st.success if report.ok else st.warning)(report.text())
+
+
+with right:
+    tabs = st.tabs(VIEWS, key="view", on_change="rerun")
+    panels = [lambda: show_graph(name="graph"), paths_panel, backward_panel, forward_panel, solution_panel]
+    for tab, panel, view in zip(tabs, panels, VIEWS):
+        with tab:
+            if tab.open is False:
+                continue
+            with guarded(f"showing the {view.lower()} view"):
+                panel()
