@@ -13,6 +13,8 @@ from .errors import InputError, LimitError, NumericWarning
 from .graph import ComputationGraph, parse
 from .limits import Limits
 from .paths import Path, count_paths, derivative_paths
+from .scalar_view import scalar_view
+from .symbolic import symbolic_gradients
 
 __version__ = "0.1.0"
 
@@ -22,20 +24,12 @@ __all__ = ["parse", "ComputationGraph", "InputError", "LimitError", "NumericWarn
 
 
 def __getattr__(name):
-    # lazy: keeps `import graphviz_bp` (and the CLI's cold start) free of SymPy and Graphviz
-    if name == "render":
-        from .render import render
-        return render
-    if name == "explain":
-        from .explain import explain
-        return explain
-    if name == "check":
-        from .check import check
-        return check
-    if name == "scalar_view":
-        from .scalar_view import scalar_view
-        return scalar_view
-    if name == "symbolic_gradients":
-        from .symbolic import symbolic_gradients
-        return symbolic_gradients
+    # render, explain and check load Graphviz/SymPy only when first used; importing them here
+    # also makes `graphviz_bp.render` the function, not the submodule of the same name
+    if name in ("render", "explain", "check"):
+        import importlib
+        module = importlib.import_module(f".{name}", __name__)
+        function = getattr(module, name)
+        globals()[name] = function
+        return function
     raise AttributeError(f"module 'graphviz_bp' has no attribute {name!r}")

@@ -80,7 +80,8 @@ class ComputationGraph:
         try:
             return self._names[name]
         except KeyError:
-            known = ", ".join(n for n in self._names if not n[:1].isdigit() and not n.startswith("-"))
+            known = [n for n in self._names if not n[:1].isdigit() and not n.startswith("-")]
+            known = ", ".join(known[:30]) + (f", … ({len(known)} names)" if len(known) > 30 else "")
             raise InputError(f"no node named {name!r} in the program (names: {known})", kind="name") from None
 
     def node(self, name: str) -> Node:
@@ -278,6 +279,10 @@ def build(statements: list[Statement], text: str = "", limits: Limits | None = N
                 raise InputError(f"{target!r} is used on line {line}, column {col} before it is defined "
                                  f"on line {st.line}; define names before using them", st.line, st.col)
             i = build_expr(e, target)
+            if target is not None and target in names:      # f = f + 1
+                line, col = used_at.get(target, (st.line, st.col))
+                raise InputError(f"{target!r} is used in its own definition (line {line}, column {col}); "
+                                 f"give the new value another name", st.line, st.col, kind="name")
             if target is not None:
                 names[target] = i
         if target is not None:

@@ -110,6 +110,10 @@ class TENSOR:
 
 # --- the Op record ------------------------------------------------------------
 
+def _np_scalar(x):
+    return np.float64(x) if x.__class__ is float else x
+
+
 @dataclass
 class Op:
     name: str
@@ -129,10 +133,12 @@ class Op:
         v, p = self.value, self.partials
         self.fast = self.scalar_ok and p is not None   # floats in, floats out, partials by `math`
         self.scalar = (lambda *a, **k: v(SCALAR, *a, **k)) if self.scalar_ok else None
-        self.tensor = lambda *a, **k: v(TENSOR, *a, **k)
+        # floats become NumPy scalars here, so 1/0 and log(0) give ±inf/NaN under np.errstate
+        # instead of raising ZeroDivisionError
+        self.tensor = lambda *a, **k: v(TENSOR, *map(_np_scalar, a), **k)
         if p is not None:
             self.scalar_partials = (lambda out, *a, **k: p(SCALAR, out, *a, **k)) if self.scalar_ok else None
-            self.tensor_partials = lambda out, *a, **k: p(TENSOR, out, *a, **k)
+            self.tensor_partials = lambda out, *a, **k: p(TENSOR, _np_scalar(out), *map(_np_scalar, a), **k)
 
 
 OPS: dict[str, Op] = {}
@@ -367,6 +373,8 @@ def _inv_value(xp, a):
 
 
 def _inv_vjp(g, out, a):
+    if np.ndim(out) == 0:          # inv of a scalar is 1/a
+        return (-g * out * out,)
     return (-(out.T @ g @ out.T),)
 
 
@@ -380,6 +388,8 @@ def _conv2d_value(xp, image, kernel, stride=1):
     k3 = kernel if kernel.ndim == 3 else kernel[None]
     kh, kw = k3.shape[-2:]
     oh, ow = (image.shape[0] - kh) // stride + 1, (image.shape[1] - kw) // stride + 1
+    if oh < 1 or ow < 1:
+        raise ValueError(f"the kernel ({kh}×{kw}) is larger than the image ({image.shape[0]}×{image.shape[1]})")
     out = np.zeros((k3.shape[0], oh, ow))
     for i in range(kh):
         for j in range(kw):
@@ -409,6 +419,68 @@ _op("conv2d", 2, _conv2d_value, "{0} ⋆ {1}", kind="tensor", vjp=_conv2d_vjp, s
     params=("stride",), rules=("Σ ḡ·K over windows", "Σ ḡ·I-window"),
     doc="Deep-learning 2-D convolution: cross-correlation (no kernel flip), 'valid' padding, "
         "stride 1 unless stride= is given. A 3-D kernel (C×kh×kw) gives C output maps.")
+
+
+# --- element-level ops of the scalar view (graphviz_bp.scalar_view) -------------------------------------------
+
+
+def _dot_value(xp, *args):
+    n = len(args) // 2
+    total = 0.0
+    for k in range(n):
+        total += args[k] * args[n + k]
+    return total
+
+
+def _dot_partials(xp, out, *args):
+    n = len(args) // 2
+    return tuple(args[n:]) + tuple(args[:n])
+
+
+def _dot_sym(sp, *args):
+    n = len(args) // 2
+    return sp.Add(*[args[k] * args[n + k] for k in range(n)])
+
+
+_op("dot", -1, _dot_value, "Σ", partials=_dot_partials, sym=_dot_sym,
+    doc="One neuron of a matrix product: Σₖ aₖ·bₖ over its 2n operands (a₁…aₙ, b₁…bₙ).")
+
+
+def _component_full(args, template, slots):
+    operands = [np.array(t, dtype=float, copy=True) if np.ndim(t) else t for t in template]
+    for value, (k, flat) in zip(args, slots):
+        if np.ndim(operands[k]):
+            operands[k].flat[flat] = value
+        else:
+            operands[k] = value
+    return operands
+
+
+def _component_value(xp, *args, op, template, slots, position, params):
+    inner = OPS[op]
+    full = _component_full(args, template, slots)
+    with np.errstate(all="ignore"):
+        out = inner.tensor(*full, **params)
+    return float(np.asarray(out)[position]) if np.ndim(out) else float(out)
+
+
+def _component_partials(xp, out, *args, op, template, slots, position, params):
+    inner = OPS[op]
+    full = _component_full(args, template, slots)
+    with np.errstate(all="ignore"):
+        value = inner.tensor(*full, **params)
+        seed = 1.0
+        if np.ndim(value):
+            seed = np.zeros(np.shape(value))
+            seed[position] = 1.0
+        grads = operand_vjps(inner, seed, value, full, params)
+    return tuple(float(np.ravel(grads[k])[flat]) if np.ndim(grads[k]) else float(grads[k])
+                 for k, flat in slots)
+
+
+_op("component", -1, _component_value, "{op}[{position}]", partials=_component_partials,
+    rules=("Jacobian entry",),
+    doc="One output element of a tensor op, as a function of the input elements it depends on.")
 
 
 # --- helpers shared by the algorithms ---------------------------------------------------

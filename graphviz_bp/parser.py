@@ -124,6 +124,7 @@ _BINARY = {"+": (10, "add"), "-": (10, "sub"), "*": (20, "mul"), "/": (20, "div"
            "^": (30, "pow"), "**": (30, "pow")}
 _UNARY_BP = 25
 _POSTFIX_BP = 40
+_SRC_MAX = 240      # characters of source text kept per node (longer ones are elided in the middle)
 
 
 class _Parser:
@@ -151,7 +152,10 @@ class _Parser:
         return self.take()
 
     def src(self, start_tok: Token) -> str:
-        return self.text[start_tok.start:self.tokens[self.i - 1].end]
+        start, end = start_tok.start, self.tokens[self.i - 1].end
+        if end - start > _SRC_MAX:   # a 100,000-term sum: every partial sum would copy its prefix
+            return self.text[start:start + _SRC_MAX // 2] + " … " + self.text[end - _SRC_MAX // 4:end]
+        return self.text[start:end]
 
     # statements
     def program(self) -> list[Statement]:
@@ -342,7 +346,9 @@ class _Parser:
     def literal(self):
         start = self.peek()
 
-        def rows():
+        def rows(depth=1):
+            if depth > self.limits.max_depth:
+                self.limits.refuse("max_depth", "literal nesting", self.peek().line, self.peek().col)
             open_tok = self.expect("[", "")
             items = []
             while True:
@@ -350,7 +356,7 @@ class _Parser:
                     self.take()
                 tok = self.peek()
                 if tok.text == "[":
-                    items.append(rows())
+                    items.append(rows(depth + 1))
                 else:
                     sign = 1.0
                     if tok.text == "-":

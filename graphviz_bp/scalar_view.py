@@ -25,69 +25,7 @@ import numpy as np
 from .errors import InputError
 from .evaluate import run
 from .graph import ComputationGraph, Node
-from .ops import OPS, Op, operand_vjps
-
-# --- the two ops that only the scalar view needs -------------------------------------------
-
-
-def _dot_value(xp, *args):
-    n = len(args) // 2
-    total = 0.0
-    for k in range(n):
-        total += args[k] * args[n + k]
-    return total
-
-
-def _dot_partials(xp, out, *args):
-    n = len(args) // 2
-    return tuple(args[n:]) + tuple(args[:n])
-
-
-def _dot_sym(sp, *args):
-    n = len(args) // 2
-    return sp.Add(*[args[k] * args[n + k] for k in range(n)])
-
-
-OPS["dot"] = Op("dot", -1, _dot_value, "Σ", partials=_dot_partials, sym=_dot_sym,
-                doc="One neuron of a matrix product: Σₖ aₖ·bₖ over its 2n operands (a₁…aₙ, b₁…bₙ).")
-
-
-def _component_full(args, template, slots):
-    operands = [np.array(t, dtype=float, copy=True) if np.ndim(t) else t for t in template]
-    for value, (k, flat) in zip(args, slots):
-        if np.ndim(operands[k]):
-            operands[k].flat[flat] = value
-        else:
-            operands[k] = value
-    return operands
-
-
-def _component_value(xp, *args, op, template, slots, position, params):
-    inner = OPS[op]
-    full = _component_full(args, template, slots)
-    with np.errstate(all="ignore"):
-        out = inner.tensor(*full, **params)
-    return float(np.asarray(out)[position]) if np.ndim(out) else float(out)
-
-
-def _component_partials(xp, out, *args, op, template, slots, position, params):
-    inner = OPS[op]
-    full = _component_full(args, template, slots)
-    with np.errstate(all="ignore"):
-        value = inner.tensor(*full, **params)
-        seed = 1.0
-        if np.ndim(value):
-            seed = np.zeros(np.shape(value))
-            seed[position] = 1.0
-        grads = operand_vjps(inner, seed, value, full, params)
-    return tuple(float(np.ravel(grads[k])[flat]) if np.ndim(grads[k]) else float(grads[k])
-                 for k, flat in slots)
-
-
-OPS["component"] = Op("component", -1, _component_value, "{op}[{position}]", partials=_component_partials,
-                      rules=("∂/∂ (Jacobian entry)",),
-                      doc="One output element of a tensor op, as a function of the input elements it depends on.")
-
+from .ops import operand_vjps
 
 # --- building the view ------------------------------------------------------------------------
 
