@@ -1,0 +1,715 @@
+"""A worked solution, in the order a hand solution takes (seeds 000 and 004).
+
+1. the forward pass, one named step a line: formula, the values put in, the value;
+2. the local derivative on every edge, symbolically and at the point;
+3. the path method: every path from a variable to the output, its product of
+   local derivatives and its value, then their sum;
+4. reverse accumulation: the adjoints ``ū = ∂out/∂u`` in reverse topological
+   order, each as the sum over the node's out-edges (seed 004's "Part 1…6");
+5. the gradient of each requested variable, shaped like the variable;
+6. with ``sgd_lr``: one SGD step ``w ← w − η·∇w``.
+
+Two formats from one list of blocks: Markdown with ``$…$``/``$$…$$`` math (renders in
+Streamlit and on GitHub) and a standalone LaTeX document that ``pdflatex`` compiles.
+Every number comes from the engine; this module only writes.
+
+>>> import graphviz_bp as gbp
+>>> text = explain(gbp.parse("f = x^2 + x*y + (x + y)^2"), at={"x": 1, "y": 2})
+>>> "f = d + e = 3 + 9 = 12" in text, r"\\frac{\\partial f}{\\partial x} = 10" in text
+(True, True)
+"""
+from __future__ import annotations
+
+import re
+from itertools import islice
+
+import numpy as np
+
+from .display import GREEK, fmt_number
+
+DIGITS = 6            # significant digits of the numbers shown
+MAX_PATHS_SHOWN = 20  # paths written out per variable; beyond that: the count and the DP sum
+MAX_SUBSTITUTED = 16  # operands with more elements are not written out inside a formula
+MAX_SHOWN_DIM = 10    # rows/columns of a matrix written out (amsmath's default column cap)
+FORMATS = ("md", "tex")
+METHODS = ("reverse", "paths", "both")
+
+# names of weights and biases: the parameters an SGD step updates when --wrt does not say
+_PARAMETER = re.compile(r"^(?:[Ww]|b|bias|theta|θ)(?:_?\d+|_\w+)?$")
+
+
+# --- LaTeX: names, numbers, values -------------------------------------------------------------
+
+_GREEK_TEX = {k: "\\" + k for k in GREEK}
+_GREEK_TEX.update(eps="\\epsilon", lam="\\lambda")
+_UNICODE_TEX = {GREEK[k]: _GREEK_TEX[k] for k in GREEK if k not in ("eps", "lam")}
+_NAME = re.compile(r"^(.*?)_?(\d+)$")
+
+
+def tex_name(name: str) -> str:
+    r"""A graph name in LaTeX, written as on paper.
+
+    >>> [tex_name(n) for n in ("W1", "lambda", "yhat", "eta_0", "a_1", "x", "logloss", "λ")]
+    ['W_{1}', '\\lambda', '\\hat{y}', '\\eta_{0}', 'a_{1}', 'x', '\\mathit{logloss}', '\\lambda']
+    """
+    m = _NAME.match(name)
+    if m and m.group(1):
+        base, sub = m.group(1), m.group(2)
+    elif "_" in name[1:]:
+        base, sub = name.split("_", 1) if not name.startswith("_") else (name, "")
+    else:
+        base, sub = name, ""
+    hat = base.endswith("hat") and len(base) > 3
+    if hat:
+        base = base[:-3]
+    if base in _GREEK_TEX:
+        out = _GREEK_TEX[base]
+    elif len(base) == 1:
+        out = _UNICODE_TEX.get(base, base)
+    else:
+        out = "\\mathit{" + "".join(_UNICODE_TEX.get(ch, ch) for ch in base).replace("_", "\\_") + "}"
+    if hat:
+        out = "\\hat{" + out + "}"
+    if sub:
+        out += "_{" + (sub if sub.isdigit() or len(sub) == 1 else "\\mathrm{" + sub.replace("_", "\\_") + "}") + "}"
+    return out
+
+
+def tex_bar(name: str) -> str:
+    r"""The adjoint ū = ∂out/∂u of a node: ``\bar{x}``, ``\overline{W_{1}}``."""
+    t = tex_name(name)
+    simple = len(t) == 1 or (t.startswith("\\") and t[1:].isalpha()) or t.startswith("\\hat{")
+    return ("\\bar{" if simple else "\\overline{") + t + "}"
+
+
+def tex_number(x) -> str:
+    r"""``14``, ``-0.294615``, ``1 \cdot 10^{-9}``, ``\infty``."""
+    s = fmt_number(x, DIGITS)
+    if s == "nan":
+        return "\\mathrm{NaN}"
+    if s in ("inf", "-inf"):
+        return s.replace("inf", "\\infty")
+    if "e" in s:
+        mant, exp = s.split("e")
+        return f"{mant} \\cdot 10^{{{int(exp)}}}"
+    return s
+
+
+def _is_scalar(v) -> bool:
+    return not isinstance(v, np.ndarray) or v.size == 1
+
+
+def _scalar(v) -> float:
+    return float(np.ravel(v)[0]) if isinstance(v, np.ndarray) else float(v)
+
+
+def _matrix(m) -> str:
+    rows, cols = m.shape
+    ri = list(range(rows)) if rows <= MAX_SHOWN_DIM else list(range(MAX_SHOWN_DIM - 2)) + [None, rows - 1]
+    ci = list(range(cols)) if cols <= MAX_SHOWN_DIM else list(range(MAX_SHOWN_DIM - 2)) + [None, cols - 1]
+    lines = []
+    for r in ri:
+        if r is None:
+            lines.append(" & ".join("\\vdots" if c is not None else "\\ddots" for c in ci))
+        else:
+            lines.append(" & ".join(tex_number(m[r, c]) if c is not None else "\\cdots" for c in ci))
+    return "\\begin{bmatrix} " + " \\\\ ".join(lines) + " \\end{bmatrix}"
+
+
+def tex_value(v) -> str:
+    r"""A value in LaTeX: a number (also for a 1×1 matrix), ``(1, -2)`` for a vector, a bmatrix.
+
+    >>> tex_value(14.0), tex_value(np.array([[11.0, 3.0]])), tex_value(np.array([[9.0]]))
+    ('14', '\\begin{bmatrix} 11 & 3 \\end{bmatrix}', '9')
+    """
+    if _is_scalar(v):
+        return tex_number(_scalar(v))
+    v = np.asarray(v)
+    if v.ndim == 1:
+        shown = [tex_number(x) for x in v[:MAX_SHOWN_DIM]] + (["\\dots"] if v.size > MAX_SHOWN_DIM else [])
+        return "\\left(" + ", ".join(shown) + "\\right)"
+    if v.ndim == 2:
+        return _matrix(v)
+    return "\\left[" + ", ".join(tex_value(x) for x in v) + "\\right]"
+
+
+def _operand(text: str, v=None) -> str:
+    """Parentheses around a negative number used as an operand."""
+    return f"({text})" if text.startswith("-") else text
+
+
+# --- formulas of the operations ------------------------------------------------------------------
+
+def _f(name):
+    return lambda a, **_: f"\\operatorname{{{name}}}\\left({a}\\right)"
+
+
+_TEMPLATES = {
+    "add": lambda a, b, **_: f"{a} + {b}",
+    "sub": lambda a, b, **_: f"{a} - {b}",
+    "mul": lambda a, b, elementwise=False, **_: f"{a} \\odot {b}" if elementwise else f"{a} \\cdot {b}",
+    "div": lambda a, b, **_: f"\\frac{{{a}}}{{{b}}}",
+    "pow": lambda a, b, **_: f"{a}^{{{b}}}",
+    "maximum": lambda a, b, **_: f"\\max\\left({a}, {b}\\right)",
+    "minimum": lambda a, b, **_: f"\\min\\left({a}, {b}\\right)",
+    "neg": lambda a, **_: f"-{a}",
+    "exp": lambda a, **_: f"\\exp\\left({a}\\right)",
+    "log": lambda a, **_: f"\\log\\left({a}\\right)",
+    "sqrt": lambda a, **_: f"\\sqrt{{{a}}}",
+    "sin": lambda a, **_: f"\\sin\\left({a}\\right)",
+    "cos": lambda a, **_: f"\\cos\\left({a}\\right)",
+    "tanh": lambda a, **_: f"\\tanh\\left({a}\\right)",
+    "sigmoid": lambda a, **_: f"\\sigma\\left({a}\\right)",
+    "relu": _f("ReLU"),
+    "softplus": _f("softplus"),
+    "abs": lambda a, **_: f"\\left|{a}\\right|",
+    "sign": _f("sign"),
+    "sum": lambda a, **_: f"\\textstyle\\sum {a}",
+    "mean": _f("mean"),
+    "norm1": lambda a, **_: f"\\left\\|{a}\\right\\|_1",
+    "sqnorm2": lambda a, **_: f"\\left\\|{a}\\right\\|_2^2",
+    "norm2": lambda a, **_: f"\\left\\|{a}\\right\\|_2",
+    "normp": lambda a, p=2, **_: f"\\left\\|{a}\\right\\|_{{{fmt_number(p)}}}",
+    "trace": _f("tr"),
+    "det": lambda a, **_: f"\\det\\left({a}\\right)",
+    "matmul": lambda a, b, elementwise=False, **_: f"{a} \\cdot {b}" if elementwise else f"{a}\\,{b}",
+    "transpose": lambda a, **_: f"{a}^\\top",
+    "index": lambda a, index=0, **_: f"{a}[{', '.join(map(str, index)) if isinstance(index, tuple) else index}]",
+    "softmax": _f("softmax"),
+    "logsumexp": _f("logsumexp"),
+    "inv": lambda a, **_: f"{a}^{{-1}}",
+    "conv2d": lambda a, b, stride=1, **_: f"{a} \\star {b}" + (f"\\ (\\text{{stride }} {stride})" if stride != 1 else ""),
+}
+
+
+def op_tex(node, operands: list[str], values: list) -> str:
+    """The node's operation over operand texts (names or values) in LaTeX."""
+    template = _TEMPLATES.get(node.op)
+    if template is None:
+        return f"\\operatorname{{{node.op}}}\\left({', '.join(operands)}\\right)"
+    elementwise = all(not _is_scalar(v) for v in values) if node.op == "mul" else \
+        any(np.ndim(v) == 0 for v in values)
+    return template(*operands, elementwise=elementwise, **node.params)
+
+
+# --- the solution as a list of blocks, written in two formats -------------------------------------
+
+class _Doc:
+    """Blocks: ``("h", text)``, ``("p", [segments])``, ``("eq", latex)``, ``("code", text)``.
+    A segment is plain text, ``("m", latex)`` inline math or ``("c", text)`` code."""
+
+    def __init__(self):
+        self.blocks: list = []
+
+    def heading(self, text: str, level: int = 2):
+        self.blocks.append(("h", level, text))
+
+    def section(self, text: str):
+        """A numbered section heading: ``1. Forward pass``."""
+        self.sections = getattr(self, "sections", 0) + 1
+        self.heading(f"{self.sections}. {text}")
+
+    def para(self, *segments):
+        self.blocks.append(("p", segments))
+
+    def eq(self, latex: str):
+        self.blocks.append(("eq", latex))
+
+    def code(self, text: str):
+        self.blocks.append(("code", text))
+
+
+def m(latex: str):
+    return ("m", latex)
+
+
+def c(text: str):
+    return ("c", text)
+
+
+def _md_segment(s) -> str:
+    if isinstance(s, str):
+        return re.sub(r"([*_\\<>\[\]`|])", r"\\\1", s)
+    kind, text = s
+    return f"${text}$" if kind == "m" else f"`{text}`"
+
+
+def to_markdown(doc: _Doc) -> str:
+    out = []
+    for b in doc.blocks:
+        if b[0] == "h":
+            out.append("#" * b[1] + " " + b[2])
+        elif b[0] == "p":
+            out.append("".join(_md_segment(s) for s in b[1]))
+        elif b[0] == "eq":
+            out.append("$$\n" + b[1] + "\n$$")
+        else:
+            out.append("```\n" + b[1].rstrip("\n") + "\n```")
+    return "\n\n".join(out) + "\n"
+
+
+_TEX_TEXT = {"\\": "\\textbackslash{}", "{": "\\{", "}": "\\}", "$": "\\$", "&": "\\&", "#": "\\#",
+             "%": "\\%", "_": "\\_", "^": "\\^{}", "~": "\\textasciitilde{}", "<": "\\textless{}",
+             ">": "\\textgreater{}", "|": "\\textbar{}"}
+_TEX_UNICODE = {"·": "\\ensuremath{\\cdot}", "×": "\\ensuremath{\\times}", "⋅": "\\ensuremath{\\cdot}",
+                "−": "-", "–": "--", "—": "---", "→": "\\ensuremath{\\to}", "←": "\\ensuremath{\\leftarrow}",
+                "∂": "\\ensuremath{\\partial}", "∇": "\\ensuremath{\\nabla}", "‖": "\\ensuremath{\\|}",
+                "…": "\\dots{}", "’": "'", "η": "\\ensuremath{\\eta}"}
+_TEX_UNICODE.update({ch: "\\ensuremath{" + cmd + "}" for ch, cmd in _UNICODE_TEX.items()})
+
+
+def tex_text(s: str) -> str:
+    """Plain text for LaTeX: special characters escaped, non-ASCII characters spelled in ASCII."""
+    out = []
+    for ch in s:
+        if ch in _TEX_TEXT:
+            out.append(_TEX_TEXT[ch])
+        elif ord(ch) < 128:
+            out.append(ch)
+        else:
+            out.append(_TEX_UNICODE.get(ch, "?"))
+    return "".join(out)
+
+
+def _ascii_math(latex: str) -> str:
+    """pdflatex reads ASCII: any non-ASCII character left in math is spelled as a command."""
+    return "".join(ch if ord(ch) < 128 else _UNICODE_TEX.get(ch, _TEX_UNICODE.get(ch, "?"))
+                   .replace("\\ensuremath{", "{") for ch in latex)
+
+
+def _tex_segment(s) -> str:
+    if isinstance(s, str):
+        return tex_text(s)
+    kind, text = s
+    return f"${_ascii_math(text)}$" if kind == "m" else "\\texttt{" + tex_text(text) + "}"
+
+
+_PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage{amsmath}
+\setcounter{MaxMatrixCols}{20}
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{0.6em}
+\addtolength{\textwidth}{3cm}
+\addtolength{\oddsidemargin}{-1.5cm}
+\begin{document}
+"""
+
+
+def to_tex(doc: _Doc) -> str:
+    out = [_PREAMBLE]
+    for b in doc.blocks:
+        if b[0] == "h":
+            cmd = {1: "section*", 2: "subsection*"}.get(b[1], "subsubsection*")
+            out.append(f"\\{cmd}{{{tex_text(b[2])}}}")
+        elif b[0] == "p":
+            out.append("".join(_tex_segment(s) for s in b[1]))
+        elif b[0] == "eq":
+            out.append("\\[\n" + _ascii_math(b[1]) + "\n\\]")
+        else:
+            lines = b[1].rstrip("\n").split("\n")
+            out.append("\\begin{flushleft}\\ttfamily\n" + " \\\\\n".join(tex_text(x) or "~" for x in lines)
+                       + "\n\\end{flushleft}")
+    out.append("\\end{document}")
+    return "\n\n".join(out) + "\n"
+
+
+def chain(lhs: str, parts: list[str]) -> str:
+    """``lhs = p1 = p2 = …``, consecutive repeats dropped; on several aligned lines when long."""
+    shown = []
+    for p in parts:
+        if p and (not shown or shown[-1] != p) and p != lhs:
+            shown.append(p)
+    if not shown:
+        return lhs
+    if len(shown) == 1 or (sum(map(len, shown)) < 90 and "begin{bmatrix}" not in "".join(shown)):
+        return lhs + " = " + " = ".join(shown)
+    return "\\begin{aligned}\n" + lhs + " &= " + " \\\\\n&= ".join(shown) + "\n\\end{aligned}"
+
+
+# --- what the sections share ----------------------------------------------------------------------
+
+class _Context:
+    def __init__(self, g, at, wrt, sgd_lr):
+        from .gradients import _check_wrt
+        from .evaluate import run
+        self.g = g
+        self.at = at or {}
+        self.values = run(g, self.at).values            # by node index
+        self.warnings = run(g, self.at).warnings
+        self.wrt = _check_wrt(g, wrt)
+        self.wrt_given = wrt is not None
+        self.sgd_lr = sgd_lr
+        self.out = g.nodes[g._output]
+        self.reverse = g.reverse(at=self.at, record=True)
+        self.targets = self._statement_targets()
+        # order of the variables: the order their adjoints are completed, as a hand solution goes
+        done = [s.node for s in self.reverse.steps]
+        self.wrt.sort(key=lambda n: done.index(n) if n in done else len(done))
+
+    def _statement_targets(self) -> set:
+        from .parser import parse_program
+        try:
+            return {s.target for s in parse_program(self.g.text, self.g.limits) if s.target}
+        except Exception:   # the graph was built from this text; be safe anyway
+            return set()
+
+    def value(self, name: str):
+        return self.values[self.g.index(name)]
+
+    def operand(self, i: int) -> str:
+        """A node used as an operand: its name, or the value of a constant."""
+        node = self.g.nodes[i]
+        if node.kind == "const":
+            return _operand(tex_value(self.values[i]))
+        return tex_name(node.name)
+
+    def is_rule(self, u: str, v: str) -> bool:
+        """Whether edge u → v has only a vector–Jacobian rule (no elementwise local derivative)."""
+        node = self.g.node(v)
+        return node.fn.kind == "tensor" and self.matmul_position(u, v) is None
+
+    def matmul_position(self, u: str, v: str):
+        """For a matrix product with u as one factor: which one (0 or 1); else None."""
+        node = self.g.node(v)
+        if node.op != "matmul":
+            return None
+        positions = [k for k, j in enumerate(node.args) if j == self.g.index(u)]
+        if len(positions) != 1 or any(np.ndim(self.values[j]) == 0 for j in node.args):
+            return None
+        return positions[0]
+
+    def local_tex(self, u: str, v: str) -> str:
+        """∂v/∂u symbolically: SymPy's derivative, the Jacobian of a matrix product, or the op's rule
+        (for a tensor op, the vector–Jacobian rule ``ū += …``; see :meth:`is_rule`)."""
+        g = self.g
+        node = g.node(v)
+        pos = self.matmul_position(u, v)
+        if pos is not None:
+            a, b = (self.operand(j) for j in node.args)
+            return f"{b}^\\top" if pos == 0 else a
+        expr = None if node.fn.kind == "tensor" else g.local_symbolic(u, v)
+        if expr is not None:
+            return sympy_tex(g, expr)
+        rule = g.local_rule(u, v)
+        if node.fn.kind != "tensor":          # a reduction's rule is its local derivative times ḡ
+            rule = rule.replace("ḡ·", "", 1) if rule.startswith("ḡ·") else rule.replace("ḡ/", "1/")
+        return rule_tex(rule, node.op, [self.operand(j) for j in node.args], tex_bar(v), tex_name(v))
+
+    def local_value(self, u: str, v: str):
+        """∂v/∂u at the point (elementwise); for a matrix product the matrix it multiplies by."""
+        g = self.g
+        node = g.node(v)
+        ui = g.index(u)
+        if node.op == "matmul":
+            positions = [k for k, j in enumerate(node.args) if j == ui]
+            vals = [self.values[j] for j in node.args]
+            if len(positions) == 1 and not any(np.ndim(x) == 0 for x in vals):
+                other = vals[1 - positions[0]]
+                return np.swapaxes(other, -1, -2) if positions[0] == 0 and np.ndim(other) >= 2 else other
+        return g.local_numeric(u, v, self.at)
+
+
+def sympy_tex(g, expr) -> str:
+    """A SymPy local derivative in LaTeX, with the graph's names and 1{a > 0} for ReLU's step."""
+    import sympy as sp
+    from sympy.printing.latex import LatexPrinter
+
+    class Printer(LatexPrinter):
+        def _print_Function(self, e, exp=None):
+            fname = type(e).__name__
+            arg = self._print(e.args[0]) if e.args else ""
+            if fname == "step":
+                text = f"\\mathbf{{1}}[{arg} > 0]"
+            elif fname == "sigmoid":
+                text = f"\\sigma\\left({arg}\\right)"
+            elif fname == "relu":
+                text = f"\\operatorname{{ReLU}}\\left({arg}\\right)"
+            else:
+                return super()._print_Function(e, exp)
+            return f"\\left({text}\\right)^{{{exp}}}" if exp else text
+
+    names = {s: tex_name(s.name) for s in expr.free_symbols if isinstance(s, sp.Symbol)}
+    return Printer({"symbol_names": names}).doprint(expr)
+
+
+_RULE_TEX = [("⁻¹", "^{-1}"), ("⁻ᵀ", "^{-\\top}"), ("ḡ", "\\bar{g}"), ("·", " \\cdot "), ("ᵀ", "^\\top "),
+             ("⊙", " \\odot "), ("⟨", "\\langle "), ("⟩", "\\rangle "), ("−", " - "), ("‖", "\\|"),
+             ("ₚ", "_p"), ("₂", "_2"), ("Σ", "\\sum "), ("√", "\\sqrt")]
+
+
+def rule_tex(rule: str, op: str, operands: list[str], bar: str, out: str) -> str:
+    """A rule of the op table (``ḡ·Bᵀ``, ``ḡ at [1], 0 elsewhere``) in LaTeX, over the edge's names:
+    the op's operand letters become the operands, ``ḡ`` the consumer's adjoint, words ``\\text``."""
+    letters = {"I": 0, "K": 1} if op == "conv2d" else {"A": 0, "a": 0, "B": 1}
+
+    def word(mo):
+        w = mo.group(0)
+        if w in letters and letters[w] < len(operands):
+            return "{" + operands[letters[w]] + "}"
+        if w == "s" and op == "softmax":
+            return "{" + out + "}"
+        if len(w) == 1:
+            return w
+        return "\\text{ " + w + " }"
+
+    text = re.sub(r"[A-Za-z]+", word, rule)
+    for a, b in _RULE_TEX:
+        text = text.replace(a, b)
+    text = re.sub(r"\^\(([^()]*)\)", r"^{(\1)}", text)
+    return text.replace("\\bar{g}", bar)
+
+
+def _paren(latex: str) -> str:
+    """Parentheses around a factor of a product unless it is one name, number or function value."""
+    flat = latex
+    while True:                     # drop {…} groups and \left…\right pairs, innermost first
+        reduced = re.sub(r"\{[^{}]*\}|\[[^\[\]]*\]", "", flat)
+        reduced = re.sub(r"\\left(.)(?:(?!\\left|\\right).)*\\right(.)", "", reduced)
+        if reduced == flat:
+            break
+        flat = reduced
+    compound = re.search(r"[ +\-]|\\cdot|\\odot|\\,", flat.strip())
+    return f"\\left({latex}\\right)" if compound else latex
+
+
+def _sum_tex(texts: list[str]) -> str:
+    """``a + b + (-c)``: a negative term after the first in parentheses."""
+    return " + ".join(t if k == 0 else _operand(t) for k, t in enumerate(texts))
+
+
+def _partial(v: str, u: str) -> str:
+    return f"\\frac{{\\partial {tex_name(v)}}}{{\\partial {tex_name(u)}}}"
+
+
+# --- the sections ------------------------------------------------------------------------------------
+
+def _intro(doc: _Doc, ctx: _Context):
+    g = ctx.g
+    doc.heading("Worked solution", 1)
+    doc.code(g.text.strip("\n"))
+    names = _join([m(tex_name(n)) for n in ctx.wrt]) if ctx.wrt else ["nothing"]
+    doc.para("Output ", m(tex_name(g.output)), "; gradients with respect to ", *names, ".")
+
+
+def _join(items, sep=", "):
+    out = []
+    for k, item in enumerate(items):
+        if k:
+            out.append(sep)
+        out.append(item)
+    return out
+
+
+def _given(doc: _Doc, ctx: _Context):
+    g = ctx.g
+    doc.section("Forward pass")
+    inputs = [n for n in g.nodes if n.kind == "input"]
+    if inputs:
+        doc.para("Given:")
+        doc.eq(";\\quad ".join(f"{tex_name(n.name)} = {tex_value(ctx.values[n.index])}" for n in inputs))
+
+
+def _forward(doc: _Doc, ctx: _Context):
+    g = ctx.g
+    step = 0
+    for node in g.nodes:
+        if node.is_leaf:
+            continue
+        step += 1
+        label = f"{node.name} = {node.src}" if node.name in ctx.targets else node.src
+        if node.name in ctx.targets:
+            doc.para(f"{step}) ", c(label), ":")
+        else:
+            doc.para(f"{step}) ", c(label), " — node ", m(tex_name(node.name)), ":")
+        vals = [ctx.values[j] for j in node.args]
+        parts = [op_tex(node, [ctx.operand(j) for j in node.args], vals)]
+        if all(np.size(v) <= MAX_SUBSTITUTED for v in vals) and any(g.nodes[j].kind != "const" for j in node.args):
+            parts.append(op_tex(node, [_operand(tex_value(v)) for v in vals], vals))
+        parts.append(tex_value(ctx.values[node.index]))
+        doc.eq(chain(tex_name(node.name), parts))
+    for w in ctx.warnings:
+        doc.para("Warning: " + w)
+
+
+def _locals(doc: _Doc, ctx: _Context):
+    g = ctx.g
+    doc.section("Local derivatives on the edges")
+    doc.para("Each edge ", m("u \\to v"), " carries ", m("\\partial v / \\partial u"),
+             ", symbolically and at the point (elementwise; for a matrix product, the matrix it multiplies by).")
+    for node in g.nodes:
+        for j in dict.fromkeys(node.args):
+            u = g.nodes[j]
+            if u.kind == "const":
+                continue
+            sym = ctx.local_tex(u.name, node.name)
+            if ctx.is_rule(u.name, node.name):
+                doc.para(m(_partial(node.name, u.name)), " has no elementwise form; the backward pass adds "
+                         "the vector–Jacobian product to ", m(tex_bar(u.name)), ":")
+                doc.eq(f"{tex_bar(u.name)} \\mathrel{{+}}= {sym}")
+                continue
+            val = ctx.local_value(u.name, node.name)
+            parts = [sym] + ([tex_value(val)] if val is not None else [])
+            doc.eq(chain(_partial(node.name, u.name), parts))
+
+
+def _paths(doc: _Doc, ctx: _Context):
+    from .paths import count_paths, derivative_paths
+    g = ctx.g
+    doc.section("Path method")
+    doc.para("For each path from the variable to ", m(tex_name(g.output)),
+             ", multiply the local derivatives along it (output end first); the derivative is the sum over paths.")
+    for var in ctx.wrt:
+        n = count_paths(g, var)
+        total_tex = _partial(g.output, var)
+        if n == 0:
+            doc.para("No path from ", m(tex_name(var)), " to ", m(tex_name(g.output)), ":")
+            doc.eq(f"{total_tex} = 0")
+            continue
+        doc.para(m(tex_name(var)), f": {n} path{'s' if n != 1 else ''}"
+                 + (f"; the first {MAX_PATHS_SHOWN} are written out" if n > MAX_PATHS_SHOWN else "") + ".")
+        values = []
+        for k, p in enumerate(islice(derivative_paths(g, var, at=ctx.at), MAX_PATHS_SHOWN), 1):
+            edges = list(reversed(p.edges))
+            route = " \\to ".join(tex_name(x) for x in p.nodes)
+            symbolic = " \\cdot ".join(_partial(v, u) if ctx.is_rule(u, v) else _paren(ctx.local_tex(u, v))
+                                        for u, v in edges)
+            factors = [ctx.local_value(u, v) for u, v in edges]
+            parts = [" ".join(_partial(v, u) for u, v in edges), symbolic]
+            if all(f is not None and _is_scalar(f) for f in factors) and _is_scalar(p.value):
+                parts.append(" \\cdot ".join(_operand(tex_value(f)) for f in factors))
+            parts.append(tex_value(p.value))
+            doc.para(f"Path {k}: ", m(route))
+            doc.eq(chain(f"\\pi_{{{k}}}", parts))
+            values.append(p.value)
+        grad = g.gradients(at=ctx.at, wrt=[var])[var]
+        if n > MAX_PATHS_SHOWN:
+            doc.para(f"There are {n} paths in all, too many to write out; counted by dynamic programming, and "
+                     "their sum, computed in one backward pass (reverse accumulation adds up every path's "
+                     "product exactly once), is")
+            doc.eq(f"{total_tex} = {tex_value(grad)}")
+        else:
+            doc.para("Sum over the paths:")
+            doc.eq(chain(total_tex, [" + ".join(f"\\pi_{{{k}}}" for k in range(1, len(values) + 1)),
+                                     _sum_tex([tex_value(v) for v in values]), tex_value(grad)]))
+
+
+def _reverse(doc: _Doc, ctx: _Context):
+    import networkx as nx
+    g = ctx.g
+    doc.section("Reverse accumulation")
+    doc.para("Write ", m(f"\\bar{{u}} = \\partial {tex_name(g.output)} / \\partial u"),
+             " (the adjoint). Start with ", m(f"{tex_bar(g.output)} = 1"),
+             " and go through the nodes in reverse topological order; each adjoint is the sum over the "
+             "node's out-edges of the consumer's adjoint times the local derivative.")
+    relevant = set(ctx.wrt)
+    for var in ctx.wrt:
+        relevant |= nx.descendants(g.dag, var)
+    k = 0
+    for s in ctx.reverse.steps:
+        if s.node not in relevant and s.node != g.output:
+            continue
+        k += 1
+        doc.para(f"Step {k}: ", m(tex_bar(s.node)))
+        if not s.terms:
+            doc.eq(f"{tex_bar(s.node)} = {tex_value(s.adjoint)}")
+            continue
+        schematic = " + ".join(f"{tex_bar(v)}\\,{_partial(v, s.node)}" for v, _ in s.terms)
+        rules = " + ".join(_vjp_tex(ctx, s.node, v) for v, _ in s.terms)
+        numbers = []
+        for v, contribution in s.terms:
+            adj, loc = ctx.reverse.adjoints.get(v), ctx.local_value(s.node, v)
+            if adj is not None and loc is not None and _is_scalar(adj) and _is_scalar(loc) and _is_scalar(contribution):
+                numbers.append(f"{_operand(tex_value(adj))} \\cdot {_operand(tex_value(loc))}")
+            else:
+                numbers.append(tex_value(contribution))
+        parts = [schematic, rules, _sum_tex(numbers)]
+        if len(s.terms) > 1:
+            parts.append(_sum_tex([tex_value(c_) for _, c_ in s.terms]))
+        parts.append(tex_value(s.adjoint))
+        doc.eq(chain(tex_bar(s.node), parts))
+
+
+def _vjp_tex(ctx: _Context, u: str, v: str) -> str:
+    """The term ``v̄·∂v/∂u`` with the local derivative written out (``Aᵀ v̄`` for a matrix product)."""
+    node = ctx.g.node(v)
+    pos = ctx.matmul_position(u, v)
+    if pos is not None:
+        a, b = (ctx.operand(j) for j in node.args)
+        return f"{a}^\\top {tex_bar(v)}" if pos == 1 else f"{tex_bar(v)}\\, {b}^\\top"
+    local = ctx.local_tex(u, v)
+    if ctx.is_rule(u, v):
+        return local
+    return f"{tex_bar(v)} \\cdot {_paren(local)}"
+
+
+def _gradients(doc: _Doc, ctx: _Context):
+    g = ctx.g
+    doc.section("Gradients")
+    grads = g.gradients(at=ctx.at, wrt=ctx.wrt)
+    doc.para("Each gradient has the shape of its variable.")
+    for var in ctx.wrt:
+        doc.eq(chain(f"\\nabla_{{{tex_name(var)}}} {tex_name(g.output)}",
+                     [_partial(g.output, var), tex_value(grads[var])]))
+    return grads
+
+
+def _sgd(doc: _Doc, ctx: _Context, grads: dict):
+    g = ctx.g
+    eta = ctx.sgd_lr
+    params = parameters(g, ctx.wrt, ctx.wrt_given)
+    doc.section("One SGD step")
+    doc.para("With ", m(f"\\eta = {tex_number(eta)}"), ", each parameter moves against its gradient: ",
+             m("w \\leftarrow w - \\eta\\,\\nabla_w " + tex_name(g.output)), ".")
+    if not ctx.wrt_given and params != ctx.wrt:
+        doc.para("Parameters (weights and biases, by name; choose others with --wrt): ",
+                 *_join([m(tex_name(p)) for p in params]), ".")
+    for p in params:
+        w, grad = ctx.value(p), grads[p]
+        new = w - eta * grad
+        doc.eq(chain(f"{tex_name(p)} \\leftarrow {tex_name(p)} - \\eta\\,\\nabla_{{{tex_name(p)}}} {tex_name(g.output)}",
+                     [f"{tex_value(w)} - {tex_number(eta)} \\cdot {_operand(tex_value(grad))}", tex_value(new)]))
+    doc.para("Updated parameters:")
+    doc.eq(";\\quad ".join(f"{tex_name(p)} = {tex_value(ctx.value(p) - eta * grads[p])}" for p in params))
+
+
+def parameters(g, wrt: list[str], explicit: bool) -> list[str]:
+    """The leaves an SGD step updates: ``wrt`` when given, else the weights and biases by name
+    (``W``, ``W1``, ``w``, ``b2``, ``theta``), else every variable."""
+    if explicit:
+        return list(wrt)
+    named = [n for n in wrt if _PARAMETER.match(n)]
+    return named or list(wrt)
+
+
+# --- the entry point ---------------------------------------------------------------------------------
+
+def explain(g, at=None, fmt: str = "md", method: str = "both", wrt=None, sgd_lr: float | None = None) -> str:
+    """A worked solution of ``g`` at ``at``, as Markdown (``fmt="md"``) or a LaTeX document (``"tex"``).
+
+    ``method`` chooses the derivative sections (``"reverse"``, ``"paths"`` or ``"both"``); ``wrt``
+    the variables (names, or a comma-separated string; default every input); ``sgd_lr`` adds one
+    SGD step ``w ← w − η·∇w`` for the weights and biases (or for ``wrt`` when given).
+    """
+    from .errors import InputError
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", kind="usage")
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}; use one of {', '.join(METHODS)}", kind="usage")
+    if sgd_lr is not None and not np.isfinite(sgd_lr):
+        raise InputError(f"--sgd-lr {sgd_lr}: the learning rate must be a finite number", kind="usage")
+    if len(g.nodes) > g.limits.max_render_nodes:
+        g.limits.refuse("max_render_nodes", f"a worked solution of {len(g.nodes)} nodes")
+    ctx = _Context(g, at, wrt, sgd_lr)
+    doc = _Doc()
+    _intro(doc, ctx)
+    _given(doc, ctx)
+    _forward(doc, ctx)
+    _locals(doc, ctx)
+    if method in ("paths", "both"):
+        _paths(doc, ctx)
+    if method in ("reverse", "both"):
+        _reverse(doc, ctx)
+    grads = _gradients(doc, ctx)
+    if sgd_lr is not None:
+        _sgd(doc, ctx, grads)
+    return to_markdown(doc) if fmt == "md" else to_tex(doc)
