@@ -55,11 +55,16 @@ def _renderer():
 
 
 def _optional(name: str):
-    """``graphviz_bp.<name>`` (explain, check, scalar_view) if that part is installed, else None."""
+    """The function ``graphviz_bp.<name>.<name>`` (explain, check, scalar_view) if that part is
+    installed, else None. (Imported from its module: once ``graphviz_bp.<name>`` is imported,
+    the package attribute of that name is the module, not the function.)"""
     try:
-        return getattr(gbp, name)
-    except (ImportError, AttributeError):
-        return None
+        module = importlib.import_module(f"graphviz_bp.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"graphviz_bp.{name}":
+            return None
+        raise
+    return getattr(module, name, None)
 
 
 @st.cache_data(show_spinner=False)
@@ -115,7 +120,8 @@ def _model(text: str, key: tuple) -> Model:
     m = Model(text, key, g, at, missing)
     if missing:
         try:
-            m.symbolic = gbp.symbolic_gradients(g)
+            from graphviz_bp.symbolic import symbolic_gradients
+            m.symbolic = symbolic_gradients(g)
         except InputError as exc:
             m.gradient_error = str(exc)
         return m
@@ -132,7 +138,7 @@ def _model(text: str, key: tuple) -> Model:
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _scalar_graph(text: str, key: tuple):
     m = _model(text, key)
-    return gbp.scalar_view(m.g, at=m.at if m.has_values else None)
+    return _optional("scalar_view")(m.g, at=m.at if m.has_values else None)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -191,18 +197,27 @@ def _prefix_sum(text: str, key: tuple, scalar: bool, src: str, n: int):
     return total
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def _drawing(text: str, key: tuple, scalar: bool, opts: tuple) -> dict:
-    """SVG and DOT of one view (cached on program, values and options)."""
-    r = _renderer()
+def _render_args(text: str, key: tuple, scalar: bool, opts: tuple):
     g, at = _active(text, key, scalar)
     kwargs = dict(opts)
     kwargs["show"] = set(kwargs["show"])
     if kwargs.get("highlight") is not None:
         kwargs["highlight"] = list(kwargs["highlight"])
-    dot = r.render(g, at=at, **kwargs).source
-    svg = r.render_svg(g, at=at, **kwargs)
-    return {"svg": svg, "dot": dot}
+    return g, at, kwargs
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _svg(text: str, key: tuple, scalar: bool, opts: tuple) -> str:
+    """Server-side SVG of one view (Graphviz's own layout and font metrics, under the time budget)."""
+    g, at, kwargs = _render_args(text, key, scalar, opts)
+    return _renderer().render_svg(g, at=at, **kwargs)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _dot(text: str, key: tuple, scalar: bool, opts: tuple) -> str:
+    """DOT source of one view (for st.graphviz_chart and the DOT download)."""
+    g, at, kwargs = _render_args(text, key, scalar, opts)
+    return _renderer().render(g, at=at, **kwargs).source
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -385,17 +400,17 @@ def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name
     if tangent is not None:
         opts["tangent"] = tangent
     with guarded("drawing the graph"):
-        drawing = _drawing(*model_args, tuple(sorted(opts.items())))
+        args = (*model_args, tuple(sorted(opts.items())))
         if engine == BROWSER_ENGINE:
-            st.graphviz_chart(drawing["dot"], width="stretch")
+            st.graphviz_chart(_dot(*args), width="stretch")
         else:
-            st.html(dash.svg_for_page(drawing["svg"]))
+            st.html(dash.svg_for_page(_svg(*args)))
         c = st.columns(4)
-        c[0].download_button("SVG", drawing["svg"], file_name=f"{name}.svg", mime="image/svg+xml",
+        c[0].download_button("SVG", lambda: _svg(*args), file_name=f"{name}.svg", mime="image/svg+xml",
                              icon=":material/download:", key=f"dl-svg-{name}")
-        c[1].download_button("PNG", lambda: _png(drawing["svg"]), file_name=f"{name}.png", mime="image/png",
+        c[1].download_button("PNG", lambda: _png(_svg(*args)), file_name=f"{name}.png", mime="image/png",
                              icon=":material/download:", key=f"dl-png-{name}")
-        c[2].download_button("DOT", drawing["dot"], file_name=f"{name}.gv", mime="text/vnd.graphviz",
+        c[2].download_button("DOT", lambda: _dot(*args), file_name=f"{name}.gv", mime="text/vnd.graphviz",
                              icon=":material/download:", key=f"dl-dot-{name}")
         if model.has_values and model.has_gradients:
             c[3].download_button("Gradients (JSON)",
@@ -412,11 +427,12 @@ def paths_panel():
         return
     default = max(sources, key=lambda n: (counts[n], -sources.index(n)))
     src = st.selectbox("Paths from", sources, index=sources.index(default), key=f"path-src-{model_args[2]}",
-                       format_func=lambda n: f"{active_g.dag.nodes[n]['label']}  ({counts[n]} paths)")
+                       format_func=lambda n: f"{active_g.dag.nodes[n]['label']}  ({counts[n]:,} path"
+                                               f"{'s' if counts[n] != 1 else ''})")
     count = counts[src]
     dst = active_g.output
     st.markdown(f"**{count:,}** path{'s' if count != 1 else ''} from {pretty_name(src)} to {pretty_name(dst)}"
-                + ("" if count < 10 ** 6 else f" (2^{count.bit_length() - 1} ≤ count)"))
+                f"{dash.count_note(count)}")
     if count == 0:
         show_graph(name="paths")
         return
@@ -475,16 +491,17 @@ def backward_panel():
         return
     steps = _steps(*model_args)
     n = len(steps)
-    if st.session_state.get("step", 1) > n:
+    if not 1 <= st.session_state.get("step", 1) <= n:
         st.session_state.step = n
+    st.session_state.setdefault("step", 1)
     c = st.columns([1, 1, 6])
     c[0].button("◀ Previous", on_click=step_move, args=(-1, n), key="step-prev", width="stretch")
     c[1].button("Next ▶", on_click=step_move, args=(1, n), key="step-next", width="stretch")
     if n > 1:
         with c[2]:
-            k = st.slider("Step", 1, n, value=1, key="step", label_visibility="collapsed")
+            k = st.slider("Step", 1, n, key="step", label_visibility="collapsed")
     else:
-        k = 1
+        k = st.session_state.step = 1
     s = steps[k - 1]
     st.markdown(f"**Step {k} of {n}:** the adjoint of {pretty_name(s.node)} is final")
     big(s.equation())

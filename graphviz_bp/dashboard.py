@@ -13,6 +13,7 @@ prepares server-side SVG for the page.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,6 +154,21 @@ def gradients_json(output: str, value, gradients: dict) -> str:
     from .cli import to_json
     doc = {"output": output, "value": value, "gradients": gradients, "method": "reverse"}
     return json.dumps(to_json(doc), ensure_ascii=False, indent=2)
+
+
+def count_note(count: int) -> str:
+    """For a count too long to read, its size as a power of two.
+
+    >>> count_note(3), count_note(2 ** 60), count_note(3 * 2 ** 40)
+    ('', ' (= 2⁶⁰)', ' (≈ 2⁴²)')
+    """
+    if count < 10 ** 6:
+        return ""
+    sup = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+    k = count.bit_length() - 1
+    if count == 1 << k:
+        return f" (= 2{str(k).translate(sup)})"
+    return f" (≈ 2{str(round(math.log2(count))).translate(sup)})"
 
 
 def page_count(count: int, cap: int, size: int = PAGE_SIZE) -> int:

@@ -1,0 +1,350 @@
+"""The dashboard (streamlit_app.py), panel by panel, through Streamlit's AppTest.
+
+Every number the page shows is compared with the library's own result for the
+same program and inputs, formatted the way the page formats it.
+"""
+from __future__ import annotations
+
+import importlib.util
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+import graphviz_bp as gbp  # noqa: E402
+from graphviz_bp import dashboard as dash  # noqa: E402
+from graphviz_bp.display import fmt_value  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "streamlit_app.py")
+EXAMPLES = ROOT / "examples"
+E2 = (EXAMPLES / "l1_least_squares.txt").read_text(encoding="utf-8")
+E7 = (EXAMPLES / "mlp_relu_softmax.txt").read_text(encoding="utf-8")
+HAVE_RENDER = importlib.util.find_spec("graphviz_bp.render") is not None
+needs_render = pytest.mark.skipif(not HAVE_RENDER, reason="graphviz_bp.render has not landed yet")
+
+
+def ladder(layers: int) -> str:
+    """x → (sin + tanh) → … : 2^layers paths from x to the output."""
+    lines, prev = ["x = 0.3"], "x"
+    for k in range(1, layers + 1):
+        lines += [f"s{k} = sin({prev})", f"t{k} = tanh({prev})", f"a{k} = s{k} + t{k}"]
+        prev = f"a{k}"
+    return "\n".join(lines)
+
+
+def start(program: str | None = None, view: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    if program is not None:
+        at.text_area(key="program").set_value(program)
+    if view is not None:
+        at.session_state["view"] = view
+    if program is not None or view is not None:
+        at.run()
+    assert not at.exception
+    return at
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def page_text(at) -> str:
+    return "\n".join(texts(at.markdown) + texts(at.caption) + texts(at.info) + texts(at.success)
+                     + texts(at.warning) + texts(at.error))
+
+
+def input_box(at, name):
+    (box,) = [t for t in at.text_input if t.key.startswith(f"input:{name}:")]
+    return box
+
+
+def no_traceback(at):
+    assert not at.exception
+    for e in at.error:
+        assert "Traceback" not in e.value and 'File "' not in e.value
+
+
+# --- opening ----------------------------------------------------------------------------------
+
+def test_opens_on_e2_with_its_value_and_gradients():
+    at = start()
+    assert at.selectbox(key="example").value.startswith("E2 ·")
+    assert "lambda = -1" in at.text_area(key="program").value
+    assert not at.error
+    g = gbp.parse(E2)
+    value = g.evaluate()["L"]
+    grads = g.gradients()
+    text = page_text(at)
+    assert f"= {dash.latex_value(value)}$" in text                       # L = 14
+    for name in g.leaves:                                                # one row per input, shaped
+        assert dash.latex_value(grads[name]) in text
+    assert dash.latex_value(grads["W"]) == r"\begin{bmatrix}11 & 3\end{bmatrix}"
+    assert [t.label for t in at.tabs] == ["Graph", "Paths", "Backward pass", "Forward mode", "Worked solution"]
+
+
+def test_inputs_are_detected_with_their_defaults():
+    at = start()
+    g = gbp.parse(E2)
+    for name in g.leaves:
+        assert input_box(at, name).value == dash.value_literal(g.node(name).default)
+
+
+def test_gallery_lists_every_example_by_name():
+    at = start()
+    files = sorted(EXAMPLES.glob("*.txt")) + sorted(EXAMPLES.glob("*.tex"))
+    options = at.selectbox(key="example").options
+    assert len(options) == len(files)
+    for f in files:
+        if f.suffix == ".txt":
+            first = f.read_text(encoding="utf-8").splitlines()[0]
+            assert first.lstrip("# ").strip() in options
+
+
+@pytest.mark.slow
+def test_every_example_loads_without_an_error():
+    at = start()
+    for title in at.selectbox(key="example").options:
+        t0 = time.perf_counter()
+        at.selectbox(key="example").set_value(title).run()
+        dt = time.perf_counter() - t0
+        no_traceback(at)
+        assert not at.error, (title, texts(at.error))
+        print(f"{title[:40]:40s} {dt:.2f} s")
+
+
+def test_example_without_defaults_is_symbolic_until_given_values():
+    at = start((EXAMPLES / "lp_penalty.txt").read_text(encoding="utf-8"))
+    assert not at.error
+    assert any("No value yet" in i.value for i in at.info)
+    g = gbp.parse((EXAMPLES / "lp_penalty.txt").read_text(encoding="utf-8"))
+    from graphviz_bp.symbolic import symbolic_gradients
+    sym = symbolic_gradients(g)
+    assert dash.symbolic_text(sym["w"]) in page_text(at)
+    input_box(at, "w").set_value("[1, 2]")
+    input_box(at, "alpha").set_value("0.5")
+    input_box(at, "p").set_value("3").run()
+    assert not at.error and not any("No value yet" in i.value for i in at.info)
+    grads = g.gradients(at={"w": np.array([1.0, 2.0]), "alpha": 0.5, "p": 3.0})
+    assert dash.latex_value(grads["w"]) in page_text(at)
+    assert dash.latex_value(grads["w"]) == r"\begin{bmatrix}1.5 \\ 6\end{bmatrix}"
+
+
+# --- editing ---------------------------------------------------------------------------------
+
+def test_editing_the_program_updates_values_and_gradients():
+    edited = E2.replace("lambda = -1", "lambda = 2")
+    at = start(edited)
+    g = gbp.parse(edited)
+    assert input_box(at, "lambda").value == "2"
+    text = page_text(at)
+    assert f"= {dash.latex_value(g.evaluate()['L'])}$" in text
+    assert dash.latex_value(g.gradients()["W"]) in text
+    assert dash.latex_value(g.gradients()["W"]) != dash.latex_value(gbp.parse(E2).gradients()["W"])
+
+
+def test_editing_an_input_keeps_the_program():
+    at = start()
+    input_box(at, "W").set_value("[[2, -1]]").run()
+    assert not at.error
+    g = gbp.parse(E2)
+    at_w = {"W": np.array([[2.0, -1.0]])}
+    assert f"= {dash.latex_value(g.evaluate(at_w)['L'])}$" in page_text(at)
+    assert dash.latex_value(g.gradients(at=at_w)["W"]) in page_text(at)
+    assert "W = [[1, 1]]" in at.text_area(key="program").value
+
+
+def test_a_bad_input_value_is_an_error_never_evaluated():
+    at = start()
+    input_box(at, "W").set_value('__import__("os").system("true")').run()
+    no_traceback(at)
+    assert any("input W" in e.value for e in at.error)
+    assert "= 14$" in page_text(at)                                      # the last good values stay
+
+
+def test_a_bad_program_shows_line_and_column_and_keeps_the_last_graph():
+    at = start()
+    at.text_area(key="program").set_value("x = 1\ny = x +* 2").run()
+    no_traceback(at)
+    (err,) = at.error
+    assert err.value.startswith("line 2, column 8:")
+    assert any("last program that worked" in c.value for c in at.caption)
+    assert "= 14$" in page_text(at)                                      # E2's table is still there
+    # the library's own message, word for word
+    with pytest.raises(gbp.InputError) as exc:
+        gbp.parse("x = 1\ny = x +* 2")
+    assert err.value == str(exc.value)
+
+
+def test_a_shape_error_names_the_place():
+    at = start("A = [[1, 2]]\nB = [[1, 2, 3]]\nf = sum(A @ B)")
+    no_traceback(at)
+    assert at.error and at.error[0].value.startswith("line 3")
+    assert "= 14$" in page_text(at)
+
+
+def test_python_is_never_run():
+    at = start('f = __import__("os").system("touch /tmp/gbp-pwned")')
+    no_traceback(at)
+    assert at.error
+    assert not Path("/tmp/gbp-pwned").exists()
+
+
+# --- paths -----------------------------------------------------------------------------------
+
+def test_paths_panel_lists_factors_contributions_and_the_running_sum():
+    at = start(view="Paths")
+    g = gbp.parse(E2)
+    assert at.selectbox(key="path-src-False").value == "W"               # the input with the most paths
+    text = page_text(at)
+    assert f"**{gbp.count_paths(g, 'W')}** paths from W to L" in text
+    paths = list(gbp.derivative_paths(g, "W"))
+    radio = at.radio(key="path-choice-W-0")
+    assert len(radio.options) == len(paths) == 2
+    first = paths[0]
+    for factor in first.factors:
+        assert f"`{factor}`" in text
+    for u, v in first.edges:
+        num = g.local_numeric(u, v)
+        if num is not None:
+            assert dash.latex_value(num) in text
+    assert f"Contribution of this path: ${dash.latex_value(first.value)}$" in text
+    assert not at.success                                                # 1 of 2 paths: not yet the total
+    radio.set_value(1).run()
+    text = page_text(at)
+    assert f"Contribution of this path: ${dash.latex_value(paths[1].value)}$" in text
+    total = paths[0].value + paths[1].value
+    assert dash.latex_value(total) in text
+    np.testing.assert_allclose(total, g.gradients()["W"])
+    assert any("equals the reverse-mode gradient" in s.value for s in at.success)
+
+
+def test_paths_of_a_ladder_with_2_to_the_60_paths_stay_instant():
+    at = start(ladder(60), view="Paths")
+    g = gbp.parse(ladder(60))
+    assert gbp.count_paths(g, "x") == 2 ** 60
+    assert f"**{2 ** 60:,}** paths from x to a₆₀ (= 2⁶⁰)" in page_text(at)
+    page = at.number_input(key="path-page-x")
+    assert page.max == g.limits.max_paths_listed // dash.PAGE_SIZE
+    t0 = time.perf_counter()
+    page.set_value(3).run()
+    dt = time.perf_counter() - t0
+    no_traceback(at)
+    assert len(at.radio(key="path-choice-x-2").options) == dash.PAGE_SIZE
+    assert at.radio(key="path-choice-x-2").options[0].startswith("21. x → ")
+    print(f"ladder 2^60, page 3: {dt:.2f} s")
+
+
+# --- backward pass and forward mode ---------------------------------------------------------
+
+def test_backward_stepper_walks_the_recorded_steps():
+    at = start(view="Backward pass")
+    g = gbp.parse(E2)
+    steps = g.reverse(record=True).steps
+    assert at.slider(key="step").value == 1
+    assert steps[0].equation() in page_text(at) or any(steps[0].equation() in h.value for h in at.markdown)
+    at.button(key="step-next").click().run()
+    assert at.slider(key="step").value == 2
+    assert any(steps[1].equation().replace("<", "&lt;") in m.value for m in at.markdown)
+    at.slider(key="step").set_value(len(steps)).run()
+    assert any(steps[-1].equation() in m.value for m in at.markdown)
+    assert f"Step {len(steps)} of {len(steps)}" in page_text(at)
+    at.button(key="step-next").click().run()                             # stays at the end
+    assert at.slider(key="step").value == len(steps)
+    at.button(key="step-prev").click().run()
+    assert at.slider(key="step").value == len(steps) - 1
+
+
+def test_forward_mode_gives_the_same_gradient():
+    from graphviz_bp.forward import forward
+    at = start(view="Forward mode")
+    g = gbp.parse(E2)
+    at.selectbox(key="fwd-src-False").set_value("lambda").run()
+    tangents = forward(g, "lambda")
+    text = page_text(at)
+    for t in tangents.values():
+        assert dash.latex_value(t) in text
+    assert f"reverse mode ∂L/∂λ: ${dash.latex_value(g.gradients()['lambda'])}$" in text
+    assert tangents["L"] == g.gradients()["lambda"]
+
+
+# --- scalar view, solution, downloads, graph -----------------------------------------------------
+
+def test_scalar_view_of_a_tensor_program():
+    at = start(E7, view="Paths")
+    at.toggle(key="scalar").set_value(True).run()
+    no_traceback(at)
+    assert not at.error
+    from graphviz_bp.scalar_view import scalar_view
+    g = gbp.parse(E7)
+    s = scalar_view(g)
+    src = at.selectbox(key="path-src-True")
+    assert len(src.options) == len(s.leaves)
+    name = src.value
+    assert name in s.leaves
+    assert f"**{gbp.count_paths(s, name):,}** path" in page_text(at)
+    if len(s) > g.limits.max_render_nodes:
+        assert any("scalar view has" in i.value for i in at.info)
+
+
+def test_worked_solution_tab_is_there():
+    at = start(view="Worked solution")
+    no_traceback(at)
+    text = page_text(at)
+    if importlib.util.find_spec("graphviz_bp.explain") is None:
+        assert "worked solution (graphviz_bp.explain) is coming" in text
+    else:
+        assert not at.error
+        assert len(text) > 100
+
+
+def test_gradients_json_is_the_cli_document():
+    import json
+    g = gbp.parse(E2)
+    doc = json.loads(dash.gradients_json("L", g.evaluate()["L"], g.gradients()))
+    assert doc["value"] == 14 and doc["gradients"]["W"] == [[11, 3]] and doc["output"] == "L"
+
+
+@needs_render
+def test_graph_tab_draws_the_svg_with_downloads():
+    at = start()
+    (h,) = at.html
+    assert "<svg" in h.value
+    assert "14" in h.value
+    labels = [b.label for b in at.get("download_button")]
+    assert labels[:3] == ["SVG", "PNG", "DOT"] and "Gradients (JSON)" in labels
+
+
+@needs_render
+def test_graph_follows_the_edited_program():
+    at = start(E2 + "\nM = L * lambda")
+    (h,) = at.html
+    g = gbp.parse(E2 + "\nM = L * lambda")
+    assert g.output == "M" and ">M" in h.value
+    assert fmt_value(g.evaluate()["M"]) in h.value
+
+
+@needs_render
+@pytest.mark.parametrize("view", ["Paths", "Backward pass", "Forward mode"])
+def test_every_view_draws_its_graph(view):
+    at = start(view=view)
+    no_traceback(at)
+    assert not at.error
+    assert len(at.html) == 1 and "<svg" in at.html[0].value
+
+
+@needs_render
+def test_e7_server_side_work_is_well_under_a_second():
+    at = start()
+    at.text_area(key="program").set_value(E7 + "\n")                      # a new program: nothing cached
+    t0 = time.perf_counter()
+    at.run()
+    dt = time.perf_counter() - t0
+    assert not at.error and len(at.html) == 1
+    print(f"E7 edit → graph in AppTest: {dt:.2f} s")
