@@ -5,16 +5,18 @@ Nothing is evaluated: the text is tokenized and rewritten by these rules.
 * Only math is read: ``$$…$$``, ``$…$``, ``\[…\]``, ``\(…\)`` (text without them is read
   line by line, lines with a ``=`` or ``\``).  Statements split at top-level ``;`` ``,``
   ``\quad`` ``\qquad`` ``\\``; a trailing ``.`` or ``,`` is dropped.  ``a = b = 30`` keeps
-  ``a = b`` (the rest is the sheet's worked result); a left side ``f(x, y)`` / ``J(w)`` is a
-  header, naming ``f`` / ``J``.  A bare name or number (``where $x$ is``) is skipped.
+  ``a = b`` (the rest is the sheet's worked result) but ``x = y = 3`` sets both; a left side
+  ``f(x, y)`` / ``J(w)`` is a header, naming ``f`` / ``J``.  A bare name or number
+  (``where $x$ is``) is skipped; another bare expression must come last (the output).
 * Names: ``\lambda`` → ``lambda``, ``\hat{y}`` → ``yhat``, ``W^{(1)}`` → ``W1``, ``x_1`` →
   ``x1``, ``x_i`` → ``x_i``; ``\mathbf``, ``\boldsymbol``, ``\vec`` vanish.
 * Functions: ``\exp \log \ln \sin \cos \tanh \max \min \det``, ``\text{ReLU}``,
   ``\operatorname{tr}``, ``\mathrm{softmax}`` (known names, lower-cased), ``\sigma(`` →
   ``sigmoid(``, ``\sum(`` → ``sum(``, ``\sqrt{x}`` → ``sqrt(x)``, ``\log x`` → ``log(x)``.
-* ``\frac{a}{b}`` → ``(a) / (b)``; ``x^{2}`` → ``x^2``; ``^T ^{T} ^\top`` transpose;
-  ``e^{z}`` → ``exp(z)`` unless ``e`` is defined; ``\cdot`` → ``@`` (the notation multiplies
-  when a side is a scalar; ``*`` next to a number); ``\times``, ``\odot`` → ``*``.
+* ``\frac{a}{b}`` → ``a / b`` (compound parts in parentheses); ``x^{2}`` → ``x^2``; ``^T``,
+  ``^{T}``, ``^\top`` transpose; ``e^{z}`` → ``exp(z)`` unless ``e`` is defined; ``\cdot`` →
+  ``@`` (the notation multiplies when a side is a scalar; ``*`` next to a number); ``\times``,
+  ``\odot`` → ``*``.
 * Juxtaposition multiplies: ``xy`` → ``x*y`` (a run of letters that is not a function,
   Greek or defined name is split), ``2(x+y)``, ``)(``.  From a transpose or an upper-case
   (matrix) name to the next operator it is ``@``: ``w^T x`` → ``w^T @ x``.
@@ -164,14 +166,16 @@ class _Converter:
             elif (kind, v) == ("sym", "{"):
                 items += self.convert(i, self.match[i - 1])
                 i = self.match[i - 1] + 1
-            elif kind == "sym" and v in "+-*/,;":
-                items.append(_Item("op", v, pos) if v in "+-*/" else _Item("sep", ", ", pos))
+            elif kind == "sym" and v in "+-*/":
+                items.append(_Item("op", v, pos))
+            elif kind == "sym" and v in ",;":
+                items.append(_Item("sep", ", ", pos))
+            elif (kind, v) == ("sym", "&"):
+                pass                                            # an alignment point
             elif kind == "sym" and v in "^_":
                 if prev is None or prev.kind not in _VALEND:
                     raise _Fail(f"{v} needs something before it", pos)
                 i = (self.sup if v == "^" else self.sub)(prev, i, hi, pos)
-            elif (kind, v) == ("sym", "&"):
-                pass                                          # alignment point
             elif kind != "cmd":
                 raise _Fail(f"cannot translate {v!r}", pos)
             elif v in GREEK or v in _VAR:
@@ -241,14 +245,13 @@ class _Converter:
         lo, h, nxt = self.arg(i, hi, "_")
         toks = self.t[lo:h]
         s = "".join("inf" if t[1] == "infty" else t[1] for t in toks)
-        if not toks or not all(t[0] in ("num", "word") or t[1] == "infty" for t in toks) or prev.post:
+        if not (toks and all(t[0] in ("num", "word") or t[1] == "infty" for t in toks) and not prev.post
+                and (prev.kind == "name" or (prev.kind, prev.text) == ("close", "||"))):
             raise _Fail("cannot translate this subscript", pos)
-        if prev.kind == "close" and prev.text == "||":
-            prev.post = "_" + s
-        elif prev.kind == "name":
+        if prev.kind == "name":
             prev.suffix += s if s.isdigit() and not prev.render()[-1].isdigit() else "_" + s
         else:
-            raise _Fail("cannot translate this subscript", pos)
+            prev.post = "_" + s
         return nxt
 
     def matrix(self, k):
@@ -367,6 +370,15 @@ def latex_to_program(text: str) -> str:
         raise InputError(e.args[0], *_where(text, e.args[1]), kind="syntax") from None
 
 
+def _name_only(conv, side):
+    """The name item when a side of ``a = b = c`` is just a name (then all are set to c), else None."""
+    try:
+        items = conv.convert(*side)
+    except _Fail:
+        return None
+    return items[0] if len(items) == 1 and items[0].kind == "name" and not items[0].post else None
+
+
 def _translate(text):
     stmts, defined = [], {}
     for lo, hi in _spans(text):
@@ -375,18 +387,20 @@ def _translate(text):
             if len(sides) == 1:
                 stmts.append(_Stmt(None, conv.t[sides[0][0]][2], conv, sides[0]))
                 continue
-            lhs, at = conv.convert(*sides[0]), conv.t[sides[1][0] - 1][2]      # at: the "="
-            head = lhs[0] if lhs else None
+            lhs, middle = conv.convert(*sides[0]), [_name_only(conv, side) for side in sides[1:-1]]
+            head, rhs = (lhs[0] if lhs else None), sides[-1] if middle and all(middle) else sides[1]
+            at = conv.t[rhs[0] - 1][2]                                       # the "=" before rhs
             if head is None or head.kind != "name" or head.post or len(lhs) > 1 and not (
                     lhs[1].kind == "open" and lhs[-1].kind == "close"):
                 raise _Fail("the left side of = must be a name, e.g. L or f(x, y)", head.pos if head else at)
-            if sides[1][1] <= sides[1][0]:
+            if rhs[1] <= rhs[0]:
                 raise _Fail("nothing after =", at)
-            stmts.append(_Stmt(head.text + head.suffix, head.pos, conv, sides[1]))
-            if stmts[-1].name in defined:
-                first = _where(text, defined[stmts[-1].name].pos)[0]
-                raise _Fail(f"{stmts[-1].name} is defined twice (first on line {first})", head.pos)
-            defined[stmts[-1].name] = stmts[-1]
+            for head in [head] + (middle if rhs is sides[-1] else []):     # x = y = 3 sets both
+                stmts.append(_Stmt(head.text + head.suffix, head.pos, conv, rhs))
+                if stmts[-1].name in defined:
+                    first = _where(text, defined[stmts[-1].name].pos)[0]
+                    raise _Fail(f"{stmts[-1].name} is defined twice (first on line {first})", head.pos)
+                defined[stmts[-1].name] = stmts[-1]
     for s in stmts:
         s.conv.defined, s.conv.used = defined, s.used
         s.rhs = s.conv.join(s.conv.convert(*s.span))
