@@ -237,6 +237,11 @@ def build(statements: list[Statement], text: str = "", limits: Limits | None = N
         return new(None, "const", (), {}, "const", e.value, e.src, e.line, e.col)
 
     def build_expr(root, target: str | None) -> int:
+        if root.__class__ is Apply and all(a.__class__ is Name for a in root.args):
+            # the common one-op line (`a3 = a2 * y`): no traversal needed
+            args = tuple(leaf(a) for a in root.args)
+            return new(target, root.op, args, root.params, "intermediate", None, root.src, root.line, root.col,
+                       root)
         # iterative post-order: a 100,000-term sum is a left-deep tree
         result: dict[int, int] = {}
         stack = [(root, False)]

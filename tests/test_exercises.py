@@ -207,3 +207,26 @@ def test_e12_lp_penalty_symbolic_and_numeric():
     assert g.evaluate(at=at)["J"] == 4.5
     for method in METHODS:
         assert close(g.gradients(at=at, wrt=["w"], method=method)["w"], [1.5, 6])
+
+
+@pytest.mark.parametrize("tex, txt, at", [
+    ("sheet_l1_least_squares.tex", "l1_least_squares.txt", {}),
+    ("sheet_relu_network.tex", "relu_network_sgd.txt", {}),
+    ("sheet_chain_rule.tex", "chain_rule_paths.txt", {"x": 1, "y": 2}),
+])
+def test_e13_latex_sheets_equal_plain_notation(tex, txt, at):
+    sheet, plain = load(tex), load(txt)
+    assert sheet.evaluate(at=at)[sheet.output] == pytest.approx(np.ravel(plain.evaluate()[plain.output])[0])
+    plain_grads = plain.gradients()
+    for name, grad in sheet.gradients(at=at).items():
+        assert close(grad, plain_grads[name]), name
+    # the same graph: as many operations (the sheet's W·x is `@` with a scalar side, the plain file's W1*x)
+    assert sum(1 for n in sheet.nodes if n.args) == sum(1 for n in plain.nodes if n.args)
+
+
+def test_e13d_bipolar_unit_latex():
+    g = load("sheet_bipolar_unit.tex")
+    at = {"w": [0.5, -0.25], "x": [1, 2]}
+    assert g.evaluate(at=at)["f"] == pytest.approx(0, abs=1e-12)
+    for method in METHODS:
+        assert close(g.gradients(at=at, wrt=["w"], method=method)["w"], [0.5, 1])
