@@ -1,0 +1,491 @@
+"""Label text for the renderer: themes, names and formulas as on paper, HTML-like labels.
+
+Everything here returns strings; :mod:`graphviz_bp.render` assembles the graph.
+Text uses Helvetica and matrices Courier, the faces graphviz-pure has metrics for;
+cells holding non-ASCII text get an explicit ``WIDTH`` (graphviz-pure counts ``∂`` as
+three spaces' worth of a byte each, real glyphs are wider or narrower).
+"""
+from __future__ import annotations
+
+import html
+import math
+import re
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .display import fmt_number, pretty_name
+from .engine import ink_width, text_width
+
+SANS, MONO = "Helvetica", "Courier"
+SIZE = {"name": 14, "value": 14, "matrix": 13, "small": 10.5, "edge": 12, "title": 17, "subtitle": 13}
+MAX_GRID = (4, 4)          # tensors up to this many rows × columns show their entries
+MAX_VECTOR = 6             # 1-D tensors up to this many entries show them
+MAX_EDGE_ENTRIES = 4       # numeric local derivatives with more entries are left off edge labels
+
+# --- themes ----------------------------------------------------------------------------------
+# role -> (fill, border); "print" has no fills and tells roles apart by border alone
+# (input: solid; parameter: double; constant: thin square; output: thick; reference: dashed).
+THEMES = {
+    "light": dict(
+        bg="white", text="#1F2328", muted="#6E7781", edge="#57606A", grad="#B42318", tangent="#0E7C86",
+        accent="#D0540F", current="#7C3AED", pending="#A0A7B0", label_bg="white", rule="#C5CAD0",
+        input=("#E3EEFB", "#2F6DB5"), param=("#E3F4E6", "#2E7D32"), const=("#FFFFFF", "#9AA1A9"),
+        intermediate=("#F3F4F6", "#7D848C"), output=("#FFF1DC", "#D9822B"), summary=("#F8F8F8", "#7D848C")),
+    "dark": dict(
+        bg="#15181D", text="#E6E8EB", muted="#9AA4AF", edge="#9AA4AF", grad="#FF8A80", tangent="#5FD7E0",
+        accent="#FFB454", current="#C4A7FF", pending="#5C6570", label_bg="#15181D", rule="#4A525C",
+        input=("#1B3552", "#6FA8E8"), param=("#1C3B25", "#70C47A"), const=("#15181D", "#6B7480"),
+        intermediate=("#242A31", "#8C96A1"), output=("#4A3212", "#F0A040"), summary=("#242A31", "#8C96A1")),
+    "print": dict(
+        bg="white", text="black", muted="#444444", edge="black", grad="black", tangent="black",
+        accent="black", current="black", pending="#777777", label_bg="white", rule="#999999",
+        input=("none", "black"), param=("none", "black"), const=("none", "black"),
+        intermediate=("none", "black"), output=("none", "black"), summary=("none", "black")),
+}
+
+
+def theme(name: str) -> dict:
+    from .errors import InputError
+    try:
+        return THEMES[name]
+    except KeyError:
+        raise InputError(f"unknown theme {name!r} (choose one of {', '.join(THEMES)})", kind="usage") from None
+
+
+# --- names, numbers, formulas ----------------------------------------------------------------
+
+_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_ELEMENT = re.compile(r"^(.*?)\[([\d, ]+)\]$")
+
+
+def name(n: str) -> str:
+    """A node name as on paper; element names of the scalar view keep their index: ``W₂[0,1]``."""
+    m = _ELEMENT.match(n)
+    if m:
+        return pretty_name(m.group(1)) + "[" + m.group(2).replace(" ", "") + "]"
+    return pretty_name(n)
+
+
+def superscript(k: float) -> str | None:
+    """``²`` for 2, ``⁻¹`` for −1; None unless ``k`` is a small integer."""
+    if float(k).is_integer() and abs(k) < 100:
+        return str(int(k)).translate(_SUP)
+    return None
+
+
+def operand(g, j: int) -> str:
+    """An operand as written inside a formula: a name, or a folded scalar constant's number."""
+    node = g.nodes[j]
+    if node.kind == "const" and isinstance(node.default, float):
+        text = fmt_number(node.default).replace("-", "−")
+        return f"({text})" if node.default < 0 else text
+    return name(node.name)
+
+
+def formula(g, node) -> str:
+    """The node's operation over its operands, as on paper: ``x²``, ``X·W``, ``‖c‖₂²``, ``0.5·a``."""
+    if node.is_leaf:
+        return name(node.name)
+    ops = [operand(g, j) for j in node.args]
+    if node.op == "pow":
+        base_node, exp_node = g.nodes[node.args[0]], g.nodes[node.args[1]]
+        sup = superscript(exp_node.default) if exp_node.kind == "const" and \
+            isinstance(exp_node.default, float) else None
+        base = ops[0] if base_node.kind != "const" else ops[0]
+        return base + sup if sup else f"{base}^{ops[1]}"
+    if node.op == "dot":                       # one neuron of the scalar view
+        n = len(ops) // 2
+        terms = [f"{ops[k]}·{ops[n + k]}" for k in range(n)]
+        return " + ".join(terms) if n <= 3 else f"{terms[0]} + … + {terms[-1]}"
+    if node.op == "component":                 # one output entry of a tensor op (scalar view)
+        from .ops import OPS
+        inner = OPS[node.params["op"]]
+        bases = list(dict.fromkeys(_ELEMENT.sub(r"\1", g.nodes[j].name) for j in node.args))
+        bases = [pretty_name(b) for b in bases]
+        try:
+            text = inner.formula.format(*bases, **_format_params(node.params.get("params", {})))
+        except (IndexError, KeyError):
+            text = f"{inner.name}(…)"
+        pos = node.params.get("position", ())
+        return text + (f"[{','.join(map(str, pos))}]" if pos else "")
+    params = _format_params(node.params)
+    try:
+        text = node.fn.formula.format(*ops, **params)
+    except (IndexError, KeyError):
+        text = g.formula(node)
+    if node.op == "conv2d" and node.params.get("stride", 1) != 1:
+        text += f" (stride {node.params['stride']})"
+    return text
+
+
+def _format_params(params: dict) -> dict:
+    out = dict(params)
+    if "index" in out:
+        idx = out["index"]
+        out["index"] = ", ".join(map(str, idx)) if isinstance(idx, tuple) else str(idx)
+    if "p" in out:
+        out["p"] = fmt_number(out["p"])
+    return out
+
+
+_IDENT = re.compile(r"[A-Za-z_\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*(?:\[[\d, ]+\])?")
+_FUNCS = {"sigmoid": "σ", "sin": "sin", "cos": "cos", "tanh": "tanh", "exp": "exp", "log": "log",
+          "sqrt": "√", "sign": "sign", "Max": "max", "Min": "min", "relu": "ReLU", "softplus": "softplus",
+          "Heaviside": "H"}
+
+
+def _match_paren(s: str, i: int) -> int:
+    depth = 0
+    for k in range(i, len(s)):
+        depth += {"(": 1, ")": -1}.get(s[k], 0)
+        if depth == 0:
+            return k
+    return len(s) - 1
+
+
+def pretty_expr(text: str) -> str:
+    """A SymPy expression string as on paper: ``2*c`` → ``2c``, ``x**2`` → ``x²``,
+    ``step(a1)`` → ``1{a₁ > 0}``, ``Abs(x)`` → ``|x|``, ``lambda`` → ``λ``.
+
+    >>> pretty_expr("2*c"), pretty_expr("(1 - sigmoid(a))*sigmoid(a)"), pretty_expr("step(a1)")
+    ('2c', '(1 − σ(a))·σ(a)', '1{a₁ > 0}')
+    """
+    s = text.replace("**", "^")
+    for fn, (left, right) in (("step(", ("1{", " > 0}")), ("Abs(", ("|", "|"))):
+        while fn in s:
+            i = s.index(fn)
+            j = _match_paren(s, i + len(fn) - 1)
+            s = s[:i] + left + s[i + len(fn):j] + right + s[j + 1:]
+    s = re.sub(r"\^(-?\d+)(?![\d.])", lambda m: m.group(1).translate(_SUP), s)
+    s = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)\*(?=[A-Za-z_(\u0370-\u03ff])", r"\1", s)   # 2*c -> 2c
+    s = s.replace("*", "·").replace(" - ", " − ")
+    s = re.sub(r"^-", "−", s)
+    s = re.sub(r"(?<=[(\s·])-", "−", s)
+    return _IDENT.sub(lambda m: _FUNCS.get(m.group(0), None) or name(m.group(0)), s)
+
+
+_SRC_TOKENS = re.compile(r"\|\|(.+?)\|\|(?:_(\d+|p))?(?:\^(\d+))?")
+
+
+def pretty_src(src: str) -> str:
+    """A statement's source text as on paper: ``||X*W - Y||_2^2 + lambda*||W||_1`` → ``‖X·W − Y‖₂² + λ·‖W‖₁``.
+
+    >>> pretty_src("x^2 + x*y + (x + y)^2")
+    'x² + x·y + (x + y)²'
+    """
+    sub = str.maketrans("0123456789p", "₀₁₂₃₄₅₆₇₈₉ₚ")
+
+    def norm(m):
+        inner, p, k = m.group(1), m.group(2), m.group(3)
+        return "‖" + inner + "‖" + (p.translate(sub) if p else "") + (k.translate(_SUP) if k else "")
+    s = _SRC_TOKENS.sub(norm, src)
+    s = re.sub(r"\^\s*(\d+)(?![\d.])", lambda m: m.group(1).translate(_SUP), s)
+    s = re.sub(r"\s*\*\*?\s*", "·", s).replace(" - ", " − ").replace("@", " @ ")
+    s = re.sub(r"\s+@\s+", " @ ", s)
+    s = re.sub(r"(?<=[(\s·=])-(?=[\w(])", "−", s)
+    s = re.sub(r"^-", "−", s)
+    return _IDENT.sub(lambda m: {"sigmoid": "σ", "relu": "ReLU"}.get(m.group(0)) or name(m.group(0))
+                      if m.group(0) not in _KEEP else m.group(0), s)
+
+
+_KEEP = {"sin", "cos", "tanh", "exp", "log", "ln", "sqrt", "sum", "mean", "softmax", "logsumexp", "tr",
+         "trace", "det", "inv", "abs", "sign", "max", "min", "conv2d", "softplus", "ReLU", "rect", "T", "stride"}
+
+
+def shape_of(v) -> str:
+    return "×".join(map(str, np.shape(v))) or "scalar"
+
+
+def is_small(v) -> bool:
+    """Whether a tensor is small enough to show its entries."""
+    shape = np.shape(v)
+    if len(shape) == 1:
+        return shape[0] <= MAX_VECTOR
+    return len(shape) == 2 and shape[0] <= MAX_GRID[0] and shape[1] <= MAX_GRID[1]
+
+
+def matrix_lines(v, digits: int = 4) -> list[str]:
+    """Entries as NumPy prints them, columns right-aligned: ``['[[-1   1]', ' [ 1   3]]']``."""
+    a = np.asarray(v, dtype=float)
+    if a.ndim == 1:
+        cells = [fmt_number(x, digits) for x in a]
+        return ["[" + "  ".join(cells) + "]"]
+    cells = [[fmt_number(x, digits) for x in row] for row in a]
+    widths = [max(len(r[k]) for r in cells) for k in range(a.shape[1])]
+    rows = ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in cells]
+    n = len(rows)
+    # every line as long as the last (which ends in "]]"), so centred lines stay aligned
+    return [("[[" if i == 0 else " [") + r + ("]]" if i == n - 1 else "] ") for i, r in enumerate(rows)]
+
+
+def summary_lines(v) -> list[str]:
+    a = np.asarray(v, dtype=float)
+    finite = a[np.isfinite(a)]
+    if finite.size == 0:
+        return [f"{shape_of(v)}, no finite entries"]
+    return [f"{shape_of(v)} · min {fmt_number(finite.min())} · max {fmt_number(finite.max())}",
+            f"mean {fmt_number(finite.mean())} · ‖·‖ {fmt_number(float(np.sqrt(np.sum(finite ** 2))))}"]
+
+
+def inline_value(v, digits: int = 4) -> str:
+    """A value on one line (for edge labels and titles): ``6``, ``[[1, 1]]``."""
+    from .display import fmt_value
+    return fmt_value(v, digits) if np.ndim(v) else fmt_number(v, digits)
+
+
+# --- HTML-like labels ------------------------------------------------------------------------
+
+def esc(text: str) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def font(text: str, size: float | None = None, color: str | None = None, face: str | None = None,
+         bold: bool = False) -> str:
+    """One run of text (escaped) in the given font."""
+    body = f"<B>{esc(text)}</B>" if bold else esc(text)
+    attrs = "".join(f' {k}="{v}"' for k, v in (("POINT-SIZE", size and f"{size:g}"), ("COLOR", color),
+                                                  ("FACE", face)) if v)
+    return f"<FONT{attrs}>{body}</FONT>" if attrs else body
+
+
+def runs_width(runs) -> tuple[float, float]:
+    """(graphviz estimate, ink estimate) of a line made of runs ``(text, size, face, bold)``."""
+    est = sum(text_width(t, s, f, b) for t, s, f, b in runs)
+    ink = sum(ink_width(t, s, f, b) for t, s, f, b in runs)
+    return est, ink
+
+
+class Line:
+    """A line of text runs that knows how wide it really is."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+        self.runs: list[tuple] = []
+
+    def add(self, text: str, size: float, color: str | None = None, face: str = SANS, bold: bool = False):
+        if text:
+            if self.runs and self.runs[-1][1:] == (size, face, bold, color):    # same style: one run
+                text = self.runs.pop()[0] + text
+                self.parts.pop()
+            self.parts.append(font(text, size, color, face if face != SANS else None, bold))
+            self.runs.append((text, size, face, bold, color))
+        return self
+
+    def td(self, pad: int = 1, attrs: str = "") -> str:
+        est, ink = runs_width([r[:4] for r in self.runs])
+        width = f' WIDTH="{math.ceil(ink + 2 * pad + 1)}"' if ink > est + 1.5 else ""
+        return f"<TD{width}{attrs}>{''.join(self.parts)}</TD>"
+
+
+def row(cell: str) -> str:
+    return f"<TR>{cell}</TR>"
+
+
+def table(rows: list[str], pad: int = 1, spacing: int = 0, attrs: str = "") -> str:
+    return (f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="{spacing}" CELLPADDING="{pad}"{attrs}>'
+            + "".join(rows) + "</TABLE>")
+
+
+def block(lines: list[str], size: float, color: str | None, face: str = MONO) -> str:
+    """Lines left-aligned among themselves, the block centred: a nested one-cell table."""
+    return table([row(Line().add(line, size, color, face).td(pad=0)) for line in lines], pad=0)
+
+
+def value_cell(v, size: float, color: str | None, prefix: str | None = None) -> str:
+    """A value as a table cell: a number, a grid of entries, or a summary; ``prefix`` like ``∂L/∂W =``."""
+    if v is None:
+        return Line().add((prefix + " ?") if prefix else "?", size, color).td()
+    if np.ndim(v) == 0:
+        line = Line()
+        if prefix:
+            line.add(prefix + " ", size, color)
+        return line.add(fmt_number(float(v)).replace("-", "−"), size + (0 if prefix else 1), color).td()
+    if is_small(v):
+        lines = matrix_lines(v)
+        if len(lines) == 1:
+            line = Line()
+            if prefix:
+                line.add(prefix + " ", size, color)
+            return line.add(lines[0], SIZE["matrix"], color, MONO).td()
+        grid = block(lines, SIZE["matrix"], color)
+        if not prefix:
+            return f"<TD>{grid}</TD>"
+        head = Line().add(prefix, size, color).td()
+        return f"<TD>{table([row(head + f'<TD>{grid}</TD>')], pad=1)}</TD>"
+    lines = summary_lines(v)
+    if prefix:
+        lines = [f"{prefix} {lines[0]}"] + lines[1:]
+    return "<TD>" + table([row(Line().add(t, SIZE["small"] + 1, color).td()) for t in lines], pad=0) + "</TD>"
+
+
+# --- what the picture shows --------------------------------------------------------------------
+
+@dataclass
+class Facts:
+    """What the picture shows, computed once: values, adjoints, steps, tangents, notes."""
+    values: list | None = None
+    adjoints: dict | None = None
+    steps: list = field(default_factory=list)
+    tangents: dict | None = None
+    tangent_src: str | None = None
+    notes: list = field(default_factory=list)
+
+
+# --- node and edge labels ---------------------------------------------------------------------
+
+def num(x) -> str:
+    return inline_value(x).replace("-", "−")
+
+
+def node_label(g, node, facts: Facts, layers, t, state=None, step_no=None, horizontal=False) -> str:
+    """The HTML-like label of one node: ``name = formula`` over its value, adjoint and tangent
+    (stacked; side by side when ``horizontal``, which keeps top-to-bottom layouts short)."""
+    out_name = name(g.output)
+    head = Line().add(name(node.name), SIZE["name"], t["text"], bold=True)
+    if not node.is_leaf:
+        head.add(" = " + formula(g, node), SIZE["name"], t["text"])
+    value = facts.values[node.index] if facts.values is not None else None
+    if "shapes" in layers and value is not None and np.ndim(value):
+        head.add("  " + shape_of(value), SIZE["small"], t["muted"])
+    if state == "current":
+        head.add(f"  step {step_no}", SIZE["small"], t["current"], bold=True)
+    cells = []
+    if "values" in layers and value is not None:
+        cells.append(value_cell(value, SIZE["value"], t["text"]))
+    if facts.adjoints is not None and ("grads" in layers or state):
+        prefix = f"∂{out_name}/∂{name(node.name)} ="
+        adj = facts.adjoints.get(node.name)
+        if state == "pending":
+            cells.append(Line().add(prefix + " ?", SIZE["value"], t["pending"]).td())
+        elif adj is not None:
+            cells.append(value_cell(adj, SIZE["value"], t["grad"] if state != "current" else t["current"],
+                                    prefix=prefix))
+    if facts.tangents is not None and node.name in facts.tangents and node.name != facts.tangent_src:
+        tan = facts.tangents[node.name]
+        src_value = facts.values[g.index(facts.tangent_src)]
+        if value is not None and np.ndim(src_value) == 0 and np.size(tan) == np.size(value):
+            tan = np.reshape(tan, np.shape(value)) if np.ndim(value) else float(np.ravel(tan)[0])
+        cells.append(value_cell(tan, SIZE["value"], t["tangent"],
+                                prefix=f"∂{name(node.name)}/∂{name(facts.tangent_src)} ="))
+    if horizontal and len(cells) > 1:
+        body = table([row("<VR/>".join(cells))], pad=3, attrs=f' COLOR="{t["rule"]}"')
+        rows = [row(head.td()), row(f"<TD>{body}</TD>")]
+    else:
+        rows = [row(head.td())] + [row(c) for c in cells]
+    return "<" + table(rows, pad=1) + ">"
+
+
+_RULE_SUBS = {"matmul": {"A": 0, "B": 1}, "inv": {"A": 0}, "det": {"A": 0}, "conv2d": {"I": 0, "K": 1},
+              "norm2": {"a": 0}, "normp": {"a": 0}, "logsumexp": {"a": 0}}
+
+
+def _rule(g, u: int, v: int) -> str:
+    """The vector–Jacobian rule of an edge in the graph's names: ``ḡ ↦ ḡ·h₁ᵀ``."""
+    from .symbolic import local_text
+    node = g.nodes[v]
+    text = local_text(g, u, v)
+    for letter, k in _RULE_SUBS.get(node.op, {}).items():
+        text = re.sub(rf"(?<![A-Za-z]){letter}(?![A-Za-z])", operand(g, node.args[k]), text)
+    if node.op == "softmax":
+        text = re.sub(r"(?<![A-Za-z])s(?![A-Za-z])", name(node.name), text)
+    return f"ḡ ↦ {text}" if "ḡ" in text else text
+
+
+def edge_text(g, u: int, v: int, facts: Facts, layers, at) -> str | None:
+    """The edge's local derivative: symbolic (``2c``), numeric (``6``), or both (``2c = 6``)."""
+    node = g.nodes[v]
+    sym = num = None
+    if "locals" in layers:
+        try:
+            if node.op == "component":
+                sym = f"∂{name(node.name)}/∂{name(g.nodes[u].name)}"
+            elif node.fn.sym is not None:
+                sym = pretty_expr(str(g.local_symbolic(g.nodes[u].name, node.name)))
+            else:
+                sym = _rule(g, u, v)
+        except Exception:          # a SymPy failure must not cost the picture
+            sym = None
+    if "numeric" in layers and facts.values is not None:
+        d = g.local_numeric(g.nodes[u].name, node.name, at=at)
+        if d is not None and np.size(d) <= MAX_EDGE_ENTRIES:
+            num = num(d)
+    if sym and num:
+        return sym if sym == num else f"{sym} = {num}"
+    return sym or num
+
+
+def edge_label(text: str | None, color: str, t) -> str | None:
+    if not text:
+        return None
+    # the cell's background hides edges that cross the label; the spacing around it keeps
+    # the label's own edge (which runs along the table's border) clear of the text
+    cell = Line().add(text, SIZE["edge"], color).td(pad=1, attrs=f' BGCOLOR="{t["label_bg"]}"')
+    return "<" + table([row(cell)], pad=1, spacing=2) + ">"
+
+
+# --- title --------------------------------------------------------------------------------------
+
+def title(g, at, facts: Facts, layers, t, highlight, step) -> str | None:
+    lines = []
+    out = g.nodes[g._output]
+    first = Line().add(f"{name(out.name)} = {pretty_src(out.src or formula(g, out))}",
+                         SIZE["title"], t["text"], bold=True)
+    if facts.values is not None and "values" in layers:
+        scalars = [n for n in g.nodes if n.kind == "input" and np.ndim(facts.values[n.index]) == 0]
+        if 0 < len(scalars) <= 4:
+            first.add("    at " + ", ".join(f"{name(n.name)} = {num(facts.values[n.index])}" for n in scalars),
+                      SIZE["title"] - 2, t["text"])
+    lines.append(first)
+    if highlight:
+        lines.extend(_path_lines(g, at, facts, highlight, t))
+    if step is not None and facts.steps:
+        s = facts.steps[step - 1]
+        lines.append(Line().add(f"reverse accumulation, step {step} of {len(facts.steps)}:  "
+                                  + _equation(g, s), SIZE["subtitle"], t["current"]))
+    for note in facts.notes:
+        lines.append(Line().add(note, SIZE["subtitle"] - 1, t["muted"]))
+    return "<" + table([row(line.td()) for line in lines], pad=2) + ">"
+
+
+def _equation(g, s) -> str:
+    """``∂f/∂c = ∂f/∂e·∂e/∂c = 6`` for one reverse step."""
+    o, n = name(g.output), name(s.node)
+    if not s.terms:
+        return f"∂{o}/∂{n} = {num(s.adjoint)} (the seed)"
+    parts = " + ".join(f"∂{o}/∂{name(v)}·∂{name(v)}/∂{n}" for v, _ in s.terms)
+    if len(s.terms) > 1:
+        parts += " = " + " + ".join(num(c) for _, c in s.terms)
+    return f"∂{o}/∂{n} = {parts} = {num(s.adjoint)}"
+
+
+def _path_lines(g, at, facts: Facts, highlight, t) -> list:
+    from itertools import islice
+
+    from .paths import count_paths, derivative_paths, path_value
+    names = list(highlight)
+    src, dst = names[0], names[-1]
+    lines = []
+    o, s = name(dst), name(src)
+    if facts.values is not None and dst == g.output and facts.adjoints is not None and src in facts.adjoints:
+        n = count_paths(g, src, dst)
+        total = num(facts.adjoints[src])
+        if n <= 6:
+            parts = [num(p.value) for p in islice(derivative_paths(g, src, dst, at), n)]
+            text = f"∂{o}/∂{s} = {' + '.join(parts)} = {total}" if n > 1 else f"∂{o}/∂{s} = {total}"
+        else:
+            text = f"∂{o}/∂{s} = {total}"
+        lines.append(Line().add(f"{text}  ({n} path{'s' if n != 1 else ''})", SIZE["subtitle"], t["text"]))
+    idx = [g.index(x) for x in names]
+    factors = [edge_text(g, u, v, Facts(), {"locals"}, at) or "?" for u, v in zip(idx, idx[1:])]
+    text = f"path {' → '.join(name(x) for x in names)}:  " + " · ".join(f"({f})" if " " in f else f
+                                                                             for f in factors)
+    if facts.values is not None:
+        value = path_value(g, tuple(idx), at)
+        if value is not None:
+            text += f" = {num(value)}"
+    lines.append(Line().add(text, SIZE["subtitle"], t["accent"], bold=True))
+    return lines
+
+

@@ -1,0 +1,397 @@
+"""Drawing the computation graph with Graphviz (DOT → SVG, PNG, PDF).
+
+>>> import graphviz_bp as gbp
+>>> g = gbp.parse("f = x^2 + x*y + (x + y)^2")
+>>> dot = render(g, at={"x": 1, "y": 2}, show="values,locals,numeric,grads", highlight=["x", "c", "e", "f"])
+>>> "2c = 6" in dot.source, dot.source.count("class=path")
+(True, 3)
+
+:func:`render` builds a ``graphviz.Digraph``; :func:`render_svg` lays it out with the
+engine of :mod:`graphviz_bp.engine` under the time budget (a summary on timeout) and
+returns SVG text; :func:`to_png` rasterises that SVG; :func:`render_bytes` does any format.
+Node labels come from :mod:`graphviz_bp.labels`.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from . import labels as L
+from .errors import InputError
+
+LAYERS = ("values", "shapes", "locals", "numeric", "grads", "tangents")
+DEFAULT_SHOW = frozenset({"values", "locals", "grads"})
+REF_FANOUT = 4            # a leaf with more consumers is drawn once per use (small dashed reference nodes)
+PARAM_NAME = re.compile(r"^(W|w|b|V|U|K|theta|θ|weights?|bias(es)?|kernel)(_?\d+)?(\[[\d, ]+\])?$")
+
+
+def parse_show(show) -> frozenset:
+    """Layer names from a set/list or a comma-separated string; ``all`` turns every layer on."""
+    if show is None:
+        return DEFAULT_SHOW
+    items = [s.strip() for s in (show.split(",") if isinstance(show, str) else show)]
+    items = [{"symbolic": "locals", "grad": "grads", "adjoints": "grads", "shape": "shapes",
+              "value": "values", "tangent": "tangents", "local": "locals"}.get(s, s) for s in items if s]
+    if "all" in items:
+        return frozenset(LAYERS)
+    unknown = [s for s in items if s not in LAYERS and s != "none"]
+    if unknown:
+        raise InputError(f"unknown layer {unknown[0]!r} in --show (layers: {', '.join(LAYERS)}, or all)",
+                         kind="usage")
+    return frozenset(s for s in items if s != "none")
+
+
+def _facts(g, at, layers, step, tangent, highlight) -> L.Facts:
+    from .evaluate import run
+    f = L.Facts()
+    try:
+        f.values = run(g, at).values
+    except InputError as exc:
+        if exc.kind != "value":
+            raise
+        f.notes.append(f"no values: {exc.message}")
+        return f
+    if "grads" in layers or step is not None:
+        try:
+            r = g.reverse(at=at, record=step is not None)
+            f.adjoints, f.steps = r.adjoints, r.steps
+        except InputError as exc:
+            if exc.kind != "shape":
+                raise
+            f.notes.append(f"no gradients: {exc.message}")
+    if "tangents" in layers:
+        from .forward import forward
+        src = tangent or (highlight[0] if highlight else None) or (g.leaves[0] if g.leaves else None)
+        if src is not None:
+            g.index(src)
+            f.tangents, f.tangent_src = forward(g, src, at), src
+    return f
+
+
+def role(g, node, params=None) -> str:
+    """``input``, ``param``, ``const``, ``intermediate`` or ``output``.
+
+    Parameters are the names in ``params``, or by default leaves named like weights
+    (``W``, ``W1``, ``b2``, ``theta``, ``w``); constants are literals in the program.
+    """
+    if node.kind == "const":
+        return "const"
+    if node.kind == "input":
+        if params is not None:
+            return "param" if node.name in params else "input"
+        return "param" if PARAM_NAME.match(node.name) else "input"
+    return "output" if node.index == g._output else "intermediate"
+
+
+def _folded(node) -> bool:
+    """Scalar constants are written into their consumers' formulas, not drawn."""
+    return node.kind == "const" and not isinstance(node.default, np.ndarray)
+
+
+# --- assembly -----------------------------------------------------------------------------------
+
+def _node_attrs(r: str, t, theme_name: str) -> dict:
+    fill, border = t[r]
+    attrs = {"shape": "box", "color": border, "penwidth": "1.3", "margin": "0.1,0.06"}
+    style = ["rounded"] if r != "const" else []
+    if theme_name != "print":
+        style.append("filled")
+        attrs["fillcolor"] = fill
+    if r == "param":
+        attrs["peripheries"] = "2"
+    elif r == "output":
+        attrs["penwidth"] = "2.8"
+    elif r in ("intermediate", "const"):
+        attrs["penwidth"] = "1"
+    attrs["style"] = ",".join(style) or "solid"
+    return attrs
+
+
+def _check_highlight(g, highlight) -> list | None:
+    if not highlight:
+        return None
+    names = [str(x).strip() for x in highlight]
+    for u, v in zip(names, names[1:]):
+        if g.index(u) not in g.nodes[g.index(v)].args:
+            raise InputError(f"highlight: {u!r} → {v!r} is not an edge of the graph", kind="usage")
+    return names
+
+
+def render(g, at=None, show=DEFAULT_SHOW, highlight=None, step=None, theme="light", rankdir="auto",
+           tangent=None, params=None, title=True):
+    """The computation graph as a ``graphviz.Digraph`` (DOT is ``.source``).
+
+    ``show`` — the layers to draw (a set, a list, or ``"values,locals"``; ``"all"``):
+
+    * ``values``   each node's value (numbers; tensors up to 4×4 as a grid, larger as shape and summary)
+    * ``shapes``   a tensor's shape next to its name (``3×2``)
+    * ``locals``   the symbolic local derivative on each edge (``2c``; ``ḡ ↦ ḡ·xᵀ`` for ops that
+                   only have a vector–Jacobian rule)
+    * ``numeric``  the local derivative at the point (``6``); with ``locals`` both: ``2c = 6``
+    * ``grads``    each node's adjoint ∂out/∂node (red)
+    * ``tangents`` forward mode: each node's tangent ∂node/∂``tangent`` (default: the first input)
+
+    ``highlight`` — a path as node names (``["x", "c", "e", "f"]``): its edges are drawn thick
+    in the accent colour and the title gives its product and the sum over all paths.
+    ``step`` — reverse accumulation reached step ``K`` (1-based, order of ``g.reverse().steps``):
+    earlier nodes show their adjoints, node K is marked current, later ones show ``?``.
+    ``theme`` — ``light``, ``dark`` or ``print`` (black on white, no fills). ``rankdir`` — ``LR`` or ``TB``.
+    ``params`` — names drawn as parameters (default: leaves named like weights, ``W1``, ``b``).
+    Inputs are blue, parameters green with a double border, constants plain and square, intermediates
+    grey, the output orange with a thick border. A leaf used more than four times is drawn once per
+    use as a small dashed reference node. Above ``g.limits.max_render_nodes`` nodes the result is a
+    summary (chains collapsed, or counts per op); ``.gbp_notes`` lists such messages.
+    """
+    import graphviz
+    from .engine import configure
+    layers = parse_show(show)
+    t = L.theme(theme)
+    if rankdir not in ("LR", "TB", "auto"):
+        raise InputError(f"rankdir must be LR, TB or auto, not {rankdir!r}", kind="usage")
+    if rankdir == "auto":
+        rankdir = auto_rankdir(g)
+    try:
+        configure("auto")
+    except InputError:
+        pass
+    highlight = _check_highlight(g, highlight)
+    drawn = [n for n in g.nodes if not _folded(n)]
+    if len(drawn) > g.limits.max_render_nodes:
+        return summary(g, at, theme, rankdir, reason=f"{len(drawn)} nodes > max_render_nodes = "
+                       f"{g.limits.max_render_nodes}")
+    facts = _facts(g, at, layers, step, tangent, highlight)
+    if step is not None:
+        if not facts.steps:
+            raise InputError("--step needs values and a scalar output (reverse accumulation)", kind="usage")
+        if not 1 <= step <= len(facts.steps):
+            raise InputError(f"--step {step}: reverse accumulation has steps 1 to {len(facts.steps)}",
+                             kind="usage")
+    states, current = {}, None
+    if step is not None:
+        order = [s.node for s in facts.steps]
+        current = order[step - 1]
+        states = {n: ("done" if k < step - 1 else "current" if k == step - 1 else "pending")
+                  for k, n in enumerate(order)}
+    dot = graphviz.Digraph(name=g.output, graph_attr={
+        "rankdir": rankdir, "bgcolor": t["bg"], "fontname": L.SANS, "fontcolor": t["text"],
+        "nodesep": "0.3", "ranksep": "0.5" if rankdir == "LR" else "0.2", "pad": "0.25",
+        "outputorder": "edgesfirst", "labelloc": "t"},
+        node_attr={"fontname": L.SANS, "fontcolor": t["text"]},
+        edge_attr={"fontname": L.SANS, "color": t["edge"], "fontcolor": t["edge"], "arrowsize": "0.8",
+                   "penwidth": "1.2"})
+    dot.gbp_notes = list(facts.notes)
+    if title:
+        dot.attr(label=L.title(g, at, facts, layers, t, highlight, step))
+    path_edges = set(zip(highlight, highlight[1:])) if highlight else set()
+    path_nodes = set(highlight or ())
+    consumers = g.consumers
+    refs = {n.index for n in drawn if n.is_leaf and len(consumers[n.index]) > REF_FANOUT}
+    for n in drawn:
+        state = states.get(n.name)
+        attrs = _node_attrs(role(g, n, params), t, theme)
+        if n.name in path_nodes:
+            attrs.update(color=t["accent"], penwidth="3")
+        if state == "current":
+            attrs.update(color=t["current"], penwidth="3.2")
+        attrs["id"] = f"node-{n.name}"
+        dot.node(_id(n), L.node_label(g, n, facts, layers, t, state, step, horizontal=rankdir == "TB"), **attrs)
+    for n in drawn:
+        for j in dict.fromkeys(n.args):
+            u = g.nodes[j]
+            if _folded(u):
+                continue
+            key = (u.name, n.name)
+            text = L.edge_text(g, j, n.index, facts, layers, at) if u.kind != "const" else None
+            attrs = {}
+            color = t["edge"]
+            if key in path_edges:
+                color = t["accent"]
+                attrs.update(penwidth="3.2", **{"class": "path"})
+            if current is not None and u.name == current:
+                color = t["current"]
+                attrs.update(penwidth="2.6", style="bold", **{"class": "step-current"})
+            label = L.edge_label(text, color, t)
+            if label:
+                attrs["label"] = label
+            attrs.update(color=color, fontcolor=color)
+            tail = _id(u)
+            if j in refs and consumers[j].index(n.index) > 0:
+                tail = f"{_id(u)}#{n.index}"
+                ref_attrs = _node_attrs(role(g, u, params), t, theme)
+                ref_attrs.update(style=ref_attrs["style"] + ",dashed", peripheries="1", penwidth="1",
+                                 fontsize="12", margin="0.05,0.03", tooltip=f"another use of {u.name}")
+                dot.node(tail, L.name(u.name), **ref_attrs)
+            dot.edge(tail, _id(n), **attrs)
+    return dot
+
+
+def auto_rankdir(g) -> str:
+    """``LR`` for graphs up to six ranks deep (they fit a 16:9 slide across), ``TB`` for deeper ones."""
+    depth = [0] * len(g.nodes)
+    for n in g.nodes:
+        if n.args:
+            depth[n.index] = 1 + max(depth[j] for j in n.args if not _folded(g.nodes[j])) \
+                if any(not _folded(g.nodes[j]) for j in n.args) else 0
+    return "LR" if max(depth, default=0) + 1 <= 6 else "TB"
+
+
+def _id(node) -> str:
+    return node.name if ":" not in node.name else f"n{node.index}"
+
+
+# --- big graphs: a summary instead of a layout that runs for minutes ------------------------------
+
+def _chains(g) -> list[list]:
+    """Operations grouped into chains: v joins its operand u when u is v's only operation operand
+    and v is u's only consumer (a chain of one-input steps draws as one box)."""
+    consumers = g.consumers
+    group: dict[int, list] = {}
+    chains = []
+    for n in g.nodes:
+        if n.is_leaf:
+            continue
+        ops = [j for j in dict.fromkeys(n.args) if not g.nodes[j].is_leaf]
+        if len(ops) == 1 and len(consumers[ops[0]]) == 1 and ops[0] in group:
+            chain = group[ops[0]]
+        else:
+            chain = []
+            chains.append(chain)
+        chain.append(n)
+        group[n.index] = chain
+    return chains
+
+
+def summary(g, at=None, theme="light", rankdir="LR", reason=""):
+    """A picture of a graph too big to draw node by node: chains collapsed into one box each,
+    or, if that is still too big, one card with the counts per op."""
+    import graphviz
+    from collections import Counter
+    t = L.theme(theme)
+    cap = g.limits.max_render_nodes
+    leaves = [n for n in g.nodes if n.is_leaf and not _folded(n)]
+    chains = _chains(g)
+    dot = graphviz.Digraph(name=g.output, graph_attr={
+        "rankdir": rankdir, "bgcolor": t["bg"], "fontname": L.SANS, "fontcolor": t["text"], "pad": "0.25",
+        "nodesep": "0.3", "ranksep": "0.5", "labelloc": "t"},
+        node_attr={"fontname": L.SANS, "fontcolor": t["text"]},
+        edge_attr={"fontname": L.SANS, "color": t["edge"], "fontcolor": t["edge"], "arrowsize": "0.8"})
+    values = None
+    try:
+        from .evaluate import run
+        values = run(g, at).values
+    except InputError:
+        pass
+    collapsed = len(chains) + len(leaves) <= cap
+    how = "chains of operations drawn as one box each" if collapsed else "counts per operation"
+    note = f"summary ({reason}; {how}); raise the cap with --limit-max-render-nodes or GRAPHVIZ_BP_MAX_RENDER_NODES"
+    dot.gbp_notes = [note]
+    out = g.nodes[g._output]
+    head = L.Line().add(f"{L.name(out.name)} = {L.pretty_src(out.src or '')}"[:120], L.SIZE["title"],
+                        t["text"], bold=True)
+    dot.attr(label="<" + L.table([L.row(head.td()), L.row(L.Line().add(note, L.SIZE["subtitle"],
+                                                                       t["muted"]).td())], pad=2) + ">")
+
+    def card(lines, r):
+        rows = [L.row(L.Line().add(text, size, color, bold=bold).td()) for text, size, color, bold in lines]
+        return "<" + L.table(rows, pad=1) + ">", _node_attrs(r, t, theme)
+
+    def ops_text(nodes):
+        counts = Counter(n.op for n in nodes)
+        return " · ".join(f"{op} {k}" for op, k in counts.most_common())
+
+    if not collapsed:
+        leaf_names = ", ".join(L.name(n.name) for n in leaves[:12]) + (" …" if len(leaves) > 12 else "")
+        lines = [(f"{len(g.nodes)} nodes", L.SIZE["name"], t["text"], True),
+                 (ops_text([n for n in g.nodes if not n.is_leaf]), L.SIZE["value"], t["text"], False),
+                 (f"inputs: {leaf_names}", L.SIZE["value"], t["text"], False)]
+        if values is not None:
+            lines.append((f"{L.name(out.name)} = {L.num(values[out.index]) if np.ndim(values[out.index]) == 0 else L.shape_of(values[out.index])}",
+                          L.SIZE["value"], t["text"], False))
+        label, attrs = card(lines, "summary")
+        dot.node("summary", label, **attrs)
+        return dot
+    where = {}
+    for k, chain in enumerate(chains):
+        cid = f"chain{k}"
+        for n in chain:
+            where[n.index] = cid
+        first, last = chain[0], chain[-1]
+        lines = [(L.name(first.name) if len(chain) == 1 else f"{L.name(first.name)} … {L.name(last.name)}",
+                  L.SIZE["name"], t["text"], True),
+                 (f"{len(chain)} op{'s' if len(chain) > 1 else ''}: {ops_text(chain)}", L.SIZE["small"] + 1,
+                  t["muted"], False)]
+        if values is not None and np.ndim(values[last.index]) == 0:
+            lines.append((f"{L.name(last.name)} = {L.num(values[last.index])}", L.SIZE["value"], t["text"], False))
+        label, attrs = card(lines, "output" if last.index == g._output else "intermediate")
+        dot.node(cid, label, **attrs)
+    for n in leaves:
+        where[n.index] = _id(n)
+        dot.node(_id(n), f"<{L.table([L.row(L.Line().add(L.name(n.name), L.SIZE['name'], t['text'], bold=True).td())])}>",
+                 **_node_attrs(role(g, n), t, theme))
+    edges = Counter()
+    for n in g.nodes:
+        for j in dict.fromkeys(n.args):
+            if j in where and where[j] != where.get(n.index):
+                edges[(where[j], where[n.index])] += 1
+    for (a, b), k in edges.items():
+        dot.edge(a, b, label=f"×{k}" if k > 1 else None)
+    return dot
+
+
+# --- laying out -----------------------------------------------------------------------------------
+
+FORMATS = ("svg", "png", "pdf", "dot")
+
+
+def _svg(dot, engine, timeout) -> str:
+    from .engine import center_text, layout
+    return center_text(layout(dot.source, "svg", engine, timeout).decode("utf-8"))
+
+
+def render_svg(g, *, engine="auto", timeout=None, **kw) -> str:
+    """SVG text of :func:`render` (same keyword arguments), laid out by ``engine`` within
+    ``timeout`` seconds (default ``g.limits.time_budget_s``); on timeout, the summary."""
+    from .engine import LayoutTimeout
+    timeout = g.limits.time_budget_s if timeout is None else timeout
+    dot = render(g, **kw)
+    try:
+        return _svg(dot, engine, timeout)
+    except LayoutTimeout as exc:
+        small = summary(g, kw.get("at"), kw.get("theme", "light"), kw.get("rankdir", "LR"), reason=str(exc))
+        return _svg(small, engine, timeout)
+
+
+def to_png(svg_text: str, scale: float = 2.0) -> bytes:
+    """PNG of an SVG from :func:`render_svg`, rasterised by cairosvg with fonts that have every glyph."""
+    from .engine import svg_to_png
+    return svg_to_png(svg_text, scale)
+
+
+def to_pdf(svg_text: str) -> bytes:
+    from .engine import svg_to_pdf
+    return svg_to_pdf(svg_text)
+
+
+def render_bytes(g, fmt="svg", *, engine="auto", timeout=None, **kw) -> bytes:
+    """The picture as ``svg``, ``png``, ``pdf`` or ``dot`` bytes.
+
+    PDF: a system ``dot`` when there is one (and ``engine`` is not ``"pure"``), else the SVG
+    through cairosvg, else an :class:`InputError` saying what to install.
+    """
+    from .engine import LayoutTimeout, choose, layout, system_binary
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r} (svg, png, pdf or dot)", kind="usage")
+    if fmt == "dot":
+        return render(g, **kw).source.encode("utf-8")
+    if fmt == "pdf" and engine != "pure" and system_binary():
+        timeout = g.limits.time_budget_s if timeout is None else timeout
+        try:
+            return layout(render(g, **kw).source, "pdf", choose("system"), timeout)
+        except LayoutTimeout as exc:
+            small = summary(g, kw.get("at"), kw.get("theme", "light"), kw.get("rankdir", "LR"), reason=str(exc))
+            return layout(small.source, "pdf", choose("system"), timeout)
+    svg = render_svg(g, engine=engine, timeout=timeout, **kw)
+    if fmt == "svg":
+        return svg.encode("utf-8")
+    return to_png(svg) if fmt == "png" else to_pdf(svg)
