@@ -37,6 +37,8 @@ def _program_args(p):
                              ("max-render-nodes", "nodes drawn"), ("max-depth", "expression nesting"),
                              ("max-tensor-elements", "elements of one tensor")):
         p.add_argument(f"--limit-{field}", type=int, help=f"limit on {help_text}", dest=f"limit_{field}")
+    p.add_argument("--limit-time-budget-s", type=float, dest="limit_time-budget-s",
+                   help="stop with an error after this many seconds (default: no budget on the command line)")
 
 
 def _read_program(args) -> str:
@@ -311,7 +313,9 @@ def main(argv=None) -> int:
     wants_json = "--json" in argv
     try:
         args = build_parser().parse_args(argv)
-        return args.run(args)
+        from .limits import time_budget
+        with time_budget(getattr(args, "limit_time-budget-s", None)):
+            return args.run(args)
     except InputError as exc:
         if wants_json:
             print(json.dumps({"error": exc.to_json()}, ensure_ascii=False))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import InputError
+from .limits import check_deadline
 
 _SCALAR_ERRORS = (ValueError, OverflowError, ZeroDivisionError)
 
@@ -76,6 +77,8 @@ def run(g, at=None) -> Evaluation:
     float_ = float
     for node in nodes:
         args = node.args
+        if not node.index & 4095:
+            check_deadline("evaluation")
         if not args:
             if node.name in at:
                 v = as_value(at[node.name], f"value of {node.name!r}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .evaluate import _SCALAR_ERRORS, node_partials, run
+from .limits import check_deadline
 from .ops import operand_vjps
 
 
@@ -49,6 +50,8 @@ def forward(g, src: str, at=None):
     scalar = values[s].__class__ is float
     tangent: dict[int, object] = {s: 1.0 if scalar else np.eye(np.size(values[s]))}
     for node in nodes[s + 1:g._output + 1]:
+        if not node.index & 4095:
+            check_deadline("forward mode")
         moving = [j for j in dict.fromkeys(node.args) if j in tangent]
         if not moving:
             continue

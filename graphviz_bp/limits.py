@@ -11,8 +11,11 @@ Counting paths is never capped (it is exact, by dynamic programming);
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import threading
+import time
 
 from .errors import LimitError
 
@@ -61,3 +64,35 @@ DEFAULT = Limits()
 def current() -> Limits:
     """The limits in force: defaults overridden by the environment."""
     return Limits.from_env()
+
+
+# --- the time budget of one request -------------------------------------------------------
+# Streamlit runs each session in a thread it cannot kill, so long loops check a deadline
+# themselves (every 4096 nodes: the check costs nothing measurable).
+
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def time_budget(seconds: float | None):
+    """Within this block, engine loops raise :class:`LimitError` once ``seconds`` have passed.
+
+    >>> with time_budget(10.0):
+    ...     check_deadline("evaluation")      # well within the budget: nothing happens
+    """
+    previous = getattr(_local, "deadline", None)
+    if seconds is not None:
+        deadline = time.monotonic() + seconds
+        _local.deadline = (deadline, seconds) if previous is None or deadline < previous[0] else previous
+    try:
+        yield
+    finally:
+        _local.deadline = previous
+
+
+def check_deadline(what: str) -> None:
+    """Raise :class:`LimitError` if the current time budget is spent."""
+    d = getattr(_local, "deadline", None)
+    if d is not None and time.monotonic() > d[0]:
+        raise LimitError(f"{what} ran past the time budget time_budget_s={d[1]:g} s "
+                         f"(raise it with --limit-time-budget-s or GRAPHVIZ_BP_TIME_BUDGET_S)")

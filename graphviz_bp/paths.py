@@ -16,6 +16,7 @@ import numpy as np
 
 from .errors import InputError
 from .evaluate import run
+from .limits import check_deadline
 from .ops import operand_vjps
 
 
@@ -140,7 +141,11 @@ def derivative_paths(g, src: str, dst: str | None = None, at=None, values: bool 
     if s == d:
         yield Path(g, (s,), at, values)
         return
+    steps = 0
     while stack:
+        steps += 1
+        if not steps & 4095:
+            check_deadline("listing paths")
         nxt = next(stack[-1], None)
         if nxt is None:
             stack.pop()

@@ -16,6 +16,7 @@ import numpy as np
 
 from .errors import InputError
 from .evaluate import _SCALAR_ERRORS, run
+from .limits import check_deadline
 from .ops import operand_vjps
 
 
@@ -91,6 +92,8 @@ def reverse(g, at=None, record: bool = False) -> ReverseResult:
         gi = adj[i]
         if gi is None:
             continue
+        if not i & 4095:
+            check_deadline("reverse accumulation")
         node = nodes[i]
         if record and node.kind != "const":
             steps.append(Step(node.name, gi, [(nodes[v].name, c) for v, c in reversed(terms[i] or [])]))
