@@ -17,7 +17,7 @@ from itertools import count
 from string import ascii_lowercase
 
 from .errors import InputError
-from .limits import Limits, current as current_limits
+from .limits import Limits, check_deadline, current as current_limits
 from .ops import OPS
 from .parser import Apply, Literal, Name, Num, Statement, parse_program
 
@@ -262,7 +262,9 @@ def build(statements: list[Statement], text: str = "", limits: Limits | None = N
                 result[id(e)] = new(name, e.op, args, e.params, "intermediate", None, e.src, e.line, e.col, e)
         return result[id(root)]
 
-    for st in statements:
+    for k, st in enumerate(statements):
+        if not k & 4095:
+            check_deadline("building the graph")
         e, target = st.expr, st.target
         if target is not None and target in defined_at:
             raise InputError(f"{target!r} is assigned twice (first on line {defined_at[target]}); "

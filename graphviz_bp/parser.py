@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError
-from .limits import Limits, current as current_limits
+from .limits import Limits, check_deadline, current as current_limits
 from .ops import FUNCTIONS
 
 
@@ -435,6 +435,8 @@ def parse_program(text: str, limits: Limits | None = None) -> list[Statement]:
     lines = text.split("\n")
     chunk_start, chunk, depth = None, [], 0
     for lineno, line_text in enumerate(lines, 1):
+        if not lineno & 4095:
+            check_deadline("parsing")
         if chunk_start is None and ";" not in line_text:
             fast = _fast_statement(line_text, lineno)
             if fast is not None:
