@@ -404,7 +404,8 @@ def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name
         if engine == BROWSER_ENGINE:
             st.graphviz_chart(_dot(*args), width="stretch")
         else:
-            st.html(dash.svg_for_page(_svg(*args)))
+            # inline SVG (st.html strips <svg>; st.image would hide the text from the page)
+            st.markdown(dash.svg_for_page(_svg(*args)), unsafe_allow_html=True)
         c = st.columns(4)
         c[0].download_button("SVG", lambda: _svg(*args), file_name=f"{name}.svg", mime="image/svg+xml",
                              icon=":material/download:", key=f"dl-svg-{name}")

@@ -145,6 +145,7 @@ def svg_for_page(svg: str, max_height_px: int | None = 760) -> str:
         if max_height_px and h_px > max_height_px:
             w_px, h_px = w_px * max_height_px / h_px, max_height_px
         svg = svg[:m.start()] + f'<svg{m.group(1)} width="{w_px:.0f}px" height="{h_px:.0f}px"' + svg[m.end():]
+    svg = "\n".join(line for line in svg.splitlines() if line.strip())   # a blank line would end the HTML block
     return (f'<div class="gbp-graph" style="overflow:auto;text-align:center">'
             f'<style>.gbp-graph svg{{{style}}}</style>{svg}</div>')
 
