@@ -36,7 +36,7 @@ LAYERS = {                       # renderer layer -> what the toggle says
 DEFAULT_LAYERS = ["values", "locals", "grads"]
 VIEWS = ["Graph", "Paths", "Backward pass", "Forward mode", "Worked solution"]
 SVG_ENGINE = "Graphviz SVG (server)"
-BROWSER_ENGINE = "st.graphviz_chart (browser)"
+BROWSER_ENGINE = "in the browser"
 
 st.set_page_config(page_title="graphviz-bp · backpropagation graphs", layout="wide",
                    page_icon=":material/account_tree:")
@@ -269,28 +269,36 @@ def _init_state():
 _init_state()
 renderer = _renderer()
 
-with st.sidebar:
-    st.header("Display")
+CSS = """<style>
+[data-testid="stMainBlockContainer"] {padding-top: 2.2rem; padding-bottom: 2rem;
+                                      padding-left: 2.5rem; padding-right: 2.5rem;}
+.st-key-program textarea {font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.95rem;}
+</style>"""
+st.markdown(CSS, unsafe_allow_html=True)
+
+left, right = st.columns([4, 9], gap="large")
+
+with right:                                   # what the drawing shows: one compact block above the views
     layers = st.pills("Layers", list(LAYERS), selection_mode="multi", default=DEFAULT_LAYERS,
                       format_func=LAYERS.get, key="layers")
-    theme = st.segmented_control("Theme", ["light", "dark", "print"], default="light", key="theme",
-                                 required=True)
-    rankdir = st.segmented_control("Direction", ["LR", "TB"], default="LR", key="rankdir", required=True,
-                                   format_func={"LR": "left → right", "TB": "top → bottom"}.get)
-    scalar = st.toggle("Scalar view (neurons and weights)", key="scalar",
-                       help="Expand tensor operations into element nodes: W₁[0,0], h[1], …")
-    engine = st.radio("Layout", [SVG_ENGINE, BROWSER_ENGINE], key="engine",
-                      help="Server-side SVG uses Graphviz's own font metrics, so the matrices in the "
-                           "labels line up; st.graphviz_chart lays the graph out in the browser.")
-    st.caption(f"graphviz-bp {gbp.__version__}")
-
-left, right = st.columns([5, 9], gap="large")
+    c = st.columns([3, 3, 3, 3], vertical_alignment="bottom")
+    theme = c[0].segmented_control("Theme", ["light", "dark", "print"], default="light", key="theme",
+                                   required=True)
+    rankdir = c[1].segmented_control("Direction", ["LR", "TB"], default="LR", key="rankdir", required=True,
+                                     format_func={"LR": "left → right", "TB": "top → bottom"}.get)
+    scalar = c[2].toggle("Scalar view", key="scalar",
+                         help="Tensor programs as neurons and weights: every tensor operation expanded "
+                              "into element nodes (W₁[0,0], h[1], …).")
+    engine = c[3].selectbox("Layout", [SVG_ENGINE, BROWSER_ENGINE], key="engine",
+                            help="Graphviz SVG made on the server keeps Graphviz's own font metrics, so "
+                                 "the matrices in the labels line up; st.graphviz_chart lays the graph "
+                                 "out in the browser in Streamlit's font, where they do not.")
 
 with left:
-    st.subheader("Program")
+    st.markdown("#### graphviz-bp · backpropagation, drawn")
     st.selectbox("Example", [e.title for e in _gallery()], key="example", on_change=load_example,
                  help="Every program in examples/")
-    text = st.text_area("Program", key="program", height=200, label_visibility="collapsed",
+    text = st.text_area("Program", key="program", height=250,
                         help="One statement a line: `W = [[1, 1]]` declares an input with its default, "
                              "`L = ||X*W - Y||_2^2 + lambda*||W||_1` computes. LaTeX pasted from a sheet works too.")
 
@@ -427,59 +435,72 @@ def paths_panel():
         st.info("The program has no inputs.")
         return
     default = max(sources, key=lambda n: (counts[n], -sources.index(n)))
-    src = st.selectbox("Paths from", sources, index=sources.index(default), key=f"path-src-{model_args[2]}",
-                       format_func=lambda n: f"{active_g.dag.nodes[n]['label']}  ({counts[n]:,} path"
-                                               f"{'s' if counts[n] != 1 else ''})")
+    top = st.columns([3, 8, 3], vertical_alignment="bottom")
+    src = top[0].selectbox("Paths from", sources, index=sources.index(default), key=f"path-src-{model_args[2]}",
+                           format_func=lambda n: f"{active_g.dag.nodes[n]['label']}  ({counts[n]:,} path"
+                                                   f"{'s' if counts[n] != 1 else ''})")
     count = counts[src]
     dst = active_g.output
-    st.markdown(f"**{count:,}** path{'s' if count != 1 else ''} from {pretty_name(src)} to {pretty_name(dst)}"
-                f"{dash.count_note(count)}")
     if count == 0:
+        st.info(f"No path from {pretty_name(src)} to {pretty_name(dst)}: ∂{pretty_name(dst)}/∂{pretty_name(src)} = 0.")
         show_graph(name="paths")
         return
     cap = active_g.limits.max_paths_listed
     pages = dash.page_count(count, cap)
     page = 0
     if pages > 1:
-        page = st.number_input(f"Page (of {pages:,}; {dash.PAGE_SIZE} paths a page"
-                               + (f", the first {cap:,} paths are listed" if count > cap else "") + ")",
-                               min_value=1, max_value=pages, value=1, step=1, key=f"path-page-{src}") - 1
+        page = top[2].number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1,
+                                   key=f"path-page-{src}",
+                                   help=f"{dash.PAGE_SIZE} paths a page" + (
+                                       f"; the first {cap:,} paths are listed (max_paths_listed), the count "
+                                       f"stays exact" if count > cap else "")) - 1
     paths, contributions, running = _path_page(*model_args, src, page)
     start = page * dash.PAGE_SIZE
-    labels = {}
-    for i, (p, c) in enumerate(zip(paths, contributions)):
-        labels[i] = f"{start + i + 1}. {path_label(active_g, p.nodes)}" + \
-            (f"   contribution {fmt_value(c)}" if c is not None else "")
-    choice = st.radio("Path", list(labels), format_func=labels.get, key=f"path-choice-{src}-{page}")
+    labels = {i: f"{start + i + 1}. {path_label(active_g, p.nodes)}" for i, p in enumerate(paths)}
+    choice = top[1].selectbox(f"Path ({count:,} from {pretty_name(src)} to {pretty_name(dst)}"
+                              f"{dash.count_note(count)})", list(labels), format_func=labels.get,
+                              key=f"path-choice-{src}-{page}")
     choice = 0 if choice is None else choice
     p = paths[choice]
+    k = start + choice + 1
+    st.markdown(f"**{count:,}** path{'s' if count != 1 else ''} from {pretty_name(src)} to {pretty_name(dst)}"
+                f"{dash.count_note(count)}; path {k}: {path_label(active_g, p.nodes)}")
     show_graph(highlight=p.nodes, extra_layers=("locals",), name="path")
 
-    st.markdown(f"**Path {start + choice + 1}:** {path_label(active_g, p.nodes)}")
-    rows = ["| edge | local derivative | at the point |", "|---|---|---|"]
-    for (u, v), factor in zip(p.edges, p.factors):
-        numeric = "—"
-        if model.has_values:
-            num = active_g.local_numeric(u, v, at=active_at)
-            numeric = f"${dash.latex_value(num)}$" if num is not None else \
-                f"vector–Jacobian rule `{active_g.local_rule(u, v)}`"
-        rows.append(f"| {pretty_name(u)} → {pretty_name(v)} | `{factor}` | {numeric} |")
-    st.markdown("\n".join(rows))
-    if contributions[choice] is not None:
-        st.markdown(f"Contribution of this path: ${dash.latex_value(contributions[choice])}$")
-    if running:
-        k = start + choice + 1
-        reverse = _model(*model_args[:2]).gradients if not model_args[2] else \
-            active_g.gradients(at=active_at, wrt=[src])
-        grad = reverse.get(src) if reverse else None
-        st.markdown(f"Running sum of paths 1–{k}: ${dash.latex_value(running[choice])}$  \n"
-                    f"Reverse mode, ∂{pretty_name(dst)}/∂{pretty_name(src)}: "
-                    f"${dash.latex_value(grad)}$")
-        if k == count:
-            st.success(f"All {count} paths summed: the running sum equals the reverse-mode gradient "
-                       f"({fmt_value(running[choice])} = {fmt_value(grad)}).", icon=":material/check:")
-        else:
-            st.caption(f"{count - k:,} more path{'s' if count - k != 1 else ''} to add.")
+    left_, right_ = st.columns([3, 2], gap="medium")
+    with left_:
+        rows = [f"| edge of path {k} | local derivative | at the point |", "|---|---|---|"]
+        for (u, v), factor in zip(p.edges, p.factors):
+            numeric = "—"
+            if model.has_values:
+                num = active_g.local_numeric(u, v, at=active_at)
+                numeric = f"${dash.latex_value(num)}$" if num is not None else \
+                    f"vector–Jacobian rule `{active_g.local_rule(u, v)}`"
+            rows.append(f"| {pretty_name(u)} → {pretty_name(v)} | `{factor}` | {numeric} |")
+        st.markdown("\n".join(rows))
+    with right_:
+        if contributions[choice] is not None:
+            st.markdown(f"Contribution of path {k}: ${dash.latex_value(contributions[choice])}$")
+        if running:
+            grad = (model.gradients if not model_args[2] else active_g.gradients(at=active_at, wrt=[src])).get(src)
+            st.markdown(f"Running sum of paths 1–{k}: ${dash.latex_value(running[choice])}$  \n"
+                        f"Reverse mode, ∂{pretty_name(dst)}/∂{pretty_name(src)}: ${dash.latex_value(grad)}$")
+            if k == count:
+                if dash.same_value(running[choice], grad):
+                    st.success(f"All {count:,} paths summed: the running sum equals the reverse-mode gradient.",
+                               icon=":material/check:")
+                else:
+                    st.warning(f"All {count:,} paths summed, but the sum differs from the reverse-mode gradient.")
+            else:
+                st.caption(f"{count - k:,} more path{'s' if count - k != 1 else ''} to add.")
+    if len(paths) > 1 and contributions[0] is not None:
+        with st.expander(f"Paths {start + 1}–{start + len(paths)} with their contributions"):
+            rows = ["| # | path | contribution | running sum |", "|---|---|---|---|"]
+            for i, q in enumerate(paths):
+                rows.append(f"| {start + i + 1} | {path_label(active_g, q.nodes)} | "
+                            f"${dash.latex_value(contributions[i])}$ | "
+                            f"{'$' + dash.latex_value(running[i]) + '$' if running else '—'} |")
+            st.markdown("\n".join(rows))
 
 
 def step_move(delta: int, n: int):
@@ -516,8 +537,11 @@ def forward_panel():
         st.info("Forward mode needs values for every input.")
         return
     leaves = active_g.leaves
-    src = st.selectbox("Tangents of", leaves, key=f"fwd-src-{model_args[2]}",
-                       format_func=lambda n: active_g.dag.nodes[n]["label"])
+    counts = _path_counts(*model_args)
+    default = max(leaves, key=lambda n: (counts.get(n, 0), -leaves.index(n)))
+    src = st.columns([3, 11])[0].selectbox("Tangents of", leaves, index=leaves.index(default),
+                                            key=f"fwd-src-{model_args[2]}",
+                                            format_func=lambda n: active_g.dag.nodes[n]["label"])
     tangents = _tangents(*model_args, src)
     st.markdown(f"Forward mode pushes ∂node/∂{pretty_name(src)} from {pretty_name(src)} to the output "
                 f"(for a tensor input: one column per entry of {pretty_name(src)}).")

@@ -172,6 +172,17 @@ def count_note(count: int) -> str:
     return f" (≈ 2{str(round(math.log2(count))).translate(sup)})"
 
 
+def same_value(a, b) -> bool:
+    """Whether two library results agree (to rounding): the path sum and the reverse-mode gradient.
+
+    >>> same_value(np.array([[11.0, 3.0]]), np.array([[11.0, 3.0 + 1e-13]])), same_value(1.0, 2.0)
+    (True, False)
+    """
+    if a is None or b is None or np.shape(a) != np.shape(b):
+        return False
+    return bool(np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True))
+
+
 def page_count(count: int, cap: int, size: int = PAGE_SIZE) -> int:
     """Pages of ``size`` paths needed to list ``min(count, cap)`` paths (at least 1).
 

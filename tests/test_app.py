@@ -217,7 +217,7 @@ def test_paths_panel_lists_factors_contributions_and_the_running_sum():
     text = page_text(at)
     assert f"**{gbp.count_paths(g, 'W')}** paths from W to L" in text
     paths = list(gbp.derivative_paths(g, "W"))
-    radio = at.radio(key="path-choice-W-0")
+    radio = at.selectbox(key="path-choice-W-0")
     assert len(radio.options) == len(paths) == 2
     first = paths[0]
     for factor in first.factors:
@@ -226,11 +226,11 @@ def test_paths_panel_lists_factors_contributions_and_the_running_sum():
         num = g.local_numeric(u, v)
         if num is not None:
             assert dash.latex_value(num) in text
-    assert f"Contribution of this path: ${dash.latex_value(first.value)}$" in text
+    assert f"Contribution of path 1: ${dash.latex_value(first.value)}$" in text
     assert not at.success                                                # 1 of 2 paths: not yet the total
     radio.set_value(1).run()
     text = page_text(at)
-    assert f"Contribution of this path: ${dash.latex_value(paths[1].value)}$" in text
+    assert f"Contribution of path 2: ${dash.latex_value(paths[1].value)}$" in text
     total = paths[0].value + paths[1].value
     assert dash.latex_value(total) in text
     np.testing.assert_allclose(total, g.gradients()["W"])
@@ -242,14 +242,15 @@ def test_paths_of_a_ladder_with_2_to_the_60_paths_stay_instant():
     g = gbp.parse(ladder(60))
     assert gbp.count_paths(g, "x") == 2 ** 60
     assert f"**{2 ** 60:,}** paths from x to a₆₀ (= 2⁶⁰)" in page_text(at)
+    assert "path 1: x → s₁ → a₁ → s₂" in page_text(at)
     page = at.number_input(key="path-page-x")
     assert page.max == g.limits.max_paths_listed // dash.PAGE_SIZE
     t0 = time.perf_counter()
     page.set_value(3).run()
     dt = time.perf_counter() - t0
     no_traceback(at)
-    assert len(at.radio(key="path-choice-x-2").options) == dash.PAGE_SIZE
-    assert at.radio(key="path-choice-x-2").options[0].startswith("21. x → ")
+    assert len(at.selectbox(key="path-choice-x-2").options) == dash.PAGE_SIZE
+    assert at.selectbox(key="path-choice-x-2").options[0].startswith("21. x → ")
     print(f"ladder 2^60, page 3: {dt:.2f} s")
 
 
