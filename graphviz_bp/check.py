@@ -41,6 +41,7 @@ from .errors import InputError
 from .ops import OPS, Op
 
 ATOL = 1e-9          # absolute tolerance, for values that should be 0
+MAX_VARIANTS = 20    # ReLU nodes tried for a derivative slip (each costs a backward pass)
 _COMMUTATIVE = {"add", "mul", "maximum", "minimum"}
 
 
@@ -421,7 +422,8 @@ def grad_slips(g, claim: Claim, ctx) -> Slip | None:
     out = pretty_name(g.output)
     downstream = nx.descendants(g.dag, name)
     grad_text = f"∂{out}/∂{pretty_name(name)}"
-    for r in (n for n in g.nodes if n.op == "relu" and n.name in downstream):
+    relus = [n for n in g.nodes if n.op == "relu" and n.name in downstream][:MAX_VARIANTS]
+    for r in relus:
         a = g.nodes[r.args[0]].name
         for label, computed, partial in (
                 ("ReLU derivative taken on the wrong side", f"{grad_text} with 1{{{a} < 0}} in place of "

@@ -227,11 +227,15 @@ def c(text: str):
     return ("c", text)
 
 
+def b(text: str):
+    return ("b", text)
+
+
 def _md_segment(s) -> str:
     if isinstance(s, str):
         return re.sub(r"([*_\\<>\[\]`|])", r"\\\1", s)
     kind, text = s
-    return f"${text}$" if kind == "m" else f"`{text}`"
+    return f"${text}$" if kind == "m" else f"**{_md_segment(text)}**" if kind == "b" else f"`{text}`"
 
 
 def to_markdown(doc: _Doc) -> str:
@@ -243,8 +247,9 @@ def to_markdown(doc: _Doc) -> str:
             out.append("".join(_md_segment(s) for s in b[1]))
         elif b[0] == "eq":
             out.append("$$\n" + b[1] + "\n$$")
-        else:
-            out.append("```\n" + b[1].rstrip("\n") + "\n```")
+        else:                           # a fence longer than any run of backticks in the text
+            fence = "`" * max(3, 1 + max((len(r) for r in re.findall("`+", b[1])), default=0))
+            out.append(fence + "\n" + b[1].rstrip("\n") + "\n" + fence)
     return "\n\n".join(out) + "\n"
 
 
@@ -281,6 +286,8 @@ def _tex_segment(s) -> str:
     if isinstance(s, str):
         return tex_text(s)
     kind, text = s
+    if kind == "b":
+        return "\\textbf{" + tex_text(text) + "}"
     return f"${_ascii_math(text)}$" if kind == "m" else "\\texttt{" + tex_text(text) + "}"
 
 
@@ -334,17 +341,20 @@ class _Context:
         from .evaluate import run
         self.g = g
         self.at = at or {}
-        self.values = run(g, self.at).values            # by node index
-        self.warnings = run(g, self.at).warnings
+        evaluation = run(g, self.at)
+        self.values, self.warnings = evaluation.values, evaluation.warnings      # by node index
         self.wrt = _check_wrt(g, wrt)
         self.wrt_given = wrt is not None
         self.sgd_lr = sgd_lr
         self.out = g.nodes[g._output]
         self.reverse = g.reverse(at=self.at, record=True)
         self.targets = self._statement_targets()
-        # order of the variables: the order their adjoints are completed, as a hand solution goes
+        # order of the variables: weights and biases first, in the order backpropagation completes
+        # them (seed 004: W3, W2, W1), then the other inputs in program order
         done = [s.node for s in self.reverse.steps]
-        self.wrt.sort(key=lambda n: done.index(n) if n in done else len(done))
+        leaves = g.leaves
+        self.wrt.sort(key=lambda n: (0, done.index(n) if n in done else len(done)) if _PARAMETER.match(n)
+                      else (1, leaves.index(n) if n in leaves else len(leaves)))
 
     def _statement_targets(self) -> set:
         from .parser import parse_program
@@ -518,9 +528,9 @@ def _forward(doc: _Doc, ctx: _Context):
         step += 1
         label = f"{node.name} = {node.src}" if node.name in ctx.targets else node.src
         if node.name in ctx.targets:
-            doc.para(f"{step}) ", c(label), ":")
+            doc.para(b(f"{step})"), " ", c(label), ":")
         else:
-            doc.para(f"{step}) ", c(label), " — node ", m(tex_name(node.name)), ":")
+            doc.para(b(f"{step})"), " ", c(label), " — node ", m(tex_name(node.name)), ":")
         vals = [ctx.values[j] for j in node.args]
         parts = [op_tex(node, [ctx.operand(j) for j in node.args], vals)]
         if all(np.size(v) <= MAX_SUBSTITUTED for v in vals) and any(g.nodes[j].kind != "const" for j in node.args):
@@ -578,7 +588,7 @@ def _paths(doc: _Doc, ctx: _Context):
             if all(f is not None and _is_scalar(f) for f in factors) and _is_scalar(p.value):
                 parts.append(" \\cdot ".join(_operand(tex_value(f)) for f in factors))
             parts.append(tex_value(p.value))
-            doc.para(f"Path {k}: ", m(route))
+            doc.para(b(f"Path {k}:"), " ", m(route))
             doc.eq(chain(f"\\pi_{{{k}}}", parts))
             values.append(p.value)
         grad = g.gradients(at=ctx.at, wrt=[var])[var]
@@ -609,7 +619,7 @@ def _reverse(doc: _Doc, ctx: _Context):
         if s.node not in relevant and s.node != g.output:
             continue
         k += 1
-        doc.para(f"Step {k}: ", m(tex_bar(s.node)))
+        doc.para(b(f"Step {k}:"), " ", m(tex_bar(s.node)))
         if not s.terms:
             doc.eq(f"{tex_bar(s.node)} = {tex_value(s.adjoint)}")
             continue

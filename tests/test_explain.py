@@ -89,7 +89,7 @@ def test_e3_values_gradients_and_sgd_ending():
 def test_reverse_steps_in_reverse_topological_order():
     g = graph(E3)
     text = explain(g, method="reverse")
-    order = [m.group(1) for m in re.finditer(r"Step \d+: \$(.+?)\$", text)]
+    order = [m.group(1) for m in re.finditer(r"\*\*Step \d+:\*\* \$(.+?)\$", text)]
     assert order[0] == "\\bar{J}" and order[:3] == ["\\bar{J}", "\\bar{a}", "\\bar{\\hat{y}}"]
     assert "Path method" not in text
     assert "W_{3}^\\top \\bar{\\hat{y}}" in text                    # h2's adjoint through the matrix product
@@ -127,7 +127,7 @@ def test_many_paths_are_counted_not_listed():
     g = gbp.parse("\n".join(lines))
     text = explain(g, method="paths")
     assert f"{2 ** 10} paths" in text and "first 20" in text
-    assert len(re.findall(r"^Path \d+:", text, re.M)) == 20
+    assert len(re.findall(r"^\*\*Path \d+:\*\*", text, re.M)) == 20
     grad = g.gradients(wrt=["x"])["x"]
     assert f"\\frac{{\\partial a_{{10}}}}{{\\partial x}} = {tv(grad)}" in text
 
