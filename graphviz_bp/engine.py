@@ -163,7 +163,7 @@ def ink_width(text: str, size: float, face: str = "Helvetica", bold: bool = Fals
     for c in text:
         o = ord(c)
         if 32 <= o < 127:
-            total += max(table[o - 32], _WIDER.get(c, 0))
+            total += max(table[o - 32] * 1.07, _WIDER.get(c, 0))
         elif unicodedata.combining(c):
             continue
         else:
@@ -276,10 +276,17 @@ _MIDDLE = re.compile(r'<text xml:space="preserve" text-anchor="middle" x="([-\d.
 _TSPAN = re.compile(r'<tspan((?: [a-z-]+="[^"]*")*)>([^<]*)</tspan>')
 
 
-def _cairo_measure():
-    """``measure(attrs, text)``: the advance cairo's toy font API (what cairosvg draws with) gives."""
+def _cairo_measure(scale: float | None = 1.0):
+    """``measure(attrs, text)``: the advance cairo's toy font API (what cairosvg draws with) gives,
+    with glyph advances hinted at ``scale`` device pixels per point (None: unhinted, as in PDF)."""
     import cairocffi
     ctx = cairocffi.Context(cairocffi.ImageSurface(cairocffi.FORMAT_ARGB32, 1, 1))
+    if scale is None:
+        options = cairocffi.FontOptions()
+        options.set_hint_metrics(cairocffi.HINT_METRICS_OFF)
+        ctx.set_font_options(options)
+    else:
+        ctx.scale(scale, scale)
 
     def measure(attrs: dict, text: str) -> float:
         family = attrs.get("font-family", "sans-serif").split(",")[0].strip("'\" ")
@@ -322,7 +329,7 @@ def svg_to_png(svg: str, scale: float = 2.0) -> bytes:
     if cairosvg is None:
         raise InputError("PNG output needs cairosvg and the cairo library: pip install cairosvg "
                          "(and e.g. apt install libcairo2)", kind="usage")
-    return cairosvg.svg2png(bytestring=_for_raster(svg).encode("utf-8"), scale=scale)
+    return cairosvg.svg2png(bytestring=_for_raster(svg, scale).encode("utf-8"), scale=scale)
 
 
 def svg_to_pdf(svg: str) -> bytes:
@@ -331,13 +338,13 @@ def svg_to_pdf(svg: str) -> bytes:
     if cairosvg is None:
         raise InputError("PDF output needs a system Graphviz (apt install graphviz) or cairosvg "
                          "(pip install cairosvg)", kind="usage")
-    return cairosvg.svg2pdf(bytestring=_for_raster(svg).encode("utf-8"))
+    return cairosvg.svg2pdf(bytestring=_for_raster(svg, None).encode("utf-8"))
 
 
-def _for_raster(svg: str) -> str:
+def _for_raster(svg: str, scale: float | None) -> str:
     svg = raster_fonts(svg)
     try:
-        measure = _cairo_measure()
+        measure = _cairo_measure(scale)
     except (ImportError, OSError):
         return svg
     return place_runs(svg, measure)

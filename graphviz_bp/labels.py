@@ -207,17 +207,16 @@ def is_small(v) -> bool:
 
 
 def matrix_lines(v, digits: int = 4) -> list[str]:
-    """Entries as NumPy prints them, columns right-aligned: ``['[[-1   1]', ' [ 1   3]]']``."""
+    """Entries as the exercises write them, columns right-aligned: ``['[[-1, 1],', ' [ 1, 3]]']``."""
     a = np.asarray(v, dtype=float)
     if a.ndim == 1:
-        cells = [fmt_number(x, digits) for x in a]
-        return ["[" + "  ".join(cells) + "]"]
+        return ["[" + ", ".join(fmt_number(x, digits) for x in a) + "]"]
     cells = [[fmt_number(x, digits) for x in row] for row in a]
     widths = [max(len(r[k]) for r in cells) for k in range(a.shape[1])]
-    rows = ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in cells]
+    rows = [", ".join(c.rjust(w) for c, w in zip(r, widths)) for r in cells]
     n = len(rows)
-    # every line as long as the last (which ends in "]]"), so centred lines stay aligned
-    return [("[[" if i == 0 else " [") + r + ("]]" if i == n - 1 else "] ") for i, r in enumerate(rows)]
+    # every line equally long ("]," and "]]"), so the centred lines stay aligned
+    return [("[[" if i == 0 else " [") + r + ("]]" if i == n - 1 else "],") for i, r in enumerate(rows)]
 
 
 def summary_lines(v) -> list[str]:
@@ -275,7 +274,7 @@ class Line:
 
     def td(self, pad: int = 1, attrs: str = "") -> str:
         est, ink = runs_width([r[:4] for r in self.runs])
-        width = f' WIDTH="{math.ceil(ink + 2 * pad + 1)}"' if ink > est + 1.5 else ""
+        width = f' WIDTH="{math.ceil(ink + 2 * pad + 1)}"' if ink > est + 1 else ""
         return f"<TD{width}{attrs}>{''.join(self.parts)}</TD>"
 
 
@@ -293,31 +292,47 @@ def block(lines: list[str], size: float, color: str | None, face: str = MONO) ->
     return table([row(Line().add(line, size, color, face).td(pad=0)) for line in lines], pad=0)
 
 
-def value_cell(v, size: float, color: str | None, prefix: str | None = None) -> str:
-    """A value as a table cell: a number, a grid of entries, or a summary; ``prefix`` like ``∂L/∂W =``."""
+def value_cells(v, size: float, color: str | None, prefix: str | None = None) -> list[str]:
+    """A value as table cells: a number, a grid of entries, or a summary, after ``prefix``
+    (``∂L/∂W =``). One cell, or two (prefix, grid) for a grid of several lines."""
     if v is None:
-        return Line().add((prefix + " ?") if prefix else "?", size, color).td()
+        return [Line().add((prefix + " ?") if prefix else "?", size, color).td()]
     if np.ndim(v) == 0:
         line = Line()
         if prefix:
             line.add(prefix + " ", size, color)
-        return line.add(fmt_number(float(v)).replace("-", "−"), size + (0 if prefix else 1), color).td()
+        return [line.add(fmt_number(float(v)).replace("-", "−"), size + (0 if prefix else 1), color).td()]
     if is_small(v):
         lines = matrix_lines(v)
         if len(lines) == 1:
             line = Line()
             if prefix:
                 line.add(prefix + " ", size, color)
-            return line.add(lines[0], SIZE["matrix"], color, MONO).td()
-        grid = block(lines, SIZE["matrix"], color)
-        if not prefix:
-            return f"<TD>{grid}</TD>"
-        head = Line().add(prefix, size, color).td()
-        return f"<TD>{table([row(head + f'<TD>{grid}</TD>')], pad=1)}</TD>"
+            return [line.add(lines[0], SIZE["matrix"], color, MONO).td()]
+        grid = f"<TD>{block(lines, SIZE['matrix'], color)}</TD>"
+        return [Line().add(prefix, size, color).td(), grid] if prefix else [grid]
     lines = summary_lines(v)
     if prefix:
         lines = [f"{prefix} {lines[0]}"] + lines[1:]
-    return "<TD>" + table([row(Line().add(t, SIZE["small"] + 1, color).td()) for t in lines], pad=0) + "</TD>"
+    return ["<TD>" + table([row(Line().add(t, SIZE["small"] + 1, color).td()) for t in lines], pad=0) + "</TD>"]
+
+
+def stack(head: str, groups: list[list[str]], horizontal: bool, rule_color: str) -> str:
+    """A node's table: the ``head`` cell over the groups of cells (each group one value).
+
+    Stacked, a group of two cells (prefix, grid) takes both columns of a two-column table and
+    single cells span them, so prefixes and grids line up like aligned equations; side by side
+    (``horizontal``), the groups are separated by thin vertical rules.
+    """
+    if horizontal and len(groups) > 1:
+        body = table([row("<VR/>".join("".join(g) for g in groups))], pad=3, attrs=f' COLOR="{rule_color}"')
+        return table([row(head), row(f"<TD>{body}</TD>")], pad=1)
+    columns = max((len(g) for g in groups), default=1)
+
+    def spanned(cell: str) -> str:
+        return cell.replace("<TD", f'<TD COLSPAN="{columns}"', 1) if columns > 1 else cell
+    rows = [row(spanned(head))] + [row("".join(g) if len(g) == columns else spanned(g[0])) for g in groups]
+    return table(rows, pad=1)
 
 
 # --- what the picture shows --------------------------------------------------------------------
@@ -343,38 +358,36 @@ def node_label(g, node, facts: Facts, layers, t, state=None, step_no=None, horiz
     """The HTML-like label of one node: ``name = formula`` over its value, adjoint and tangent
     (stacked; side by side when ``horizontal``, which keeps top-to-bottom layouts short)."""
     out_name = name(g.output)
-    head = Line().add(name(node.name), SIZE["name"], t["text"], bold=True)
+    head_line = Line().add(name(node.name), SIZE["name"], t["text"], bold=True)
     if not node.is_leaf:
-        head.add(" = " + formula(g, node), SIZE["name"], t["text"])
+        head_line.add(" = " + formula(g, node), SIZE["name"], t["text"])
     value = facts.values[node.index] if facts.values is not None else None
     if "shapes" in layers and value is not None and np.ndim(value):
-        head.add("  " + shape_of(value), SIZE["small"], t["muted"])
-    if state == "current":
-        head.add(f"  step {step_no}", SIZE["small"], t["current"], bold=True)
-    cells = []
+        head_line.add("  " + shape_of(value), SIZE["small"], t["muted"])
+    groups = []
     if "values" in layers and value is not None:
-        cells.append(value_cell(value, SIZE["value"], t["text"]))
+        groups.append(value_cells(value, SIZE["value"], t["text"]))
     if facts.adjoints is not None and ("grads" in layers or state):
         prefix = f"∂{out_name}/∂{name(node.name)} ="
         adj = facts.adjoints.get(node.name)
         if state == "pending":
-            cells.append(Line().add(prefix + " ?", SIZE["value"], t["pending"]).td())
+            groups.append([Line().add(prefix + " ?", SIZE["value"], t["pending"]).td()])
         elif adj is not None:
-            cells.append(value_cell(adj, SIZE["value"], t["grad"] if state != "current" else t["current"],
-                                    prefix=prefix))
+            groups.append(value_cells(adj, SIZE["value"], t["grad"] if state != "current" else t["current"],
+                                      prefix=prefix))
     if facts.tangents is not None and node.name in facts.tangents and node.name != facts.tangent_src:
         tan = facts.tangents[node.name]
         src_value = facts.values[g.index(facts.tangent_src)]
         if value is not None and np.ndim(src_value) == 0 and np.size(tan) == np.size(value):
             tan = np.reshape(tan, np.shape(value)) if np.ndim(value) else float(np.ravel(tan)[0])
-        cells.append(value_cell(tan, SIZE["value"], t["tangent"],
-                                prefix=f"∂{name(node.name)}/∂{name(facts.tangent_src)} ="))
-    if horizontal and len(cells) > 1:
-        body = table([row("<VR/>".join(cells))], pad=3, attrs=f' COLOR="{t["rule"]}"')
-        rows = [row(head.td()), row(f"<TD>{body}</TD>")]
+        groups.append(value_cells(tan, SIZE["value"], t["tangent"],
+                                  prefix=f"∂{name(node.name)}/∂{name(facts.tangent_src)} ="))
+    if state == "current":
+        tag = Line().add(f"reverse step {step_no}", SIZE["small"], t["current"], bold=True)
+        head_cell = f"<TD>{table([row(tag.td()), row(head_line.td())], pad=0)}</TD>"
     else:
-        rows = [row(head.td())] + [row(c) for c in cells]
-    return "<" + table(rows, pad=1) + ">"
+        head_cell = head_line.td()
+    return "<" + stack(head_cell, groups, horizontal, t["rule"]) + ">"
 
 
 _RULE_SUBS = {"matmul": {"A": 0, "B": 1}, "inv": {"A": 0}, "det": {"A": 0}, "conv2d": {"I": 0, "K": 1},
@@ -396,24 +409,24 @@ def _rule(g, u: int, v: int) -> str:
 def edge_text(g, u: int, v: int, facts: Facts, layers, at) -> str | None:
     """The edge's local derivative: symbolic (``2c``), numeric (``6``), or both (``2c = 6``)."""
     node = g.nodes[v]
-    sym = num = None
+    symbolic = numeric = None
     if "locals" in layers:
         try:
             if node.op == "component":
-                sym = f"∂{name(node.name)}/∂{name(g.nodes[u].name)}"
+                symbolic = f"∂{name(node.name)}/∂{name(g.nodes[u].name)}"
             elif node.fn.sym is not None:
-                sym = pretty_expr(str(g.local_symbolic(g.nodes[u].name, node.name)))
+                symbolic = pretty_expr(str(g.local_symbolic(g.nodes[u].name, node.name)))
             else:
-                sym = _rule(g, u, v)
+                symbolic = _rule(g, u, v)
         except Exception:          # a SymPy failure must not cost the picture
-            sym = None
+            symbolic = None
     if "numeric" in layers and facts.values is not None:
         d = g.local_numeric(g.nodes[u].name, node.name, at=at)
         if d is not None and np.size(d) <= MAX_EDGE_ENTRIES:
-            num = num(d)
-    if sym and num:
-        return sym if sym == num else f"{sym} = {num}"
-    return sym or num
+            numeric = num(d)
+    if symbolic and numeric:
+        return symbolic if symbolic == numeric else f"{symbolic} = {numeric}"
+    return symbolic or numeric
 
 
 def edge_label(text: str | None, color: str, t) -> str | None:
@@ -434,9 +447,13 @@ def title(g, at, facts: Facts, layers, t, highlight, step) -> str | None:
                          SIZE["title"], t["text"], bold=True)
     if facts.values is not None and "values" in layers:
         scalars = [n for n in g.nodes if n.kind == "input" and np.ndim(facts.values[n.index]) == 0]
+        value = facts.values[out.index]
+        shown = num(value) if np.ndim(value) == 0 or np.size(value) <= MAX_EDGE_ENTRIES else shape_of(value)
         if 0 < len(scalars) <= 4:
-            first.add("    at " + ", ".join(f"{name(n.name)} = {num(facts.values[n.index])}" for n in scalars),
-                      SIZE["title"] - 2, t["text"])
+            where = ", ".join(f"{name(n.name)} = {num(facts.values[n.index])}" for n in scalars)
+            first.add(f"    at {where}:  {name(out.name)} = {shown}", SIZE["title"] - 2, t["text"])
+        else:
+            first.add(f" = {shown}", SIZE["title"], t["text"], bold=True)
     lines.append(first)
     if highlight:
         lines.extend(_path_lines(g, at, facts, highlight, t))

@@ -22,6 +22,7 @@ from .errors import InputError
 
 LAYERS = ("values", "shapes", "locals", "numeric", "grads", "tangents")
 DEFAULT_SHOW = frozenset({"values", "locals", "grads"})
+SUMMARY_BOXES = 60        # a summary draws collapsed chains only if that leaves at most this many boxes
 REF_FANOUT = 4            # a leaf with more consumers is drawn once per use (small dashed reference nodes)
 PARAM_NAME = re.compile(r"^(W|w|b|V|U|K|theta|θ|weights?|bias(es)?|kernel)(_?\d+)?(\[[\d, ]+\])?$")
 
@@ -282,7 +283,7 @@ def summary(g, at=None, theme="light", rankdir="LR", reason=""):
         values = run(g, at).values
     except InputError:
         pass
-    collapsed = len(chains) + len(leaves) <= cap
+    collapsed = len(chains) + len(leaves) <= min(cap, SUMMARY_BOXES)
     how = "chains of operations drawn as one box each" if collapsed else "counts per operation"
     note = f"summary ({reason}; {how}); raise the cap with --limit-max-render-nodes or GRAPHVIZ_BP_MAX_RENDER_NODES"
     dot.gbp_notes = [note]
@@ -349,17 +350,52 @@ def _svg(dot, engine, timeout) -> str:
     return center_text(layout(dot.source, "svg", engine, timeout).decode("utf-8"))
 
 
-def render_svg(g, *, engine="auto", timeout=None, **kw) -> str:
-    """SVG text of :func:`render` (same keyword arguments), laid out by ``engine`` within
-    ``timeout`` seconds (default ``g.limits.time_budget_s``); on timeout, the summary."""
-    from .engine import LayoutTimeout
-    timeout = g.limits.time_budget_s if timeout is None else timeout
+def _timeout(g, timeout) -> float:
+    return g.limits.time_budget_s if timeout is None else timeout
+
+
+def _fallback(g, kw, exc):
+    return summary(g, kw.get("at"), kw.get("theme", "light"), _rankdir(g, kw.get("rankdir", "auto")),
+                   reason=f"{exc}")
+
+
+def _rankdir(g, rankdir):
+    return auto_rankdir(g) if rankdir == "auto" else rankdir
+
+
+def produce(g, fmt="svg", *, engine="auto", timeout=None, **kw) -> tuple[bytes, list]:
+    """``(picture bytes, notes)`` in ``svg``, ``png``, ``pdf`` or ``dot``; notes say what was
+    left out (a summary instead of the graph, values that could not be computed)."""
+    from .engine import LayoutTimeout, choose, layout, system_binary
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r} (svg, png, pdf or dot)", kind="usage")
     dot = render(g, **kw)
+    notes = list(getattr(dot, "gbp_notes", []))
+    if fmt == "dot":
+        return dot.source.encode("utf-8"), notes
+    timeout = _timeout(g, timeout)
+    if fmt == "pdf" and engine != "pure" and system_binary():
+        system = choose("system")
+        try:
+            return layout(dot.source, "pdf", system, timeout), notes
+        except LayoutTimeout as exc:
+            small = _fallback(g, kw, exc)
+            return layout(small.source, "pdf", system, timeout), notes + small.gbp_notes
     try:
-        return _svg(dot, engine, timeout)
+        svg = _svg(dot, engine, timeout)
     except LayoutTimeout as exc:
-        small = summary(g, kw.get("at"), kw.get("theme", "light"), kw.get("rankdir", "LR"), reason=str(exc))
-        return _svg(small, engine, timeout)
+        small = _fallback(g, kw, exc)
+        svg, notes = _svg(small, engine, timeout), notes + small.gbp_notes
+    if fmt == "svg":
+        return svg.encode("utf-8"), notes
+    return (to_png(svg) if fmt == "png" else to_pdf(svg)), notes
+
+
+def render_svg(g, *, engine="auto", timeout=None, **kw) -> str:
+    """SVG text of :func:`render` (same keyword arguments), laid out by ``engine`` (``auto``,
+    ``pure``, ``system``) within ``timeout`` seconds (default ``g.limits.time_budget_s``);
+    a summary of the graph if the layout runs out of time."""
+    return produce(g, "svg", engine=engine, timeout=timeout, **kw)[0].decode("utf-8")
 
 
 def to_png(svg_text: str, scale: float = 2.0) -> bytes:
@@ -369,29 +405,126 @@ def to_png(svg_text: str, scale: float = 2.0) -> bytes:
 
 
 def to_pdf(svg_text: str) -> bytes:
+    """PDF of an SVG from :func:`render_svg` (cairosvg)."""
     from .engine import svg_to_pdf
     return svg_to_pdf(svg_text)
 
 
 def render_bytes(g, fmt="svg", *, engine="auto", timeout=None, **kw) -> bytes:
-    """The picture as ``svg``, ``png``, ``pdf`` or ``dot`` bytes.
+    """The picture as ``svg``, ``png``, ``pdf`` or ``dot`` bytes (see :func:`produce`).
 
     PDF: a system ``dot`` when there is one (and ``engine`` is not ``"pure"``), else the SVG
     through cairosvg, else an :class:`InputError` saying what to install.
     """
-    from .engine import LayoutTimeout, choose, layout, system_binary
-    if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r} (svg, png, pdf or dot)", kind="usage")
-    if fmt == "dot":
-        return render(g, **kw).source.encode("utf-8")
-    if fmt == "pdf" and engine != "pure" and system_binary():
-        timeout = g.limits.time_budget_s if timeout is None else timeout
-        try:
-            return layout(render(g, **kw).source, "pdf", choose("system"), timeout)
-        except LayoutTimeout as exc:
-            small = summary(g, kw.get("at"), kw.get("theme", "light"), kw.get("rankdir", "LR"), reason=str(exc))
-            return layout(small.source, "pdf", choose("system"), timeout)
-    svg = render_svg(g, engine=engine, timeout=timeout, **kw)
-    if fmt == "svg":
-        return svg.encode("utf-8")
-    return to_png(svg) if fmt == "png" else to_pdf(svg)
+    return produce(g, fmt, engine=engine, timeout=timeout, **kw)[0]
+
+
+# --- the command line -----------------------------------------------------------------------------
+
+_EXTENSIONS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+
+
+def _cli_format(args) -> str:
+    import os
+    fmt = args.format
+    if fmt is None and args.outfile:
+        fmt = _EXTENSIONS.get(os.path.splitext(args.outfile)[1].lower())
+        if fmt is None:
+            raise InputError(f"cannot tell the format from {args.outfile!r}: use .svg, .png, .pdf or .dot, "
+                             f"or --format", kind="usage")
+    fmt = fmt or "svg"
+    if fmt == "tex":
+        raise InputError("render writes svg, png, pdf or dot; for LaTeX use 'graphviz-bp explain --format tex'",
+                         kind="usage")
+    return fmt
+
+
+def _cli_highlight(args, g, at) -> list | None:
+    from itertools import islice
+
+    from .paths import count_paths, derivative_paths
+    if args.path_nodes:
+        return [s.strip() for s in args.path_nodes.split(",") if s.strip()]
+    if args.path is None:
+        return None
+    src = args.source or (g.leaves[0] if g.leaves else None)
+    if src is None:
+        raise InputError("--path: the graph has no inputs", kind="usage")
+    n = count_paths(g, src)
+    if not 1 <= args.path <= n:
+        raise InputError(f"--path {args.path}: there {'is' if n == 1 else 'are'} {n} path{'s' if n != 1 else ''} "
+                         f"from {src!r} to {g.output!r}", kind="usage")
+    path = next(islice(derivative_paths(g, src, at=at, values=False), args.path - 1, None))
+    return path.nodes
+
+
+def _scalar(g, at):
+    try:
+        from .scalar_view import scalar_view
+    except ImportError:
+        raise InputError("scalar view not available", kind="usage") from None
+    return scalar_view(g, at=at)
+
+
+def _write(path, data: bytes):
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}", kind="usage") from None
+
+
+def frames(g, directory, fmt="svg", *, paths=False, source=None, engine="auto", **kw) -> list[str]:
+    """One picture per reverse-accumulation step (``step_001.svg`` …) and, with ``paths``, one per
+    derivative path from ``source`` (``path_001.svg`` …; at most ``max_paths_listed``); returns the files."""
+    import os
+    from itertools import islice
+
+    from .paths import derivative_paths
+    os.makedirs(directory, exist_ok=True)
+    at = kw.get("at")
+    written = []
+    steps = g.reverse(at=at, record=True).steps
+    for k in range(1, len(steps) + 1):
+        name = os.path.join(directory, f"step_{k:03d}.{fmt}")
+        _write(name, render_bytes(g, fmt, engine=engine, **{**kw, "step": k}))
+        written.append(name)
+    if paths:
+        src = source or (g.leaves[0] if g.leaves else None)
+        if src is not None:
+            for k, p in enumerate(islice(derivative_paths(g, src, at=at, values=False),
+                                         g.limits.max_paths_listed), 1):
+                name = os.path.join(directory, f"path_{k:03d}.{fmt}")
+                _write(name, render_bytes(g, fmt, engine=engine, **{**kw, "highlight": p.nodes}))
+                written.append(name)
+    return written
+
+
+def render_cli(args, g, at) -> int:
+    """``graphviz-bp render``: write the picture to ``-o FILE`` (format from its name or ``--format``),
+    SVG/DOT to standard output without ``-o``, and frames with ``--frames DIR``."""
+    import sys
+
+    from .engine import choose
+    fmt = _cli_format(args)
+    choose(args.engine)                      # a missing engine is a clear error before any work
+    if args.scalar:
+        g, at = _scalar(g, at), None
+    kw = dict(at=at, show=parse_show(args.show), highlight=_cli_highlight(args, g, at), step=args.step,
+              theme=args.theme, rankdir=args.rankdir)
+    if args.frames:
+        files = frames(g, args.frames, fmt, paths=args.paths, source=args.source, engine=args.engine,
+                       **{k: v for k, v in kw.items() if k not in ("step", "highlight")})
+        print(f"wrote {len(files)} pictures to {args.frames}", file=sys.stderr)
+        if not args.outfile:
+            return 0
+    if not args.outfile and fmt in ("png", "pdf"):
+        raise InputError(f"{fmt} output needs -o FILE", kind="usage")
+    data, notes = produce(g, fmt, engine=args.engine, **kw)
+    for note in notes:
+        print(f"graphviz-bp: note: {note}", file=sys.stderr)
+    if args.outfile:
+        _write(args.outfile, data)
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+    return 0
