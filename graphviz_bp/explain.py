@@ -133,7 +133,7 @@ def tex_value(v) -> str:
     return "\\left[" + ", ".join(tex_value(x) for x in v) + "\\right]"
 
 
-def _operand(text: str, v=None) -> str:
+def _operand(text: str) -> str:
     """Parentheses around a negative number used as an operand."""
     return f"({text})" if text.startswith("-") else text
 
