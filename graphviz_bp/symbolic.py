@@ -36,10 +36,16 @@ def node_sym(g, i: int):
 
 def local_symbolic(g, u: int, v: int):
     """∂v/∂u as a SymPy expression in the graph's names, or None (then see :func:`local_text`)."""
-    expr = node_sym(g, v)
-    if expr is None:
+    node = g.nodes[v]
+    if node.fn is None or node.fn.sym is None:
         return None
-    return _sp().diff(expr, symbol(g, u))
+    sp = _sp()
+    wrt = symbol(g, u)
+    if not wrt.is_Symbol:            # an edge from a constant: differentiate in a stand-in, then put it back
+        stand_in = sp.Dummy(g.nodes[u].name)
+        args = [stand_in if j == u else symbol(g, j) for j in node.args]
+        return sp.diff(node.fn.sym(sp, *args, **node.params), stand_in).subs(stand_in, wrt)
+    return sp.diff(node.fn.sym(sp, *[symbol(g, j) for j in node.args], **node.params), wrt)
 
 
 def local_text(g, u: int, v: int) -> str:
