@@ -1,0 +1,226 @@
+"""End to end: the dashboard in a real Chromium (Debian's /usr/bin/chromium, driven by Playwright).
+
+The test starts ``streamlit run streamlit_app.py`` on a free port of 127.0.0.1, loads
+examples, edits programs, and reads the numbers off the drawn SVG; the expected numbers
+come from the library. It prints (never asserts) the time from an edit to the updated
+graph for E2 and E7, and leaves screenshots in a temporary directory (one copied to
+/tmp/dashboard.png).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import graphviz_bp as gbp
+from graphviz_bp.display import fmt_number, fmt_value
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+E2 = (EXAMPLES / "l1_least_squares.txt").read_text(encoding="utf-8")
+E7 = (EXAMPLES / "mlp_relu_softmax.txt").read_text(encoding="utf-8")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
+]
+sync_api = pytest.importorskip("playwright.sync_api")
+
+# the text of one node of the drawing (render gives node v the SVG id "node-v"), squashed:
+# no white space, a typographic minus as '-'
+NODE_TEXT_JS = """(name) => {
+  const s = document.querySelector('.gbp-graph svg');
+  const n = s && s.getElementById('node-' + name);
+  return n ? n.textContent.replace(/\\s+/g, '').replace(/\\u2212/g, '-') : null;
+}"""
+WAIT_JS = """(want) => {
+  const f = """ + NODE_TEXT_JS + """;
+  return Object.entries(want).every(([name, needles]) => {
+    const t = f(name);
+    return t !== null && needles.every(n => t.includes(n));
+  });
+}"""
+
+
+def squash(text: str) -> str:
+    return "".join(text.split()).replace("\u2212", "-")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    port = free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start (exit {proc.poll()}):\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert "Traceback" not in log.read_text() or print(log.read_text()[-3000:])
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    pg = context.new_page()
+    pg.set_default_timeout(90_000)
+    pg.goto(app_url)
+    pg.wait_for_selector(".gbp-graph svg")
+    yield pg
+    context.close()
+
+
+def node_text(page, name: str) -> str | None:
+    return page.evaluate(NODE_TEXT_JS, name)
+
+
+def wait_for_graph_with(page, **want) -> float:
+    """Wait until each node of the drawn SVG shows its texts (``L=["14"]``); return the seconds it took."""
+    want = {name: [squash(x) for x in (v if isinstance(v, list) else [v])] for name, v in want.items()}
+    t0 = time.perf_counter()
+    page.wait_for_function(WAIT_JS, arg=want, polling=50)
+    return time.perf_counter() - t0
+
+
+def edit_program(page, text: str) -> float:
+    """Type a new program and commit it (Ctrl+Enter); return the perf_counter at the commit."""
+    box = page.locator(".st-key-program textarea")
+    box.fill(text)
+    t0 = time.perf_counter()
+    box.press("Control+Enter")
+    return t0
+
+
+def shot(page, tmp_path, name: str) -> Path:
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def assert_no_traceback(page):
+    body = page.inner_text("body")
+    assert "Traceback" not in body and 'File "' not in body
+
+
+def test_e2_opens_and_follows_an_edited_program(page, tmp_path):
+    g = gbp.parse(E2)
+    wait_for_graph_with(page, L=fmt_number(g.evaluate()["L"]), W=fmt_value(g.gradients()["W"]))
+    assert page.locator(".st-key-example input").input_value().startswith("E2 ·")
+
+    # λ = −1 → 2: the graph shows the new value and gradients
+    edited = E2.replace("lambda = -1", "lambda = 2")
+    g2 = gbp.parse(edited)
+    value, grads = g2.evaluate()["L"], g2.gradients()
+    assert fmt_value(grads["W"]) != fmt_value(g.gradients()["W"])
+    t0 = edit_program(page, edited)
+    wait_for_graph_with(page, L=fmt_number(value), W=fmt_value(grads["W"]),
+                        **{"lambda": fmt_number(g2.evaluate()["lambda"])})
+    dt_e2 = time.perf_counter() - t0
+    print(f"\nE2: edit (lambda = 2) → updated graph in the browser: {dt_e2:.2f} s")
+    page.wait_for_timeout(500)
+    first = shot(page, tmp_path, "e2_lambda_2")
+    shutil.copy(first, "/tmp/dashboard.png")
+    print(f"screenshot: {first} (copied to /tmp/dashboard.png)")
+
+    # a new node: M = L·λ becomes the output, drawn with its value; W's gradient is now ∂M/∂W
+    added = edited + "\nM = L * lambda"
+    g3 = gbp.parse(added)
+    assert g3.output == "M"
+    edit_program(page, added)
+    wait_for_graph_with(page, M=fmt_number(g3.evaluate()["M"]), W=fmt_value(g3.gradients()["W"]))
+    assert "M" in node_text(page, "M")
+    assert_no_traceback(page)
+
+
+def test_bad_program_shows_line_and_column_and_keeps_the_graph(page, tmp_path):
+    g = gbp.parse(E2)
+    wait_for_graph_with(page, L=fmt_number(g.evaluate()["L"]))
+    bad = E2.replace("lambda = -1", "lambda = -1 +* 2")
+    edit_program(page, bad)
+    alert = page.locator("[data-testid='stAlertContentError']").first
+    alert.wait_for()
+    with pytest.raises(gbp.InputError) as exc:
+        gbp.parse(bad)
+    assert str(exc.value).startswith(f"line {exc.value.line}, column {exc.value.column}: ")
+    assert str(exc.value) in alert.inner_text()
+    assert squash(fmt_number(g.evaluate()["L"])) in node_text(page, "L")     # the last good graph stays
+    assert_no_traceback(page)
+    shot(page, tmp_path, "e2_error")
+
+
+def test_e7_edit_to_graph_time(page, tmp_path):
+    page.locator(".st-key-example input").click()
+    page.get_by_role("option", name=re.compile(r"^E7 · ")).click()
+    g = gbp.parse(E7)
+    wait_for_graph_with(page, L=fmt_number(g.evaluate()["L"]), b2=fmt_value(g.gradients()["b2"]))
+    edited = E7.replace("b2 = [0.05, -0.05]", "b2 = [0.5, -0.5]")
+    g2 = gbp.parse(edited)
+    t0 = edit_program(page, edited)
+    wait_for_graph_with(page, L=fmt_number(g2.evaluate()["L"]), b2=fmt_value(g2.gradients()["b2"]))
+    print(f"\nE7: edit (b2 = [0.5, -0.5]) → updated graph in the browser: {time.perf_counter() - t0:.2f} s")
+    assert_no_traceback(page)
+    shot(page, tmp_path, "e7_edited")
+
+
+def test_paths_and_backward_views_in_the_browser(page, tmp_path):
+    g = gbp.parse(E2)
+    paths = list(gbp.derivative_paths(g, "W"))
+    page.get_by_role("tab", name="Paths").click()
+    page.get_by_text(f"{len(paths)} paths from W to L").first.wait_for()
+    page.wait_for_function("(n) => document.querySelectorAll('.gbp-graph svg g.path').length === n",
+                           arg=len(paths[0].nodes) - 1)                  # the first path's edges, highlighted
+    page.get_by_text("Contribution of path 1:").wait_for()
+    shot(page, tmp_path, "e2_paths")
+    steps = g.reverse(record=True).steps
+    page.get_by_role("tab", name="Backward pass").click()
+    page.get_by_text(f"Step 1 of {len(steps)}:", exact=True).wait_for()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_text(f"Step 2 of {len(steps)}:", exact=True).wait_for()
+    page.get_by_text(steps[1].equation()).first.wait_for()
+    shot(page, tmp_path, "e2_backward_step_2")
+    assert_no_traceback(page)
