@@ -120,18 +120,33 @@ def symbolic_gradients(g, wrt=None) -> dict:
                                  f"the symbolic gradient covers scalar and elementwise programs",
                                  node.line, node.column, kind="value")
             adj[j] = adj.get(j, sp.Integer(0)) + adj[i] * d
+            _check_size(g, sp, adj[j], node)          # a ladder's adjoints double at each rung
     for node in g.nodes[:out + 1]:
         if not node.is_leaf and node.fn.sym is not None:
             subs[symbol(g, node.index)] = node.fn.sym(sp, *[subs.get(symbol(g, j), symbol(g, j))
                                                             for j in node.args], **node.params)
+            _check_size(g, sp, subs[symbol(g, node.index)], node)
     result = {}
     for name in names:
         e = adj.get(g.index(name), sp.Integer(0))
-        e = e.subs(subs) if subs else e
+        e = e.xreplace(subs) if subs else e     # values are in the leaves: one pass (subs: 400² steps)
+        _check_size(g, sp, e, g.node(name), f"the symbolic gradient with respect to {name!r}")
         result[name] = _tidy(sp, e)
     return result
 
 
+def _check_size(g, sp, e, node, what=None):
+    """Refuse (max_symbolic_ops) an expression too big to show or simplify."""
+    if sp.count_ops(e) > g.limits.max_symbolic_ops:
+        g.limits.refuse("max_symbolic_ops", what or f"the symbolic gradient through {node.src!r}",
+                        node.line, node.column)
+
+
+_TIDY_MAX_OPS = 40     # sympy.simplify is super-linear: 20 nested sin (250 ops) or a 7-layer σ net take minutes
+
+
 def _tidy(sp, e):
+    if sp.count_ops(e) > _TIDY_MAX_OPS:
+        return e
     simple = sp.powsimp(sp.simplify(e), force=True)
     return min((simple, e, sp.expand(e)), key=sp.count_ops)   # ties: the simplified form
