@@ -34,6 +34,7 @@ LAYERS = {                       # renderer layer -> what the toggle says
     "grads": "gradients (adjoints)",
 }
 DEFAULT_LAYERS = ["values", "locals", "grads"]
+SIZES = {"fit": None, "100 %": 1.0, "150 %": 1.5}
 VIEWS = ["Graph", "Paths", "Backward pass", "Forward mode", "Worked solution"]
 SVG_ENGINE = "Graphviz SVG (server)"
 BROWSER_ENGINE = "in the browser"
@@ -281,15 +282,18 @@ left, right = st.columns([4, 9], gap="large")
 with right:                                   # what the drawing shows: one compact block above the views
     layers = st.pills("Layers", list(LAYERS), selection_mode="multi", default=DEFAULT_LAYERS,
                       format_func=LAYERS.get, key="layers")
-    c = st.columns([3, 3, 3, 3], vertical_alignment="bottom")
+    c = st.columns([5, 6, 5, 4, 5], vertical_alignment="bottom")
     theme = c[0].segmented_control("Theme", ["light", "dark", "print"], default="light", key="theme",
                                    required=True)
     rankdir = c[1].segmented_control("Direction", ["LR", "TB"], default="LR", key="rankdir", required=True,
                                      format_func={"LR": "left → right", "TB": "top → bottom"}.get)
-    scalar = c[2].toggle("Scalar view", key="scalar",
+    size = c[2].segmented_control("Size", list(SIZES), default="fit", key="size", required=True,
+                                  help="fit: the whole graph in the column; 100 % / 150 %: the graph at "
+                                       "that size (scroll to see the rest), for big graphs on a projector")
+    scalar = c[3].toggle("Scalar view", key="scalar",
                          help="Tensor programs as neurons and weights: every tensor operation expanded "
                               "into element nodes (W₁[0,0], h[1], …).")
-    engine = c[3].selectbox("Layout", [SVG_ENGINE, BROWSER_ENGINE], key="engine",
+    engine = c[4].selectbox("Layout", [SVG_ENGINE, BROWSER_ENGINE], key="engine",
                             help="Graphviz SVG made on the server keeps Graphviz's own font metrics, so "
                                  "the matrices in the labels line up; st.graphviz_chart lays the graph "
                                  "out in the browser in Streamlit's font, where they do not.")
@@ -413,7 +417,7 @@ def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name
             st.graphviz_chart(_dot(*args), width="stretch")
         else:
             # inline SVG (st.html strips <svg>; st.image would hide the text from the page)
-            st.markdown(dash.svg_for_page(_svg(*args)), unsafe_allow_html=True)
+            st.markdown(dash.svg_for_page(_svg(*args), zoom=SIZES.get(size)), unsafe_allow_html=True)
         c = st.columns(4)
         c[0].download_button("SVG", lambda: _svg(*args), file_name=f"{name}.svg", mime="image/svg+xml",
                              icon=":material/download:", key=f"dl-svg-{name}")

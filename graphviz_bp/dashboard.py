@@ -134,15 +134,23 @@ _PROLOGUE = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?(<!--.*?--
 _SIZE = re.compile(r'<svg([^>]*?)\swidth="([\d.]+)pt"\s+height="([\d.]+)pt"', re.S)
 
 
-def svg_for_page(svg: str, max_height_px: int | None = 760) -> str:
-    """Inline SVG that fits the column: never wider than the page, natural size otherwise,
-    and no taller than ``max_height_px`` (a slide), keeping its aspect ratio."""
+def svg_for_page(svg: str, zoom: float | None = None, max_height_px: int | None = 760) -> str:
+    """Inline SVG for the page. ``zoom=None`` fits it to the column (never wider than the page,
+    never taller than ``max_height_px``, aspect kept); a number draws it at that multiple of its
+    natural size (1.0 = Graphviz's points at 96 dpi) and the block scrolls.
+
+    >>> svg = '<?xml version="1.0"?>\\n<svg width="300pt" height="150pt" viewBox="0 0 300 150"></svg>'
+    >>> 'width="400px" height="200px"' in svg_for_page(svg), 'width="600px"' in svg_for_page(svg, zoom=1.5)
+    (True, True)
+    """
     svg = _PROLOGUE.sub("", svg, count=1)
     m = _SIZE.search(svg)
-    style = "max-width:100%;height:auto;"
+    style = "max-width:100%;height:auto;" if zoom is None else "max-width:none;"
     if m:
         w_px, h_px = float(m.group(2)) * 4 / 3, float(m.group(3)) * 4 / 3
-        if max_height_px and h_px > max_height_px:
+        if zoom is not None:
+            w_px, h_px = w_px * zoom, h_px * zoom
+        elif max_height_px and h_px > max_height_px:
             w_px, h_px = w_px * max_height_px / h_px, max_height_px
         svg = svg[:m.start()] + f'<svg{m.group(1)} width="{w_px:.0f}px" height="{h_px:.0f}px"' + svg[m.end():]
     svg = "\n".join(line for line in svg.splitlines() if line.strip())   # a blank line would end the HTML block

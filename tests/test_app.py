@@ -334,6 +334,27 @@ def test_graph_tab_draws_the_svg_with_downloads():
 
 
 @needs_render
+def test_display_controls_change_the_drawing():
+    at = start()
+    (before,) = svgs(at)
+    grads = gbp.parse(E2).gradients()
+    assert "∂L/∂W" in "".join(svg_words(before))
+    at.pills(key="layers").set_value(["values"]).run()               # gradients off
+    (h,) = svgs(at)
+    assert "∂L/∂W" not in "".join(svg_words(h)) and fmt_value(grads["W"]) not in " ".join(svg_words(h))
+    at.segmented_control(key="rankdir").set_value("TB").run()
+    at.segmented_control(key="theme").set_value("dark").run()
+    (tb,) = svgs(at)
+    assert not at.error and tb != h
+    at.segmented_control(key="size").set_value("150 %").run()
+    (big_,) = svgs(at)
+    assert "max-width:none" in big_ and "max-width:100%" in tb
+    at.selectbox(key="engine").set_value("in the browser").run()
+    assert not svgs(at) and len(at.get("graphviz_chart")) == 1
+    assert not at.error
+
+
+@needs_render
 def test_graph_follows_the_edited_program():
     at = start(E2 + "\nM = L * lambda")
     (h,) = svgs(at)
