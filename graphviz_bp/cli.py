@@ -35,7 +35,12 @@ def _program_args(p):
     p.add_argument("--json", action="store_true", help="one JSON document on standard output")
     for field, help_text in (("max-nodes", "nodes in the graph"), ("max-paths-listed", "paths listed"),
                              ("max-render-nodes", "nodes drawn"), ("max-depth", "expression nesting"),
-                             ("max-tensor-elements", "elements of one tensor")):
+                             ("max-tensor-elements", "elements of one tensor"),
+                             ("max-program-chars", "characters in the program"),
+                             ("max-statements", "statements in the program"),
+                             ("max-scalar-view-nodes", "element nodes of the scalar view"),
+                             ("max-symbolic-ops", "operations in one symbolic expression"),
+                             ("max-jacobian-elements", "entries of one edge Jacobian (forward mode)")):
         p.add_argument(f"--limit-{field}", type=int, help=f"limit on {help_text}", dest=f"limit_{field}")
     p.add_argument("--limit-time-budget-s", type=float, dest="limit_time-budget-s",
                    help="stop with an error after this many seconds (default: no budget on the command line)")
