@@ -323,6 +323,11 @@ def _cairosvg():
         return None
 
 
+def svg_rasteriser():
+    """The cairosvg module, or None when it (or the cairo library) is not installed."""
+    return _cairosvg()
+
+
 def svg_to_png(svg: str, scale: float = 2.0) -> bytes:
     """PNG of an SVG (cairosvg, with fonts that have every glyph); ``scale`` 2 suits slides."""
     cairosvg = _cairosvg()

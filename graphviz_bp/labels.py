@@ -367,7 +367,7 @@ def node_label(g, node, facts: Facts, layers, t, state=None, step_no=None, horiz
     groups = []
     if "values" in layers and value is not None:
         groups.append(value_cells(value, SIZE["value"], t["text"]))
-    if facts.adjoints is not None and ("grads" in layers or state):
+    if facts.adjoints is not None and ("grads" in layers or state) and node.kind != "const":
         prefix = f"∂{out_name}/∂{name(node.name)} ="
         adj = facts.adjoints.get(node.name)
         if state == "pending":

@@ -115,6 +115,13 @@ def _np_scalar(x):
     return np.float64(x) if x.__class__ is float else x
 
 
+def _on_arrays(f, *args, **params):
+    """``f(TENSOR, ...)`` with Python floats as NumPy scalars, so that 1/0, log 0 and 0.5/√0 give
+    ±inf/NaN under ``np.errstate`` instead of raising ZeroDivisionError (the tensor path is where
+    the scalar fast path falls back to; tests/test_hardening.py checks it)."""
+    return f(TENSOR, *[np.float64(a) if a.__class__ is float else a for a in args], **params)
+
+
 @dataclass
 class Op:
     name: str
@@ -135,10 +142,10 @@ class Op:
         self.fast = self.scalar_ok and p is not None   # floats in, floats out, partials by `math`
         # functools.partial binds the namespace without an extra Python frame (hot loops call these)
         self.scalar = partial(v, SCALAR) if self.scalar_ok else None
-        self.tensor = partial(v, TENSOR)
+        self.tensor = partial(_on_arrays, v)
         if p is not None:
             self.scalar_partials = partial(p, SCALAR) if self.scalar_ok else None
-            self.tensor_partials = partial(p, TENSOR)
+            self.tensor_partials = partial(_on_arrays, p)
 
 
 OPS: dict[str, Op] = {}

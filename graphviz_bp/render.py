@@ -93,9 +93,11 @@ def _folded(node) -> bool:
 # --- assembly -----------------------------------------------------------------------------------
 
 def _node_attrs(r: str, t, theme_name: str) -> dict:
+    """Shape language that survives black and white: leaves (given) are square boxes, operations
+    (computed) rounded; parameters have a double border, constants a dotted one, the output a thick one."""
     fill, border = t[r]
     attrs = {"shape": "box", "color": border, "penwidth": "1.3", "margin": "0.1,0.06"}
-    style = ["rounded"] if r != "const" else []
+    style = ["rounded"] if r in ("intermediate", "output", "summary") else []
     if theme_name != "print":
         style.append("filled")
         attrs["fillcolor"] = fill
@@ -103,7 +105,10 @@ def _node_attrs(r: str, t, theme_name: str) -> dict:
         attrs["peripheries"] = "2"
     elif r == "output":
         attrs["penwidth"] = "2.8"
-    elif r in ("intermediate", "const"):
+    elif r == "const":
+        style.append("dotted")
+        attrs["penwidth"] = "1.3"
+    elif r == "intermediate":
         attrs["penwidth"] = "1"
     attrs["style"] = ",".join(style) or "solid"
     return attrs
@@ -121,7 +126,8 @@ def _check_highlight(g, highlight) -> list | None:
 
 def render(g, at=None, show=DEFAULT_SHOW, highlight=None, step=None, theme="light", rankdir="auto",
            tangent=None, params=None, title=True):
-    """The computation graph as a ``graphviz.Digraph`` (DOT is ``.source``).
+    """The computation graph as a ``graphviz.Digraph`` (DOT is ``.source``; lay it out with
+    :func:`render_svg`, which adds the time budget and the text centring, or ``.pipe()``).
 
     ``show`` — the layers to draw (a set, a list, or ``"values,locals"``; ``"all"``):
 
@@ -131,20 +137,26 @@ def render(g, at=None, show=DEFAULT_SHOW, highlight=None, step=None, theme="ligh
                    only have a vector–Jacobian rule)
     * ``numeric``  the local derivative at the point (``6``); with ``locals`` both: ``2c = 6``
     * ``grads``    each node's adjoint ∂out/∂node (red)
-    * ``tangents`` forward mode: each node's tangent ∂node/∂``tangent`` (default: the first input)
+    * ``tangents`` forward mode: each node's tangent ∂node/∂``tangent`` (default: the path's start,
+                   else the first input)
 
     ``highlight`` — a path as node names (``["x", "c", "e", "f"]``): its edges are drawn thick
-    in the accent colour and the title gives its product and the sum over all paths.
-    ``step`` — reverse accumulation reached step ``K`` (1-based, order of ``g.reverse().steps``):
-    earlier nodes show their adjoints, node K is marked current, later ones show ``?``.
-    ``theme`` — ``light``, ``dark`` or ``print`` (black on white, no fills). ``rankdir`` — ``LR`` or ``TB``.
+    in the accent colour (SVG class ``path``) and the title gives its product and the sum over all paths.
+    ``step`` — reverse accumulation has reached step ``K`` (1-based, in the order of
+    ``g.reverse(record=True).steps``): earlier nodes show their adjoints, node K is marked
+    "reverse step K" with its edges (class ``step-current``), later nodes show ``∂f/∂v = ?``.
+    ``theme`` — ``light``, ``dark`` or ``print`` (black on white, no fills).
+    ``rankdir`` — ``LR``, ``TB`` or ``auto`` (LR up to six ranks deep, TB beyond).
     ``params`` — names drawn as parameters (default: leaves named like weights, ``W1``, ``b``).
-    Inputs are blue, parameters green with a double border, constants plain and square, intermediates
-    grey, the output orange with a thick border. A leaf used more than four times is drawn once per
-    use as a small dashed reference node. Above ``g.limits.max_render_nodes`` nodes the result is a
-    summary (chains collapsed, or counts per op); ``.gbp_notes`` lists such messages.
+    ``title`` — the program, its value, the path and step lines above the graph.
+
+    Leaves (given) are square boxes, operations (computed) rounded: inputs blue, parameters green
+    with a double border, constants plain with a dotted border, intermediates grey, the output
+    orange with a thick border — the borders alone tell them apart in ``print``. Scalar constants
+    are folded into their consumers' formulas (``a = x²``). A leaf used more than four times is
+    drawn once per use as a small dashed reference node. Above ``g.limits.max_render_nodes`` nodes
+    the result is a summary (chains collapsed, or counts per op); ``.gbp_notes`` lists such messages.
     """
-    import graphviz
     from .engine import configure
     layers = parse_show(show)
     t = L.theme(theme)
@@ -174,13 +186,7 @@ def render(g, at=None, show=DEFAULT_SHOW, highlight=None, step=None, theme="ligh
         current = order[step - 1]
         states = {n: ("done" if k < step - 1 else "current" if k == step - 1 else "pending")
                   for k, n in enumerate(order)}
-    dot = graphviz.Digraph(name=g.output, graph_attr={
-        "rankdir": rankdir, "bgcolor": t["bg"], "fontname": L.SANS, "fontcolor": t["text"],
-        "nodesep": "0.3", "ranksep": "0.5" if rankdir == "LR" else "0.2", "pad": "0.25",
-        "outputorder": "edgesfirst", "labelloc": "t"},
-        node_attr={"fontname": L.SANS, "fontcolor": t["text"]},
-        edge_attr={"fontname": L.SANS, "color": t["edge"], "fontcolor": t["edge"], "arrowsize": "0.8",
-                   "penwidth": "1.2"})
+    dot = _digraph(g, t, rankdir, ranksep="0.5" if rankdir == "LR" else "0.2", outputorder="edgesfirst")
     dot.gbp_notes = list(facts.notes)
     if title:
         dot.attr(label=L.title(g, at, facts, layers, t, highlight, step))
@@ -220,7 +226,8 @@ def render(g, at=None, show=DEFAULT_SHOW, highlight=None, step=None, theme="ligh
             if j in refs and consumers[j].index(n.index) > 0:
                 tail = f"{_id(u)}#{n.index}"
                 ref_attrs = _node_attrs(role(g, u, params), t, theme)
-                ref_attrs.update(style=ref_attrs["style"] + ",dashed", peripheries="1", penwidth="1",
+                ref_style = [x for x in ref_attrs["style"].split(",") if x not in ("solid", "dotted")] + ["dashed"]
+                ref_attrs.update(style=",".join(ref_style), peripheries="1", penwidth="1",
                                  fontsize="12", margin="0.05,0.03", tooltip=f"another use of {u.name}")
                 dot.node(tail, L.name(u.name), **ref_attrs)
             dot.edge(tail, _id(n), **attrs)
@@ -263,78 +270,82 @@ def _chains(g) -> list[list]:
     return chains
 
 
-def summary(g, at=None, theme="light", rankdir="LR", reason=""):
-    """A picture of a graph too big to draw node by node: chains collapsed into one box each,
-    or, if that is still too big, one card with the counts per op."""
+def _digraph(g, t, rankdir, **graph_attr):
     import graphviz
+    return graphviz.Digraph(name=g.output, graph_attr={
+        "rankdir": rankdir, "bgcolor": t["bg"], "fontname": L.SANS, "fontcolor": t["text"], "pad": "0.25",
+        "nodesep": "0.3", "ranksep": "0.5", "labelloc": "t", **graph_attr},
+        node_attr={"fontname": L.SANS, "fontcolor": t["text"]},
+        edge_attr={"fontname": L.SANS, "color": t["edge"], "fontcolor": t["edge"], "arrowsize": "0.8",
+                   "penwidth": "1.2"})
+
+
+def _card(lines) -> str:
+    """The label of a summary box: lines of ``(text, size, color, bold)``."""
+    rows = [L.row(L.Line().add(text, size, color, bold=bold).td()) for text, size, color, bold in lines]
+    return "<" + L.table(rows, pad=1) + ">"
+
+
+def _op_counts(nodes) -> str:
     from collections import Counter
+    return " · ".join(f"{op} {k}" for op, k in Counter(n.op for n in nodes).most_common())
+
+
+def summary(g, at=None, theme="light", rankdir="LR", reason=""):
+    """A picture of a graph too big to draw node by node: chains of one-input operations
+    collapsed into one box each if that leaves at most ``SUMMARY_BOXES`` boxes, else one card
+    with the counts per op. ``.gbp_notes`` says why and how to raise the cap."""
+    from .evaluate import run
     t = L.theme(theme)
-    cap = g.limits.max_render_nodes
     leaves = [n for n in g.nodes if n.is_leaf and not _folded(n)]
     chains = _chains(g)
-    dot = graphviz.Digraph(name=g.output, graph_attr={
-        "rankdir": rankdir, "bgcolor": t["bg"], "fontname": L.SANS, "fontcolor": t["text"], "pad": "0.25",
-        "nodesep": "0.3", "ranksep": "0.5", "labelloc": "t"},
-        node_attr={"fontname": L.SANS, "fontcolor": t["text"]},
-        edge_attr={"fontname": L.SANS, "color": t["edge"], "fontcolor": t["edge"], "arrowsize": "0.8"})
-    values = None
     try:
-        from .evaluate import run
         values = run(g, at).values
     except InputError:
-        pass
-    collapsed = len(chains) + len(leaves) <= min(cap, SUMMARY_BOXES)
+        values = None
+    collapsed = len(chains) + len(leaves) <= min(g.limits.max_render_nodes, SUMMARY_BOXES)
     how = "chains of operations drawn as one box each" if collapsed else "counts per operation"
-    note = f"summary ({reason}; {how}); raise the cap with --limit-max-render-nodes or GRAPHVIZ_BP_MAX_RENDER_NODES"
+    note = (f"summary ({reason}; {how}); raise the cap with --limit-max-render-nodes "
+            f"or GRAPHVIZ_BP_MAX_RENDER_NODES")
+    dot = _digraph(g, t, rankdir)
     dot.gbp_notes = [note]
     out = g.nodes[g._output]
     head = L.Line().add(f"{L.name(out.name)} = {L.pretty_src(out.src or '')}"[:120], L.SIZE["title"],
                         t["text"], bold=True)
-    dot.attr(label="<" + L.table([L.row(head.td()), L.row(L.Line().add(note, L.SIZE["subtitle"],
-                                                                       t["muted"]).td())], pad=2) + ">")
+    sub = L.Line().add(note, L.SIZE["subtitle"], t["muted"])
+    dot.attr(label="<" + L.table([L.row(head.td()), L.row(sub.td())], pad=2) + ">")
 
-    def card(lines, r):
-        rows = [L.row(L.Line().add(text, size, color, bold=bold).td()) for text, size, color, bold in lines]
-        return "<" + L.table(rows, pad=1) + ">", _node_attrs(r, t, theme)
-
-    def ops_text(nodes):
-        counts = Counter(n.op for n in nodes)
-        return " · ".join(f"{op} {k}" for op, k in counts.most_common())
-
+    def value_text(n):
+        v = values[n.index]
+        return f"{L.name(n.name)} = {L.num(v) if np.ndim(v) == 0 else L.shape_of(v)}"
     if not collapsed:
-        leaf_names = ", ".join(L.name(n.name) for n in leaves[:12]) + (" …" if len(leaves) > 12 else "")
+        names = ", ".join(L.name(n.name) for n in leaves[:12]) + (" …" if len(leaves) > 12 else "")
         lines = [(f"{len(g.nodes)} nodes", L.SIZE["name"], t["text"], True),
-                 (ops_text([n for n in g.nodes if not n.is_leaf]), L.SIZE["value"], t["text"], False),
-                 (f"inputs: {leaf_names}", L.SIZE["value"], t["text"], False)]
+                 (_op_counts([n for n in g.nodes if not n.is_leaf]), L.SIZE["value"], t["text"], False),
+                 (f"inputs: {names}", L.SIZE["value"], t["text"], False)]
         if values is not None:
-            lines.append((f"{L.name(out.name)} = {L.num(values[out.index]) if np.ndim(values[out.index]) == 0 else L.shape_of(values[out.index])}",
-                          L.SIZE["value"], t["text"], False))
-        label, attrs = card(lines, "summary")
-        dot.node("summary", label, **attrs)
+            lines.append((value_text(out), L.SIZE["value"], t["text"], False))
+        dot.node("summary", _card(lines), **_node_attrs("summary", t, theme))
         return dot
-    where = {}
+    box = {}
     for k, chain in enumerate(chains):
-        cid = f"chain{k}"
-        for n in chain:
-            where[n.index] = cid
         first, last = chain[0], chain[-1]
+        box.update((n.index, f"chain{k}") for n in chain)
         lines = [(L.name(first.name) if len(chain) == 1 else f"{L.name(first.name)} … {L.name(last.name)}",
                   L.SIZE["name"], t["text"], True),
-                 (f"{len(chain)} op{'s' if len(chain) > 1 else ''}: {ops_text(chain)}", L.SIZE["small"] + 1,
+                 (f"{len(chain)} op{'s' if len(chain) > 1 else ''}: {_op_counts(chain)}", L.SIZE["small"] + 1,
                   t["muted"], False)]
         if values is not None and np.ndim(values[last.index]) == 0:
-            lines.append((f"{L.name(last.name)} = {L.num(values[last.index])}", L.SIZE["value"], t["text"], False))
-        label, attrs = card(lines, "output" if last.index == g._output else "intermediate")
-        dot.node(cid, label, **attrs)
+            lines.append((value_text(last), L.SIZE["value"], t["text"], False))
+        r = "output" if last.index == g._output else "intermediate"
+        dot.node(f"chain{k}", _card(lines), **_node_attrs(r, t, theme))
     for n in leaves:
-        where[n.index] = _id(n)
-        dot.node(_id(n), f"<{L.table([L.row(L.Line().add(L.name(n.name), L.SIZE['name'], t['text'], bold=True).td())])}>",
+        box[n.index] = _id(n)
+        dot.node(_id(n), _card([(L.name(n.name), L.SIZE["name"], t["text"], True)]),
                  **_node_attrs(role(g, n), t, theme))
-    edges = Counter()
-    for n in g.nodes:
-        for j in dict.fromkeys(n.args):
-            if j in where and where[j] != where.get(n.index):
-                edges[(where[j], where[n.index])] += 1
+    from collections import Counter
+    edges = Counter((box[j], box[n.index]) for n in g.nodes for j in dict.fromkeys(n.args)
+                    if j in box and box[j] != box.get(n.index))
     for (a, b), k in edges.items():
         dot.edge(a, b, label=f"×{k}" if k > 1 else None)
     return dot
@@ -366,6 +377,7 @@ def _rankdir(g, rankdir):
 def produce(g, fmt="svg", *, engine="auto", timeout=None, **kw) -> tuple[bytes, list]:
     """``(picture bytes, notes)`` in ``svg``, ``png``, ``pdf`` or ``dot``; notes say what was
     left out (a summary instead of the graph, values that could not be computed)."""
+    from . import engine as engine_module
     from .engine import LayoutTimeout, choose, layout, system_binary
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r} (svg, png, pdf or dot)", kind="usage")
@@ -388,6 +400,10 @@ def produce(g, fmt="svg", *, engine="auto", timeout=None, **kw) -> tuple[bytes, 
         svg, notes = _svg(small, engine, timeout), notes + small.gbp_notes
     if fmt == "svg":
         return svg.encode("utf-8"), notes
+    if fmt == "png" and engine_module.svg_rasteriser() is None:     # no cairosvg: Graphviz's own PNG
+        chosen = choose("system") if system_binary() and engine != "pure" else choose(engine)
+        note = "PNG drawn by Graphviz itself (pip install cairosvg for one with every glyph)"
+        return layout(dot.source, "png", chosen, timeout), notes + [note]
     return (to_png(svg) if fmt == "png" else to_pdf(svg)), notes
 
 

@@ -321,7 +321,7 @@ def test_chain_300_above_the_cap_gives_a_summary():
 def test_chain_300_below_a_raised_cap_draws_reference_nodes():
     g = gbp.parse(_chain(300), limits=Limits(max_render_nodes=400))
     dot = render(g, at=AT, show="values,grads")
-    refs = re.findall(r'^\s*"x#\d+" \[label=x .*style="rounded,filled,dashed"', dot.source, re.M)
+    refs = re.findall(r'^\s*"x#\d+" \[label=x .*style="filled,dashed"', dot.source, re.M)
     assert len(refs) == 75                              # x feeds 76 ops: one real edge, 75 references
     svg = render_svg(g, at=AT, show="values,grads")
     _, nodes, _ = svg_texts(svg)
@@ -404,3 +404,13 @@ def test_cli_errors_are_one_line(args, message):
     r = cli(E1, *args)
     err = r.stderr.decode()
     assert r.returncode == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_without_cairosvg_png_falls_back_and_pdf_refuses_in_one_line(monkeypatch):
+    monkeypatch.setattr(engine, "_cairosvg", lambda: None)
+    monkeypatch.setenv("PATH", "/nonexistent")                 # and no system dot
+    data, notes = produce(graph(E1), "png")
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and any("pip install cairosvg" in n for n in notes)
+    with pytest.raises(InputError, match=r"^PDF output needs a system Graphviz \(apt install graphviz\) "
+                                         r"or cairosvg \(pip install cairosvg\)$"):
+        produce(graph(E1), "pdf")
