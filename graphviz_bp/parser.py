@@ -453,6 +453,8 @@ def parse_program(text: str, limits: Limits | None = None) -> list[Statement]:
             chunk_start, chunk, depth = None, [], 0
         if len(statements) > limits.max_statements:
             limits.refuse("max_statements", f"a program of more than {limits.max_statements} statements")
+    if len(statements) > limits.max_statements:       # lines that took the fast path
+        limits.refuse("max_statements", f"a program of {len(statements)} statements")
     if not statements:
         raise InputError("the program is empty: write at least one expression, e.g. f = x^2", 1, 1)
     return statements
