@@ -224,3 +224,22 @@ def test_paths_and_backward_views_in_the_browser(page, tmp_path):
     page.get_by_text(steps[1].equation()).first.wait_for()
     shot(page, tmp_path, "e2_backward_step_2")
     assert_no_traceback(page)
+
+
+def test_downloads_of_the_current_view(page, tmp_path):
+    import json
+    g = gbp.parse(E2)
+    wait_for_graph_with(page, L=fmt_number(g.evaluate()["L"]))
+    files = {}
+    for label in ("SVG", "PNG", "DOT", "Gradients (JSON)"):
+        with page.expect_download() as info:
+            page.get_by_role("button", name=label).first.click()
+        path = tmp_path / info.value.suggested_filename
+        info.value.save_as(path)
+        files[label] = path.read_bytes()
+    assert files["PNG"].startswith(b"\x89PNG\r\n") and len(files["PNG"]) > 10_000
+    assert b"<svg" in files["SVG"] and b"node&#45;W" in files["SVG"]         # Graphviz writes - as &#45;
+    assert files["DOT"].lstrip().startswith((b"digraph", b"strict digraph"))
+    doc = json.loads(files["Gradients (JSON)"])
+    assert doc["output"] == "L" and doc["value"] == g.evaluate()["L"]
+    assert doc["gradients"] == {k: v.tolist() if hasattr(v, "tolist") else v for k, v in g.gradients().items()}
