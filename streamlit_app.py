@@ -420,16 +420,16 @@ def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name
             st.markdown(dash.svg_for_page(_svg(*args), zoom=SIZES.get(size)), unsafe_allow_html=True)
         c = st.columns(4)
         c[0].download_button("SVG", lambda: _svg(*args), file_name=f"{name}.svg", mime="image/svg+xml",
-                             icon=":material/download:", key=f"dl-svg-{name}")
+                             on_click="ignore", icon=":material/download:", key=f"dl-svg-{name}")
         c[1].download_button("PNG", lambda: _png(_svg(*args)), file_name=f"{name}.png", mime="image/png",
-                             icon=":material/download:", key=f"dl-png-{name}")
+                             on_click="ignore", icon=":material/download:", key=f"dl-png-{name}")
         c[2].download_button("DOT", lambda: _dot(*args), file_name=f"{name}.gv", mime="text/vnd.graphviz",
-                             icon=":material/download:", key=f"dl-dot-{name}")
+                             on_click="ignore", icon=":material/download:", key=f"dl-dot-{name}")
         if model.has_values and model.has_gradients:
             c[3].download_button("Gradients (JSON)",
                                  dash.gradients_json(out, model.values[out], model.gradients),
                                  file_name="gradients.json", mime="application/json",
-                                 icon=":material/download:", key=f"dl-json-{name}")
+                                 on_click="ignore", icon=":material/download:", key=f"dl-json-{name}")
 
 
 def paths_panel():
