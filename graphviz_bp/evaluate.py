@@ -82,6 +82,8 @@ def run(g, at=None) -> Evaluation:
         if not args:
             if node.name in at:
                 v = as_value(at[node.name], f"value of {node.name!r}")
+                if v.__class__ is not float_ and v.size > max_elems:
+                    g.limits.refuse("max_tensor_elements", f"the value of {node.name!r} has {v.size} elements")
             elif node.default is not None:
                 v = node.default
             else:
@@ -114,7 +116,30 @@ def run(g, at=None) -> Evaluation:
     return result
 
 
+def _result_size(op, argv, params):
+    """Elements of the result, known from the operands' shapes before NumPy allocates it (None when
+    the op cannot make its result larger than its operands, or the shapes do not fit)."""
+    shapes = [np.shape(a) for a in argv]
+    try:
+        if op.kind == "elementwise" and len(shapes) > 1:      # broadcasting: a 10⁵-vector times a 10⁵×1
+            return math.prod(np.broadcast_shapes(*shapes))
+        if op.name == "matmul" and len(shapes[0]) >= 2 and len(shapes[1]) >= 2:
+            batch = np.broadcast_shapes(shapes[0][:-2], shapes[1][:-2])
+            return math.prod(batch) * shapes[0][-2] * shapes[1][-1]
+        if op.name == "conv2d" and len(shapes[0]) == 2 and len(shapes[1]) in (2, 3):
+            kh, kw = shapes[1][-2:]
+            stride = params.get("stride", 1)
+            channels = shapes[1][0] if len(shapes[1]) == 3 else 1
+            return channels * max((shapes[0][0] - kh) // stride + 1, 0) * max((shapes[0][1] - kw) // stride + 1, 0)
+    except ValueError:
+        return None
+    return None
+
+
 def _tensor_value(g, node, op, argv):
+    size = _result_size(op, argv, node.params)
+    if size is not None and size > g.limits.max_tensor_elements:
+        g.limits.refuse("max_tensor_elements", f"{node.src!r} would have {size} elements", node.line, node.column)
     try:
         with np.errstate(all="ignore"):
             v = op.tensor(*argv, **node.params)
