@@ -288,12 +288,25 @@ _op("det", 1, lambda xp, a: float(np.linalg.det(a)), "det({0})", kind="reduce", 
 def _det_grad(a, det):
     a = np.asarray(a, dtype=float)
     n = a.shape[0]
+    if n > 8:                  # n² minors cost O(n⁵): a 160×160 matrix took 25 s
+        return _cofactors_svd(a)
     cof = np.empty_like(a)
     for i in range(n):     # cofactors: defined for singular matrices, where det·A⁻ᵀ is not
         for j in range(n):
             minor = np.delete(np.delete(a, i, 0), j, 1)
             cof[i, j] = (-1) ** (i + j) * (np.linalg.det(minor) if n > 1 else 1.0)
     return cof
+
+
+def _cofactors_svd(a):
+    """The cofactor matrix adj(A)ᵀ in O(n³), exact for singular A too: for A = U·Σ·Vᵀ,
+    adj(A) = det(U)·det(V)·V·diag(∏_{j≠i} σⱼ)·Uᵀ."""
+    if not np.all(np.isfinite(a)):
+        return np.full(a.shape, np.nan)
+    u, s, vt = np.linalg.svd(a)
+    others = np.array([np.prod(np.delete(s, i)) for i in range(len(s))])
+    adj = np.linalg.det(u) * np.linalg.det(vt) * (vt.T * others) @ u.T
+    return adj.T
 
 
 # --- tensor ops with a vector–Jacobian rule -------------------------------------------
