@@ -221,6 +221,19 @@ def _dot(text: str, key: tuple, scalar: bool, opts: tuple) -> str:
     return _renderer().render(g, at=at, **kwargs).source
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _explanation(text: str, key: tuple, sgd_lr: float | None) -> str:
+    m = _model(text, key)
+    return _optional("explain")(m.g, at=m.at if m.has_values else None, fmt="md", sgd_lr=sgd_lr)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _check_report(text: str, key: tuple, answers: str, sgd_lr: float | None) -> tuple:
+    m = _model(text, key)
+    report = _optional("check")(m.g, answers, at=m.at if m.has_values else None, sgd_lr=sgd_lr)
+    return report.ok, report.text()
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def _png(svg: str) -> bytes:
     return _renderer().to_png(svg)
@@ -239,6 +252,11 @@ def guarded(what: str):
         log.exception("dashboard: %s failed", what)
         st.error(f"Something went wrong while {what}. The details are in the server log.",
                  icon=":material/error:")
+
+
+def md(name: str) -> str:
+    """A graph name as written on paper, safe inside Markdown (``x_i``, ``W1[0,1]``)."""
+    return dash.md_escape(pretty_name(name))
 
 
 def path_label(g, nodes) -> str:
@@ -368,7 +386,7 @@ with left:
         st.markdown(f"${dash.latex_name(out)} = {dash.latex_value(model.values[out])}$")
     if model.gradient_error:
         st.warning(model.gradient_error, icon=":material/warning:")
-    rows = [f"| input | shape | value | ∂{pretty_name(out)}/∂input |", "|---|---|---|---|"]
+    rows = [f"| input | shape | value | ∂{md(out)}/∂input |", "|---|---|---|---|"]
     for name in g.leaves:
         value = model.values[name] if model.has_values else None
         if model.has_gradients:
@@ -467,8 +485,8 @@ def paths_panel():
     choice = 0 if choice is None else choice
     p = paths[choice]
     k = start + choice + 1
-    st.markdown(f"**{count:,}** path{'s' if count != 1 else ''} from {pretty_name(src)} to {pretty_name(dst)}"
-                f"{dash.count_note(count)}; path {k}: {path_label(active_g, p.nodes)}")
+    st.markdown(f"**{count:,}** path{'s' if count != 1 else ''} from {md(src)} to {md(dst)}"
+                f"{dash.count_note(count)}; path {k}: {dash.md_escape(path_label(active_g, p.nodes))}")
     show_graph(highlight=p.nodes, extra_layers=("locals",), name="path")
 
     left_, right_ = st.columns([3, 2], gap="medium")
@@ -480,7 +498,7 @@ def paths_panel():
                 num = active_g.local_numeric(u, v, at=active_at)
                 numeric = f"${dash.latex_value(num)}$" if num is not None else \
                     f"vector–Jacobian rule `{active_g.local_rule(u, v)}`"
-            rows.append(f"| {pretty_name(u)} → {pretty_name(v)} | `{factor}` | {numeric} |")
+            rows.append(f"| {md(u)} → {md(v)} | `{factor}` | {numeric} |")
         st.markdown("\n".join(rows))
     with right_:
         if contributions[choice] is not None:
@@ -488,7 +506,7 @@ def paths_panel():
         if running:
             grad = (model.gradients if not model_args[2] else active_g.gradients(at=active_at, wrt=[src])).get(src)
             st.markdown(f"Running sum of paths 1–{k}: ${dash.latex_value(running[choice])}$  \n"
-                        f"Reverse mode, ∂{pretty_name(dst)}/∂{pretty_name(src)}: ${dash.latex_value(grad)}$")
+                        f"Reverse mode, ∂{md(dst)}/∂{md(src)}: ${dash.latex_value(grad)}$")
             if k == count:
                 if dash.same_value(running[choice], grad):
                     st.success(f"All {count:,} paths summed: the running sum equals the reverse-mode gradient.",
@@ -501,7 +519,7 @@ def paths_panel():
         with st.expander(f"Paths {start + 1}–{start + len(paths)} with their contributions"):
             rows = ["| # | path | contribution | running sum |", "|---|---|---|---|"]
             for i, q in enumerate(paths):
-                rows.append(f"| {start + i + 1} | {path_label(active_g, q.nodes)} | "
+                rows.append(f"| {start + i + 1} | {dash.md_escape(path_label(active_g, q.nodes))} | "
                             f"${dash.latex_value(contributions[i])}$ | "
                             f"{'$' + dash.latex_value(running[i]) + '$' if running else '—'} |")
             st.markdown("\n".join(rows))
@@ -529,7 +547,7 @@ def backward_panel():
     else:
         k = st.session_state.step = 1
     s = steps[k - 1]
-    st.markdown(f"**Step {k} of {n}:** the adjoint of {pretty_name(s.node)} is final")
+    st.markdown(f"**Step {k} of {n}:** the adjoint of {md(s.node)} is final")
     big(s.equation())
     show_graph(step=k, extra_layers=("grads",), name=f"step-{k}")
     with st.expander("All steps so far"):
@@ -547,10 +565,10 @@ def forward_panel():
                                             key=f"fwd-src-{model_args[2]}",
                                             format_func=lambda n: active_g.dag.nodes[n]["label"])
     tangents = _tangents(*model_args, src)
-    st.markdown(f"Forward mode pushes ∂node/∂{pretty_name(src)} from {pretty_name(src)} to the output "
-                f"(for a tensor input: one column per entry of {pretty_name(src)}).")
+    st.markdown(f"Forward mode pushes ∂node/∂{md(src)} from {md(src)} to the output "
+                f"(for a tensor input: one column per entry of {md(src)}).")
     show_graph(tangent=src, extra_layers=("tangents",), name=f"forward-{src}")
-    rows = [f"| node | ∂node/∂{pretty_name(src)} |", "|---|---|"]
+    rows = [f"| node | ∂node/∂{md(src)} |", "|---|---|"]
     for node, t in tangents.items():
         rows.append(f"| ${dash.latex_name(node)}$ | ${dash.latex_value(t)}$ |")
     st.markdown("\n".join(rows))
@@ -559,29 +577,47 @@ def forward_panel():
         reverse = model.gradients.get(src) if not model_args[2] else \
             active_g.gradients(at=active_at, wrt=[src])[src]
         st.markdown(f"Forward mode at the output: ${dash.latex_value(tangents[dst])}$; "
-                    f"reverse mode ∂{pretty_name(dst)}/∂{pretty_name(src)}: ${dash.latex_value(reverse)}$")
+                    f"reverse mode ∂{md(dst)}/∂{md(src)}: ${dash.latex_value(reverse)}$")
+
+
+def load_answers():
+    name = st.session_state.get("answers-file")
+    path = dash.EXAMPLES_DIR / name if name else None
+    if path is not None and path.is_file():
+        st.session_state.answers = path.read_text(encoding="utf-8")
 
 
 def solution_panel():
     # ---- worked solution and checker: graphviz_bp.explain / graphviz_bp.check (their own issue) ----
+    lr = None
     explain = _optional("explain")
     if explain is None:
         st.info("The worked solution (graphviz_bp.explain) is coming.", icon=":material/hourglass_empty:")
     else:
+        lr = st.columns([3, 11])[0].number_input("With one SGD step, η =", min_value=0.0, value=0.0, step=0.01,
+                                                 format="%g", key="sgd-lr", help="0: no SGD step") or None
         with guarded("writing the worked solution"):
-            st.markdown(explain(g, at=model.at if model.has_values else None, fmt="md"))
+            st.markdown(_explanation(model.text, model.key, lr))
     st.divider()
     check = _optional("check")
     st.markdown("**Check a hand solution**")
     if check is None:
         st.info("The checker (graphviz_bp.check) is coming.", icon=":material/hourglass_empty:")
         return
-    answers = st.text_area("Your answers, one a line: `b = [[-1, 1]]`, `grad W = [[11, 3]]`",
-                           key="answers", height=120)
+    sheets = dash.answer_files(_gallery(), model.text)
+    if sheets:
+        st.selectbox("Answers of this example", sheets, index=None, key="answers-file", on_change=load_answers,
+                     placeholder="load a hand solution from examples/")
+    st.session_state.setdefault("answers", "")
+    answers = st.text_area("Your answers, one a line: `L = 30`, `X*W - Y = [[-1, 1], …]`, `grad W = [[11, 3]]`",
+                           key="answers", height=160)
     if answers.strip():
         with guarded("checking the answers"):
-            report = check(g, answers, at=model.at if model.has_values else None)
-            (st.success if report.ok else st.warning)(report.text())
+            ok, report = _check_report(model.text, model.key, answers, lr)
+            head, _, rest = report.partition("\n")
+            (st.success if ok else st.warning)(head, icon=":material/check:" if ok else ":material/warning:")
+            if rest.strip():
+                st.code(rest, language=None)
 
 
 with right:

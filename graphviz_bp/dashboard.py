@@ -71,6 +71,19 @@ def gallery(directory: Path | str = EXAMPLES_DIR) -> list[Example]:
     return sorted(out, key=_order)
 
 
+def answer_files(examples: list[Example], text: str, directory: Path | str = EXAMPLES_DIR) -> list[str]:
+    """Hand solutions (``<stem>*.answers`` in examples/) of the example whose program is ``text``.
+
+    >>> answer_files([Example("e.txt", "E", "f = x")], "f = y")
+    []
+    """
+    directory = Path(directory)
+    for ex in examples:
+        if ex.text == text:
+            return sorted(p.name for p in directory.glob(f"{Path(ex.file).stem}*.answers"))
+    return []
+
+
 # --- values as text --------------------------------------------------------------------------
 
 def value_literal(v) -> str:

@@ -27,6 +27,8 @@ def edge_jacobian(g, u: int, v: int, values) -> np.ndarray:
     argv = [values[j] for j in node.args]
     jac = np.zeros((n_out, n_in))
     for k in range(n_out):
+        if not k & 255:        # one VJP per output entry: a 10⁶-entry node from a scalar is 10⁶ of them
+            check_deadline("forward mode")
         basis = np.zeros(n_out)
         basis[k] = 1.0
         seed = basis.reshape(np.shape(out)) if np.ndim(out) else 1.0

@@ -312,9 +312,45 @@ def test_worked_solution_tab_is_there():
     text = page_text(at)
     if importlib.util.find_spec("graphviz_bp.explain") is None:
         assert "worked solution (graphviz_bp.explain) is coming" in text
-    else:
-        assert not at.error
-        assert len(text) > 100
+        return
+    from graphviz_bp.explain import explain
+    assert not at.error
+    assert explain(gbp.parse(E2), fmt="md").strip() in [m.strip() for m in texts(at.markdown)]
+    at.number_input(key="sgd-lr").set_value(0.1).run()
+    assert explain(gbp.parse(E2), fmt="md", sgd_lr=0.1).strip() in [m.strip() for m in texts(at.markdown)]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("graphviz_bp.check") is None, reason="graphviz_bp.check not there yet")
+def test_checker_finds_the_wrong_step():
+    from graphviz_bp.check import check
+    at = start(view="Worked solution")
+    g = gbp.parse(E2)
+    at.text_area(key="answers").set_value("||W||_1 = 2\nL = 30").run()
+    no_traceback(at)
+    report = check(g, "||W||_1 = 2\nL = 30")
+    assert not report.ok
+    assert at.warning and at.warning[0].value == report.text().partition("\n")[0]
+    at.text_area(key="answers").set_value("L = 14\ngrad W = [[11, 3]]").run()
+    assert check(g, "L = 14\ngrad W = [[11, 3]]").ok
+    assert at.success and not at.warning
+    sheets = sorted(p.name for p in EXAMPLES.glob("l1_least_squares*.answers"))
+    if sheets:                                                       # the example's own hand solutions
+        at.selectbox(key="answers-file").set_value(sheets[0]).run()
+        assert at.text_area(key="answers").value == (EXAMPLES / sheets[0]).read_text(encoding="utf-8")
+
+
+def test_an_internal_failure_is_a_short_message_not_a_traceback(monkeypatch):
+    import graphviz_bp.reverse as reverse_module
+    at = start()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug deep inside")
+    monkeypatch.setattr(reverse_module, "reverse", broken)
+    at.text_area(key="program").set_value(E2 + "\n# a program nothing has cached yet").run()
+    assert not at.exception
+    (err,) = at.error
+    assert "Something went wrong" in err.value and "a bug deep inside" not in err.value
+    assert "= 14$" in page_text(at)                                      # the last good graph stays
 
 
 def test_gradients_json_is_the_cli_document():
