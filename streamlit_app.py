@@ -351,8 +351,9 @@ with left:
     for k, name in enumerate(graph.leaves):
         default = dash.value_literal(graph.node(name).default)
         with cols[k % 2]:
+            value = graph.node(name).default
             texts[name] = st.text_input(
-                pretty_name(name), value=default, key=f"input:{name}:{default}",
+                pretty_name(name) + (f"  ·  {shape_text(value)}" if value is not None else ""), value=default, key=f"input:{name}:{default}",
                 placeholder="a value, e.g. 1 or [[1, 2]]" if not default else None,
                 help=f"{name}: a number or a literal like [[1, 2], [3, 4]] (default {default or 'none'})")
     key = dash.values_key(texts)

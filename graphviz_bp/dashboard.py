@@ -25,6 +25,7 @@ from .display import fmt_number, pretty_name, shape_text
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 DEFAULT_EXAMPLE = "l1_least_squares.txt"        # E2, what the dashboard opens on
 PAGE_SIZE = 10                                   # paths listed per page
+MAX_ENTRIES_SHOWN = 64                           # larger tensors are not written out in the tables
 
 _TITLE = re.compile(r"^\s*(?:#|%)\s*(?P<title>.+?)\s*$")
 _ENUM = re.compile(r"^E(\d+)\b")
@@ -109,12 +110,18 @@ def latex_number(x, digits: int = 4) -> str:
 
 
 def latex_value(v, digits: int = 4) -> str:
-    """A number, or a vector/matrix as a LaTeX ``bmatrix`` (a vector as a column, as on paper)."""
+    r"""A number, or a vector/matrix as a LaTeX ``bmatrix`` (a vector as a column, as on paper).
+
+    >>> print(latex_value([1.0, 2.0]), latex_value(np.zeros((10, 10))))
+    \begin{bmatrix}1 \\ 2\end{bmatrix} \text{10×10 entries (see the JSON download)}
+    """
     if v is None:
         return r"\text{—}"
     a = np.asarray(v, dtype=float)
     if a.ndim == 0:
         return latex_number(float(a), digits)
+    if a.size > MAX_ENTRIES_SHOWN:
+        return r"\text{" + shape_text(a) + r" entries (see the JSON download)}"
     if a.ndim == 1:
         rows = [[x] for x in a]
     elif a.ndim == 2:
