@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, LimitError
 from .limits import Limits, check_deadline, current as current_limits
 from .ops import FUNCTIONS
 
@@ -449,7 +449,12 @@ def parse_program(text: str, limits: Limits | None = None) -> list[Statement]:
         depth += code.count("(") + code.count("[") - code.count(")") - code.count("]")
         if depth <= 0 or lineno == len(lines):
             body = "\n".join(chunk)
-            statements.extend(_Parser(body, tokenize(body, chunk_start), limits).program())
+            try:
+                statements.extend(_Parser(body, tokenize(body, chunk_start), limits).program())
+            except RecursionError:    # max_depth raised beyond what Python's stack holds
+                raise LimitError(f"an expression is nested too deeply for Python's stack; keep max_depth "
+                                 f"(now {limits.max_depth}) at most 200-300 (--limit-max-depth or "
+                                 f"GRAPHVIZ_BP_MAX_DEPTH)", chunk_start) from None
             chunk_start, chunk, depth = None, [], 0
         if len(statements) > limits.max_statements:
             limits.refuse("max_statements", f"a program of more than {limits.max_statements} statements")
