@@ -274,14 +274,15 @@ def build_parser() -> argparse.ArgumentParser:
     _program_args(s)
     s.add_argument("-o", "--out", dest="outfile", help="output file (format from its extension)")
     s.add_argument("--format", choices=("svg", "png", "pdf", "dot", "tex"))
-    s.add_argument("--show", default="values,locals,grads",
+    s.add_argument("--show", default="values,locals,numeric,grads",
                    help="layers: values,shapes,locals,numeric,grads,tangents (comma-separated) or 'all'")
     s.add_argument("--path", type=int, help="highlight the N-th path (1-based) from --from")
     s.add_argument("--path-nodes", help="highlight the path through these nodes, comma-separated")
     s.add_argument("--from", dest="source", help="input whose paths --path counts (default: the first input)")
     s.add_argument("--step", type=int, help="reverse-accumulation step reached (1-based)")
     s.add_argument("--theme", choices=("light", "dark", "print"), default="light")
-    s.add_argument("--rankdir", choices=("LR", "TB"), default="LR")
+    s.add_argument("--rankdir", choices=("auto", "LR", "TB"), default="auto",
+                   help="direction: left-to-right, top-to-bottom, or auto (TB for graphs too wide for a slide)")
     s.add_argument("--scalar", action="store_true", help="draw the scalar view (element nodes)")
     s.add_argument("--frames", help="write one picture per reverse step (and per path with --paths) into DIR")
     s.add_argument("--paths", action="store_true", help="with --frames: also one picture per path")

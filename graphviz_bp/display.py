@@ -45,7 +45,7 @@ def fmt_number(x: float, digits: int = 4) -> str:
         return "inf" if x > 0 else "-inf"
     if x == 0:
         return "0"
-    if abs(x - round(x)) < 1e-9 * max(1.0, abs(x)) and abs(x) < 1e15:
+    if abs(x - round(x)) <= 1e-9 * abs(x) and abs(x) < 1e15:
         return str(int(round(x)))
     return f"{x:.{digits}g}"
 

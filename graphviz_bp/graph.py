@@ -185,8 +185,11 @@ class ComputationGraph:
         return f"<ComputationGraph {len(self.nodes)} nodes, output {self.output!r}>"
 
     def _repr_svg_(self):
-        from .render import render
-        return render(self).pipe(format="svg").decode("utf-8")
+        from .render import render_svg
+        return render_svg(self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"image/svg+xml": self._repr_svg_(), "text/plain": repr(self)}
 
 
 # --- building -----------------------------------------------------------------------------
@@ -297,9 +300,6 @@ def build(statements: list[Statement], text: str = "", limits: Limits | None = N
             defined_at[target] = st.line
         last = names[target] if target is not None else i
 
-    out = names[output] if output is not None and output in names else last
-    if output is not None and output not in names:
-        raise InputError(f"--output {output!r}: no such name in the program", kind="name")
 
     # name anonymous operations by generation, then order of appearance
     anonymous = [n for n in nodes if n.name is None and n.kind != "const"]
@@ -317,6 +317,9 @@ def build(statements: list[Statement], text: str = "", limits: Limits | None = N
     for k, n in enumerate(tensor_consts, 1):
         n.name = f"const_{k}"
         names[n.name] = n.index
+    if output is not None and output not in names:
+        raise InputError(f"--output {output!r}: no such name in the program", kind="name")
+    out = names[output] if output is not None else last
     nodes[out].kind = "output" if nodes[out].kind == "intermediate" else nodes[out].kind
     return ComputationGraph(nodes, names, out, text, limits)
 
