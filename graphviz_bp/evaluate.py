@@ -24,6 +24,7 @@ class Evaluation:
     values: list            # by node index
     warnings: list = field(default_factory=list)
     scalar: bytearray = field(default_factory=bytearray)   # 1 where a node ran on the float fast path
+    edge_factors: dict = field(default_factory=dict)       # (u, v) -> ∂v/∂u, filled by path enumeration
 
 
 def as_value(v, what: str = "value"):

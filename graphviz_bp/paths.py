@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import InputError
-from .evaluate import run
+from .evaluate import node_partials, run
 from .limits import check_deadline
 from .ops import operand_vjps
 
@@ -94,24 +94,32 @@ class Path:
 
 
 def path_value(g, indices, at=None):
-    """The path's contribution: the seed 1 at its end pulled back along its edges only."""
-    values = run(g, at).values
+    """The path's contribution: the seed 1 at its end pulled back along its edges only.
+
+    Scalar edge factors are cached with the evaluation, so the paths of one
+    enumeration share the work on their common edges."""
+    ev = run(g, at)
+    values = ev.values
     end = indices[-1]
     if np.size(values[end]) != 1:
         return None
     grad = 1.0 if values[end].__class__ is float else np.ones_like(values[end])
     nodes = g.nodes
-    for u, v in zip(reversed(indices[:-1]), reversed(indices[1:])):
-        node = nodes[v]
-        if node.fn.fast and grad.__class__ is float and values[v].__class__ is float:
-            from .evaluate import node_partials
-            parts = node_partials(node, values)
-            if all(p.__class__ is float for p in parts):
-                grad = grad * sum(parts[k] for k, j in enumerate(node.args) if j == u)
+    factors = ev.edge_factors
+    for k in range(len(indices) - 1, 0, -1):
+        u, v = indices[k - 1], indices[k]
+        if grad.__class__ is float and ev.scalar[v]:
+            d = factors.get((u, v))
+            if d is None:
+                parts = node_partials(nodes[v], values)
+                d = factors[(u, v)] = sum(parts[p] for p, j in enumerate(nodes[v].args) if j == u)
+            if d.__class__ is float:
+                grad = grad * d
                 continue
+        node = nodes[v]
         argv = [values[j] for j in node.args]
         grads = operand_vjps(node.fn, grad, values[v], argv, node.params)
-        grad = sum(grads[k] for k, j in enumerate(node.args) if j == u)
+        grad = sum(grads[p] for p, j in enumerate(node.args) if j == u)
         if np.ndim(grad) == 0:
             grad = float(grad)
     return grad
