@@ -62,6 +62,12 @@ def _read_program(args) -> str:
         raise InputError(f"{args.program} is not UTF-8 text", kind="usage") from None
 
 
+def _clip(text: str, n: int = 80) -> str:
+    """User text quoted in a one-line message: newlines escaped, long text cut."""
+    text = text.replace("\r", "\\r").replace("\n", "\\n")
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
 def parse_value(text: str, name: str = "value"):
     """A number or a bracket literal, read by the notation's own parser (never by Python)."""
     from .evaluate import as_value
@@ -69,10 +75,10 @@ def parse_value(text: str, name: str = "value"):
     try:
         (st,) = parse_program(f"{name} = {text}")
     except (InputError, ValueError):
-        raise InputError(f"--at {name}={text}: expected a number or a literal like [[1, 2], [3, 4]]",
+        raise InputError(f"--at {name}={_clip(text)}: expected a number or a literal like [[1, 2], [3, 4]]",
                          kind="usage") from None
     if st.expr.__class__ not in (Num, Literal):
-        raise InputError(f"--at {name}={text}: expected a number or a literal like [[1, 2], [3, 4]]",
+        raise InputError(f"--at {name}={_clip(text)}: expected a number or a literal like [[1, 2], [3, 4]]",
                          kind="usage")
     return as_value(st.expr.value, name)
 
@@ -325,7 +331,7 @@ def main(argv=None) -> int:
     except InputError as exc:
         if wants_json:
             print(json.dumps({"error": exc.to_json()}, ensure_ascii=False))
-        print(f"graphviz-bp: error: {exc}", file=sys.stderr)
+        print(f"graphviz-bp: error: {' '.join(str(exc).splitlines())}", file=sys.stderr)   # one line
         return 2
     except KeyboardInterrupt:
         return 130
