@@ -142,29 +142,36 @@ def derivative_paths(g, src: str, dst: str | None = None, at=None, values: bool 
         run(g, at)            # fail now, with a clear message, if a value is missing
     if d < s:
         return
-    reach = _reaching(g, s, d)
-    consumers = g.consumers
-    path = [s]
-    stack = [iter([v for v in consumers[s] if v <= d and reach[v]])]
     if s == d:
         yield Path(g, (s,), at, values)
         return
+    reach = _reaching(g, s, d)
+    consumers = g.consumers
+    successors: list = [None] * (d + 1)    # consumers on some path to d, computed once per node
+    path, position = [s], [0]
     steps = 0
-    while stack:
+    while path:
         steps += 1
         if not steps & 4095:
             check_deadline("listing paths")
-        nxt = next(stack[-1], None)
-        if nxt is None:
-            stack.pop()
+        u = path[-1]
+        nexts = successors[u]
+        if nexts is None:
+            nexts = successors[u] = [v for v in consumers[u] if v <= d and reach[v]]
+        k = position[-1]
+        if k == len(nexts):
             path.pop()
+            position.pop()
             continue
-        path.append(nxt)
-        if nxt == d:
+        position[-1] = k + 1
+        v = nexts[k]
+        if v == d:
+            path.append(v)
             yield Path(g, tuple(path), at, values)
             path.pop()
-            continue
-        stack.append(iter([v for v in consumers[nxt] if v <= d and reach[v]]))
+        else:
+            path.append(v)
+            position.append(0)
 
 
 def path_sum(g, src: str, dst: str | None = None, at=None, limit: int | None = None):
