@@ -1,6 +1,7 @@
 """Names and numbers written as on paper: ``lambda`` → λ, ``W1`` → W₁, ``yhat`` → ŷ, ``-0.2946``."""
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -18,6 +19,7 @@ _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _NAME = re.compile(r"^(.*?)(_?)(\d+)$")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def pretty_name(name: str) -> str:
     """How a graph name is written on paper.
 
