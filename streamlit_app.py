@@ -22,7 +22,7 @@ import graphviz_bp as gbp
 from graphviz_bp import InputError
 from graphviz_bp import dashboard as dash
 from graphviz_bp.cli import parse_value
-from graphviz_bp.display import fmt_value, pretty_name, shape_text
+from graphviz_bp.display import pretty_name, shape_text
 
 log = logging.getLogger("graphviz_bp.app")
 
