@@ -75,7 +75,8 @@ def forward(g, src: str, at=None):
             for j in moving:
                 tj = tangent[j]
                 tj = np.array([[tj]]) if tj.__class__ is float else tj
-                t = t + edge_jacobian(g, j, i, values) @ tj
+                with np.errstate(all="ignore"):     # inf·0 in the product: NaN, the value already warned
+                    t = t + edge_jacobian(g, j, i, values) @ tj
             if scalar and np.size(values[i]) == 1:
                 t = float(np.ravel(t)[0])
         tangent[i] = t
