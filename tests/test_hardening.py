@@ -1,0 +1,441 @@
+"""Hardening (issue #8, items 2-4): no code execution ever, numerics that degrade to NaN/inf with a
+warning naming the node, the kink conventions of DESIGN §2 through every algorithm, and deep or
+huge input that is accepted or refused within seconds, never with a RecursionError."""
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import graphviz_bp as gbp
+from graphviz_bp import InputError, Limits
+from graphviz_bp.evaluate import run
+from graphviz_bp.ops import FUNCTIONS, OPS
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "graphviz_bp"
+
+
+def cli(*args, stdin=None, timeout=120, env=None):
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHVIZ_BP_")}
+    environ["PYTHONPATH"] = str(ROOT) + os.pathsep + environ.get("PYTHONPATH", "")
+    environ.update(env or {})
+    return subprocess.run([sys.executable, "-m", "graphviz_bp", *args], capture_output=True, text=True,
+                          input=stdin, cwd=ROOT, env=environ, timeout=timeout)
+
+
+def assert_clean_exit_2(r):
+    assert r.returncode == 2, (r.returncode, r.stdout[-300:], r.stderr[-2000:])
+    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("graphviz-bp: error: "), r.stderr[-2000:]
+
+
+# --- 2. no code execution --------------------------------------------------------------------------
+
+def escapes(marker: Path) -> list[str]:
+    m = str(marker)
+    return [
+        f'__import__("os").system("touch {m}")',
+        f"__import__('os').system('touch {m}')",
+        f'f = __import__("os").system("touch {m}")',
+        f'x = 1; import os; os.system("touch {m}")',
+        f'import os\nos.system("touch {m}")',
+        f'eval("__import__(\\"os\\").system(\\"touch {m}\\")")',
+        f'exec("import os; os.system(\'touch {m}\')")',
+        f'open("{m}", "w")',
+        'x.__class__',
+        'f = x.__class__.__bases__[0].__subclasses__()',
+        '().__class__.__bases__',
+        '"{0.__class__}".format(x)',
+        f'f"{{__import__(\'os\').system(\'touch {m}\')}}"',
+        'lambda: 1',
+        f'f = (lambda: __import__("os").system("touch {m}"))()',
+        'f = x; __builtins__.__dict__',
+        'globals()', 'locals()', 'vars()', 'dir()', 'breakpoint()',
+        f'compile("touch {m}", "x", "exec")',
+        'x = 1 if True else 2',
+        'f = [i for i in range(10)]',
+        'f = x; del x',
+        'f = x @= y',
+        'f: int = 3',
+        'f = {"a": 1}',
+        'f = `x`',
+        'f = x\\\n.__class__',
+        f'$$\\operatorname{{__import__}}("os").system("touch {m}")$$',
+        f'$$f = \\text{{__import__("os").system("touch {m}")}}$$',
+        '$$f = x.__class__$$',
+    ]
+
+
+# these parse as programs of the notation (names that look like Python are just names): fine,
+# as long as nothing runs
+HARMLESS_NAMES = {"globals()", "locals()", "vars()", "dir()", "breakpoint()"}
+
+
+def test_escapes_through_the_library(tmp_path):
+    marker = tmp_path / "pwned"
+    for text in escapes(marker):
+        try:
+            g = gbp.parse(text)
+        except InputError as exc:
+            assert exc.kind in ("syntax", "name", "shape", "value", "limit", "usage")
+            assert "\n" not in str(exc)
+        else:
+            assert text in HARMLESS_NAMES or "__" not in text or text == "f = x; __builtins__.__dict__", text
+            try:
+                g.gradients(at={n: 1.0 for n in g.leaves})
+            except InputError:
+                pass
+        assert not marker.exists(), text
+
+
+def test_dunder_names_are_plain_names(tmp_path):
+    # a name made of underscores is a name of the notation, nothing more
+    g = gbp.parse("__class__ = 2\n__import__ = 3\nf = __class__ * __import__")
+    assert g.evaluate()["f"] == 6.0
+    with pytest.raises(InputError):
+        gbp.parse("f = __import__(1)")           # not a function of the notation
+
+
+def test_escapes_through_the_cli_expr_file_stdin_and_at(tmp_path):
+    marker = tmp_path / "pwned"
+    payloads = escapes(marker)
+    # one process per payload would be slow: the riskiest ones through each channel
+    risky = [p for p in payloads if "touch" in p or "open(" in p]
+    for k, text in enumerate(risky):
+        r = cli("grad", "-e", text)
+        assert_clean_exit_2(r)
+        path = tmp_path / f"prog{k}.txt"
+        path.write_text(text, encoding="utf-8")
+        r = cli("grad", str(path), "--json")
+        assert r.returncode == 2 and "Traceback" not in r.stderr
+        assert json.loads(r.stdout)["error"]["kind"] in ("syntax", "name")
+        if k % 3 == 0:
+            r = cli("paths", "-", "--from", "x", stdin=text)
+            assert_clean_exit_2(r)
+        assert not marker.exists(), text
+    for text in risky[:6]:
+        r = cli("grad", "-e", "f = x*y", "--at", f"x={text}", "--at", "y=2")
+        assert_clean_exit_2(r)
+        r = cli("grad", "-e", "f = x*y", "--at", "x=1", "--at", f"y={text}", "--wrt", text)
+        assert_clean_exit_2(r)
+        assert not marker.exists(), text
+    for args in (["--wrt", f'__import__("os").system("touch {marker}")'],
+                 ["--output", f'__import__("os").system("touch {marker}")'],
+                 ["--method", f'__import__("os").system("touch {marker}")']):
+        r = cli("grad", "-e", "f = x*y", "--at", "x=1", "--at", "y=2", *args)
+        assert_clean_exit_2(r)
+    r = cli("paths", "-e", "f = x*y", "--at", "x=1", "--at", "y=2", "--from", f"__import__('os').system('touch {marker}')")
+    assert_clean_exit_2(r)
+    assert not marker.exists()
+
+
+def test_escapes_through_explain_check_and_render(tmp_path):
+    marker = tmp_path / "pwned"
+    bad = f'__import__("os").system("touch {marker}")'
+    assert_clean_exit_2(cli("explain", "-e", bad))
+    assert_clean_exit_2(cli("render", "-e", bad, "-o", str(tmp_path / "g.svg")))
+    answers = tmp_path / "answers.txt"
+    answers.write_text(f"f = {bad}\ngrad x = {bad}\n{bad} = 1\n", encoding="utf-8")
+    r = cli("check", "-e", "f = x*y", str(answers), "--at", "x=1", "--at", "y=2")
+    assert r.returncode in (1, 2) and "Traceback" not in r.stderr, r.stderr
+    assert not marker.exists()
+
+
+def test_no_eval_or_exec_in_the_package():
+    """git grep style: nothing in the package hands text to Python."""
+    pattern = re.compile(r"(?<![\w.])(eval|exec|compile|__import__|execfile)\s*\(|pickle\.loads?\(|"
+                         r"shell\s*=\s*True|os\.system\(|os\.popen\(|yaml\.load\(|marshal\.loads?\(")
+    offenders = []
+    for path in sorted(PACKAGE.glob("*.py")) + [ROOT / "streamlit_app.py"]:
+        if not path.exists():
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if pattern.search(code):
+                offenders.append(f"{path.name}:{n}: {line.strip()}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_comment_text_in_labels_cannot_break_the_dot_source():
+    """Source text (with a comment inside brackets) reaches labels: it must be escaped."""
+    from graphviz_bp.render import render
+    g = gbp.parse('f = (x # </TD></TR></TABLE>> ] "q" & <B>b</B> node[image="/etc/passwd"]\n + y)\nh = f*2')
+    dot = render(g, at={"x": 1, "y": 2}, show="all").source
+    assert 'image="/etc/passwd"' not in dot
+    assert "</TABLE>>" not in dot.replace("</TABLE>>\n", "").replace("</TABLE>> ", "")
+
+
+# --- 3. numerics: NaN/inf with a warning naming the node ------------------------------------------------
+
+NUMERIC_CASES = [
+    # program, at, expected output value (nan / ±inf / number), a fragment the warning must name
+    ("f = log(x)", {"x": -1.0}, math.nan, "log(x)"),
+    ("f = log(x)", {"x": 0.0}, -math.inf, "log(x)"),
+    ("f = ln(x) + 1", {"x": -2.0}, math.nan, "ln(x)"),
+    ("f = x / y", {"x": 1.0, "y": 0.0}, math.inf, "x / y"),
+    ("f = x / y", {"x": 0.0, "y": 0.0}, math.nan, "x / y"),
+    ("f = 1 / (x - 1)", {"x": 1.0}, math.inf, "1 / (x - 1)"),
+    ("f = exp(x)", {"x": 1000.0}, math.inf, "exp(x)"),
+    ("f = exp(x) * 0", {"x": 1000.0}, math.nan, "exp(x)"),
+    ("f = sqrt(x)", {"x": -4.0}, math.nan, "sqrt(x)"),
+    ("f = x^0.5", {"x": -4.0}, math.nan, "x^0.5"),
+    ("f = x*x", {"x": 1e200}, math.inf, "x*x"),
+    ("f = sum(inv(A))", {"A": np.array([[1.0, 2.0], [2.0, 4.0]])}, math.nan, "inv(A)"),
+    ("f = sum(log(v))", {"v": np.array([1.0, -1.0])}, math.nan, "log(v)"),
+    ("f = sum(v / w)", {"v": np.array([1.0, 2.0]), "w": np.array([1.0, 0.0])}, math.inf, "v / w"),
+    ("f = sum(exp(v))", {"v": np.array([1.0, 1000.0])}, math.inf, "exp(v)"),
+    ("f = inv(x)", {"x": 0.0}, math.inf, "inv(x)"),
+]
+
+
+def _same(a, b):
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+@pytest.mark.parametrize("program, at, expected, fragment", NUMERIC_CASES,
+                         ids=[f"{c[0]}@{list(c[1].values())[0]!r}"[:40] for c in NUMERIC_CASES])
+def test_numeric_edge_cases_give_nan_or_inf_with_a_warning(program, at, expected, fragment):
+    g = gbp.parse(program)
+    ev = run(g, at)
+    value = ev.values[g.index(g.output)]
+    assert _same(float(value), expected), value
+    assert ev.warnings, "a non-finite value needs a warning"
+    first = ev.warnings[0]
+    assert "\n" not in first and fragment in first and first.startswith("line 1, column ")
+    for method in ("reverse", "forward", "paths"):
+        grads = g.gradients(at=at, method=method)          # no exception, whatever the numbers
+        assert set(grads) == set(g.leaves)
+    r = g.reverse(at=at)
+    assert r.warnings == ev.warnings
+
+
+def test_numeric_warnings_through_the_cli():
+    r = cli("grad", "-e", "y = log(x)\nf = y + exp(z)", "--at", "x=-1", "--at", "z=1000", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["value"] == "nan" and doc["gradients"]["z"] == "inf"
+    warnings = [line for line in r.stderr.splitlines() if line]
+    assert len(warnings) == 2 and all(w.startswith("warning: line ") for w in warnings), r.stderr
+    assert "log(x)" in warnings[0] and "exp(z)" in warnings[1]
+    r = cli("grad", "-e", "f = x / y", "--at", "x=1", "--at", "y=0")
+    assert r.returncode == 0 and r.stderr.startswith("warning: line 1, column ") and "Traceback" not in r.stderr
+
+
+def test_singular_det_is_exact_and_singular_inv_warns():
+    """det of a singular matrix is the number 0 (no warning needed); its gradient is the cofactor
+    matrix, exact for singular matrices too, also above 8×8 where it comes from the SVD."""
+    g = gbp.parse("A = [[1, 2], [2, 4]]\nf = det(A)")
+    ev = run(g)
+    assert ev.values[g.index("f")] == 0.0 and ev.warnings == []
+    for method in ("reverse", "forward", "paths"):
+        np.testing.assert_allclose(g.gradients(method=method)["A"], [[4.0, -2.0], [-2.0, 1.0]], atol=1e-12)
+    rng = np.random.default_rng(3)
+    for n in (3, 12):
+        a = rng.normal(size=(n, n))
+        a[-1] = a[0] - 2 * a[1]                           # singular
+        cof = np.array([[(-1) ** (i + j) * np.linalg.det(np.delete(np.delete(a, i, 0), j, 1))
+                         for j in range(n)] for i in range(n)])
+        got = gbp.parse("f = det(A)").gradients(at={"A": a})["A"]
+        np.testing.assert_allclose(got, cof, rtol=1e-7, atol=1e-9 * np.abs(cof).max())
+    g = gbp.parse("A = [[1, 2], [2, 4]]\nf = sum(inv(A))")
+    ev = run(g)
+    assert math.isnan(ev.values[g.index("f")]) and "inv(A)" in ev.warnings[0]
+
+
+def test_big_det_gradient_is_fast():
+    a = np.random.default_rng(0).normal(size=(150, 150)) / 3
+    t = time.monotonic()
+    grad = gbp.parse("f = det(A)").gradients(at={"A": a})["A"]
+    elapsed = time.monotonic() - t
+    np.testing.assert_allclose(grad, np.linalg.det(a) * np.linalg.inv(a).T, rtol=1e-6)
+    assert elapsed < 20, elapsed           # the cofactor loop took minutes at this size
+
+
+def test_numeric_policy_is_documented_in_the_ops():
+    for name, words in {"log": ("NaN", "warning"), "div": ("inf", "warning"), "exp": ("inf", "warning"),
+                        "inv": ("NaN", "warning"), "sqrt": ("NaN", "warning"), "det": ("singular",),
+                        "pow": ("NaN", "warning")}.items():
+        doc = OPS[name].doc
+        for w in words:
+            assert w.lower() in doc.lower(), (name, w, doc)
+    import graphviz_bp.evaluate as evaluate
+    assert "warning" in evaluate.__doc__ and "NaN" in evaluate.__doc__
+
+
+# --- kinks: DESIGN §2 -----------------------------------------------------------------------------------
+
+KINKS = [
+    # program, at, expected gradient of x
+    ("f = abs(x)", {"x": 0.0}, 0.0),
+    ("f = |x|", {"x": 0.0}, 0.0),
+    ("f = relu(x)", {"x": 0.0}, 0.0),
+    ("f = ReLU(x) + rect(x)", {"x": 0.0}, 0.0),
+    ("f = sign(x)", {"x": 0.0}, 0.0),
+    ("f = sign(x)", {"x": 2.5}, 0.0),
+    ("f = sign(x) * 3 + x", {"x": -1.0}, 1.0),
+    ("f = relu(x)", {"x": 1e-300}, 1.0),
+    ("f = relu(x)", {"x": -1e-300}, 0.0),
+    ("f = ||x||_1", {"x": 0.0}, 0.0),
+    ("f = relu(x) * abs(x) + abs(x - 1)", {"x": 0.0}, -1.0),
+    ("y = relu(x)\nf = y*y + abs(y)", {"x": 0.0}, 0.0),
+]
+
+
+@pytest.mark.parametrize("program, at, expected", KINKS, ids=[f"{k[0]}@{k[1]['x']}" for k in KINKS])
+def test_kinks_through_reverse_forward_and_paths(program, at, expected):
+    g = gbp.parse(program)
+    for method in ("reverse", "forward", "paths"):
+        assert g.gradients(at=at, method=method)["x"] == expected, method
+    total = sum(p.value for p in gbp.derivative_paths(g, "x", at=at))
+    assert total == expected
+
+
+def test_kinks_elementwise_on_tensors():
+    v = np.array([-1.0, 0.0, 2.0])
+    for program, expected in [("f = sum(relu(v))", [0.0, 0.0, 1.0]), ("f = sum(abs(v))", [-1.0, 0.0, 1.0]),
+                              ("f = ||v||_1", [-1.0, 0.0, 1.0]), ("f = sum(sign(v) * v)", [-1.0, 0.0, 1.0]),
+                              ("f = sum(|v|)", [-1.0, 0.0, 1.0])]:
+        g = gbp.parse(program)
+        for method in ("reverse", "forward", "paths"):
+            np.testing.assert_array_equal(g.gradients(at={"v": v}, method=method)["v"], expected)
+    # the 2-norm at 0: derivative taken as 0, not NaN
+    g = gbp.parse("f = ||v||_2")
+    for method in ("reverse", "forward", "paths"):
+        np.testing.assert_array_equal(g.gradients(at={"v": np.zeros(3)}, method=method)["v"], [0.0, 0.0, 0.0])
+
+
+def test_kinks_in_the_symbolic_and_numeric_local_derivatives():
+    g = gbp.parse("a = relu(x)\nb = abs(x)\nc = sign(x)\nf = a + b + c")
+    assert g.local_numeric("x", "a", at={"x": 0.0}) == 0.0
+    assert g.local_numeric("x", "b", at={"x": 0.0}) == 0.0
+    assert g.local_numeric("x", "c", at={"x": 0.0}) == 0.0
+    assert g.local_numeric("x", "c", at={"x": 3.0}) == 0.0
+    assert "step" in g.local_rule("x", "a") or "Heaviside" in g.local_rule("x", "a")
+    r = cli("grad", "-e", "f = relu(x) + abs(x) + sign(x)", "--at", "x=0", "--json")
+    assert json.loads(r.stdout)["gradients"] == {"x": 0}
+
+
+# --- 4. deep and huge input -------------------------------------------------------------------------------
+
+def _deep_cases():
+    n = 3000
+    chain = "\n".join(["x = 0.5", "v0 = x"] + [f"v{i} = sin(v{i - 1}) * x" for i in range(1, 100_000)])
+    return {
+        "3000 nested parentheses": ("f = " + "(" * n + "x" + ")" * n, ["--at", "x=1"], 2),
+        "3000 nested brackets": ("f = sum(" + "[" * n + "1" + "]" * n + ")", [], 2),
+        "3000 nested calls": ("f = " + "exp(" * n + "x" + ")" * n, ["--at", "x=1"], 2),
+        "3000 nested norms": ("f = " + "||" * n + "x" + "||" * n, ["--at", "x=1"], 2),
+        "3000 unary minus": ("f = " + "-" * n + "x", ["--at", "x=1"], 2),
+        "3000-level power tower": ("f = " + "x^" * n + "x", ["--at", "x=1"], 2),
+        "100,000 open parentheses": ("f = " + "(" * 100_000, [], 2),
+        "100,000-term sum on one line": ("f = " + " + ".join(f"x{i % 100}*y" for i in range(100_000)),
+                                         ["--at", "y=2"] + [a for i in range(100) for a in ("--at", f"x{i}=1")], 0),
+        "100,000-line chain": (chain, [], 0),
+        "100,000 statements on one line": ("; ".join(f"a{i} = {i}" for i in range(100_000)) + "; f = a1*a2", [], 0),
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(_deep_cases()))
+def test_deep_and_huge_input_through_the_cli(name, tmp_path):
+    text, args, expected = _deep_cases()[name]
+    path = tmp_path / "prog.txt"
+    path.write_text(text, encoding="utf-8")
+    t = time.monotonic()
+    r = cli("grad", str(path), *args, "--json", timeout=180)
+    elapsed = time.monotonic() - t
+    print(f"\n{name}: exit {r.returncode} in {elapsed:.2f} s")
+    assert "Traceback" not in r.stderr and "RecursionError" not in r.stderr, r.stderr[-3000:]
+    assert r.returncode == expected, r.stderr[-2000:]
+    if expected == 2:
+        assert len(r.stderr.strip().splitlines()) == 1
+        assert json.loads(r.stdout)["error"]["kind"] in ("limit", "syntax")
+    else:
+        doc = json.loads(r.stdout)
+        assert "value" in doc and doc["gradients"]
+
+
+def test_deep_input_in_process_never_raises_recursion_error():
+    for limit in (Limits(), Limits(max_depth=100_000)):
+        for text in ["f = " + "(" * 3000 + "x" + ")" * 3000, "f = " + "[" * 3000 + "1" + "]" * 3000,
+                     "f = " + "-" * 3000 + "x", "f = " + "x^" * 3000 + "x", "f = " + "| " * 3000 + "x" + " |" * 3000]:
+            with pytest.raises(InputError) as info:
+                gbp.parse(text, limits=limit)
+            assert info.value.kind in ("limit", "shape", "syntax")
+
+
+def test_everything_works_at_the_default_depth():
+    """A 190-deep expression: evaluate, all gradients, symbolic (or its limit), render, explain."""
+    from graphviz_bp.explain import explain
+    from graphviz_bp.render import render
+    d = 190
+    for text in ["f = " + "(" * d + "x" + ")" * d, "f = " + "sin(" * d + "x" + ")" * d, "f = " + "-" * d + "x",
+                 "f = " + "| " * d + "x" + " |" * d]:
+        g = gbp.parse(text)
+        for method in ("reverse", "forward", "paths"):
+            g.gradients(at={"x": 0.5}, method=method)
+        try:
+            gbp.symbolic_gradients(g)
+        except gbp.LimitError:
+            pass
+        render(g, at={"x": 0.5}).source
+        explain(g, at={"x": 0.5})
+
+
+def test_long_source_text_is_elided_not_quadratic():
+    """Each partial sum of a long sum keeps its source text: elided, so memory stays linear."""
+    text = "f = " + " + ".join(f"x{i}" for i in range(20_000))
+    g = gbp.parse(text)
+    assert max(len(n.src) for n in g.nodes) < 1000
+    assert sum(len(n.src) for n in g.nodes) < 200 * len(g.nodes)
+
+
+def test_unknown_name_message_stays_one_short_line():
+    g = gbp.parse("\n".join(f"v{i} = {i}" for i in range(5000)) + "\nf = v1*v2")
+    with pytest.raises(InputError) as info:
+        g.gradients(wrt=["nope"])
+    assert len(str(info.value)) < 1000
+
+
+def test_self_reference_is_an_error():
+    with pytest.raises(InputError, match="its own definition"):
+        gbp.parse("f = f + 1")
+    with pytest.raises(InputError):
+        gbp.parse("x = 1\ny = y*x")
+
+
+def test_inputs_that_crashed_once():
+    """Regressions found by the fuzzers (each used to raise something other than InputError)."""
+    cases = [
+        ("\\frac{1}{0}", None),                             # LaTeX → 1/0 on floats: ZeroDivisionError
+        ("x = 0\nf = log(x)", None),                         # log'(0) = 1/0 in the scalar fallback
+        ("x = 0\nf = sqrt(x)", None),                        # sqrt'(0) = 0.5/0
+        ("x = 1\nf = inv(x)", None),                         # inv of a scalar: out.T @ g
+        ("x = [[1, 2]]\nf = sum(conv2d(x, [[1, 2, 3]]))", InputError),   # kernel larger than the image
+        ("f = f + 1", InputError),                           # two nodes named f
+    ]
+    for text, error in cases:
+        if error is None:
+            g = gbp.parse(text)
+            for method in ("reverse", "forward", "paths"):
+                g.gradients(method=method)
+        else:
+            with pytest.raises(error):
+                gbp.parse(text).gradients()
+
+
+def test_every_function_rejects_wrong_arity_cleanly():
+    for name in FUNCTIONS:
+        for args in ("", "x, y, z", "x, y"):
+            try:
+                gbp.parse(f"f = {name}({args})").gradients(at={"x": 1.0, "y": 2.0, "z": 3.0})
+            except InputError:
+                pass
