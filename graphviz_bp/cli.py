@@ -36,6 +36,7 @@ def _program_args(p):
     for field, help_text in (("max-nodes", "nodes in the graph"), ("max-paths-listed", "paths listed"),
                              ("max-render-nodes", "nodes drawn"), ("max-depth", "expression nesting"),
                              ("max-tensor-elements", "elements of one tensor"),
+                             ("max-total-elements", "tensor elements of all values together"),
                              ("max-program-chars", "characters in the program"),
                              ("max-statements", "statements in the program"),
                              ("max-scalar-view-nodes", "element nodes of the scalar view"),

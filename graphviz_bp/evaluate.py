@@ -75,6 +75,7 @@ def run(g, at=None) -> Evaluation:
     scalar = bytearray(len(nodes))
     warnings: list[str] = []
     max_elems = g.limits.max_tensor_elements
+    total, max_total = 0, g.limits.max_total_elements     # tensor elements held, all nodes together
     float_ = float
     for node in nodes:
         args = node.args
@@ -90,6 +91,11 @@ def run(g, at=None) -> Evaluation:
             else:
                 raise InputError(f"no value for input {node.name!r}: give one with --at {node.name}=... "
                                  f"or in the program ({node.name} = 1)", node.line, node.column, kind="value")
+            if v.__class__ is not float_:
+                total += v.size
+                if total > max_total:
+                    g.limits.refuse("max_total_elements", f"the inputs up to {node.name!r} "
+                                    f"({total} tensor elements together)", node.line, node.column)
             values[node.index] = v
             continue
         op = node.fn
@@ -108,6 +114,11 @@ def run(g, at=None) -> Evaluation:
         v = _tensor_value(g, node, op, argv)
         if isinstance(v, np.ndarray) and v.size > max_elems:
             g.limits.refuse("max_tensor_elements", f"{node.src!r} has {v.size} elements", node.line, node.column)
+        if v.__class__ is not float_:
+            total += v.size
+            if total > max_total:     # 150 nodes of 10⁶ elements: 13 KB of text, 4.6 GB of memory
+                g.limits.refuse("max_total_elements", f"the values up to {node.src!r} "
+                                f"({total} tensor elements together)", node.line, node.column)
         if not _finite(v) and all(_finite(a) for a in argv):
             warnings.append(f"line {node.line}, column {node.column}: {node.src!r} ({g.formula(node)}) "
                             f"is {_nonfinite_word(v)}")

@@ -27,6 +27,7 @@ class Limits:
     max_depth: int = 200                  #: nesting depth of one expression
     max_nodes: int = 400_000              #: nodes in the computation graph
     max_tensor_elements: int = 1_000_000  #: elements in any one tensor value
+    max_total_elements: int = 10_000_000  #: tensor elements of all the values of one evaluation together
     max_paths_listed: int = 10_000        #: paths enumerated by one request
     max_render_nodes: int = 300           #: nodes drawn before a summary is drawn instead
     max_scalar_view_nodes: int = 5_000    #: element nodes in the scalar view
