@@ -126,6 +126,7 @@ CASES = [
     ("max_nodes", 6, "f = x*y + x/y + y - x", ["--at", "x=1", "--at", "y=2"], None),
     ("max_tensor_elements", 5, "v = [1, 2, 3, 4, 5, 6]\nf = sum(v)", [], None),
     ("max_tensor_elements", 5, "u = [1, 2, 3]\nw = [[1], [2], [3]]\nf = sum(u*w)", [], _evaluate),
+    ("max_total_elements", 12, "u = [1, 2, 3, 4]\nw = u * 2\nz = w + u\nf = sum(z * w)", [], _evaluate),
     ("max_paths_listed", 3, "\n".join(["x = 1", "h0 = x"] + [f"h{i} = h{i - 1}*h{i - 1} + h{i - 1}"
                                                                for i in range(1, 5)]),
      ["--method", "paths"], _paths_sum),
