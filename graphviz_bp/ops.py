@@ -119,7 +119,8 @@ def _on_arrays(f, *args, **params):
     """``f(TENSOR, ...)`` with Python floats as NumPy scalars, so that 1/0, log 0 and 0.5/√0 give
     ±inf/NaN under ``np.errstate`` instead of raising ZeroDivisionError (the tensor path is where
     the scalar fast path falls back to; tests/test_hardening.py checks it)."""
-    return f(TENSOR, *[np.float64(a) if a.__class__ is float else a for a in args], **params)
+    with np.errstate(all="ignore"):       # NaN/inf are reported by evaluate, never as RuntimeWarning
+        return f(TENSOR, *[np.float64(a) if a.__class__ is float else a for a in args], **params)
 
 
 @dataclass
