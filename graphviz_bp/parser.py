@@ -202,8 +202,9 @@ class _Parser:
             elif t.kind == "op" and t.text in ("[", ".") and _POSTFIX_BP > min_bp:
                 left = self.postfix(left, first)
             elif (first.kind == "num" and left.__class__ is Num and t.start == first.end
-                  and (t.kind == "name" or t.text == "(") and 20 > min_bp):
-                # "2x", "0.5(y - yhat)": a number written right against a factor multiplies it
+                  and (t.kind == "name" or t.text == "(") and (20 > min_bp or min_bp == _UNARY_BP)):
+                # "2x", "0.5(y - yhat)": a number written right against a factor multiplies it;
+                # also under a unary minus: "-2x", "exp(-2x)" (x*2y, x/2x, x^2x stay errors: ambiguous)
                 right = self.expr(20)
                 left = Apply("mul", (left, right), {}, t.line, t.col, self.src(first))
             else:
