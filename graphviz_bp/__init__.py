@@ -7,13 +7,17 @@
 >>> gbp.count_paths(g, "x")
 3
 
-Heavy parts (SymPy, Graphviz, Streamlit) are imported only when used.
+SymPy, the Graphviz binary and Streamlit are loaded only when used; the functions ``render``,
+``explain`` and ``check`` are imported here so that ``graphviz_bp.render`` is always the function.
 """
 from .errors import InputError, LimitError, NumericWarning
 from .graph import ComputationGraph, parse
 from .limits import Limits
 from .paths import Path, count_paths, derivative_paths
 from .scalar_view import scalar_view
+from .render import render
+from .explain import explain
+from .check import check
 from .symbolic import symbolic_gradients
 
 __version__ = "0.1.0"
@@ -21,15 +25,3 @@ __version__ = "0.1.0"
 __all__ = ["parse", "ComputationGraph", "InputError", "LimitError", "NumericWarning", "Limits",
            "derivative_paths", "count_paths", "Path", "render", "explain", "check", "scalar_view",
            "symbolic_gradients"]
-
-
-def __getattr__(name):
-    # render, explain and check load Graphviz/SymPy only when first used; importing them here
-    # also makes `graphviz_bp.render` the function, not the submodule of the same name
-    if name in ("render", "explain", "check"):
-        import importlib
-        module = importlib.import_module(f".{name}", __name__)
-        function = getattr(module, name)
-        globals()[name] = function
-        return function
-    raise AttributeError(f"module 'graphviz_bp' has no attribute {name!r}")

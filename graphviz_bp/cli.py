@@ -251,7 +251,8 @@ def cmd_app(args) -> int:
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
            "--browser.gatherUsageStats", "false", "--server.address", args.address,
            "--server.port", str(args.port)]
-    return subprocess.call(cmd, env=dict(os.environ))
+    # run from the repository so that .streamlit/config.toml (theme, no error details) applies
+    return subprocess.call(cmd, env=dict(os.environ), cwd=app.parent)
 
 
 def build_parser() -> argparse.ArgumentParser:

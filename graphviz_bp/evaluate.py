@@ -47,7 +47,7 @@ def as_value(v, what: str = "value"):
 def _at_key(at):
     if not at:
         return ()
-    return tuple(sorted((k, v.tobytes() + str(v.shape).encode() if isinstance(v, np.ndarray) else repr(v))
+    return tuple(sorted((k, (v.shape, v.tobytes()) if isinstance(v, np.ndarray) else repr(v))
                         for k, v in at.items()))
 
 
@@ -89,8 +89,9 @@ def run(g, at=None) -> Evaluation:
             elif node.default is not None:
                 v = node.default
             else:
-                raise InputError(f"no value for input {node.name!r}: give one with --at {node.name}=... "
-                                 f"or in the program ({node.name} = 1)", node.line, node.column, kind="value")
+                raise InputError(f"no value for input {node.name!r}: give it one in the program "
+                                 f"({node.name} = 1) or with --at {node.name}=...", node.line, node.column,
+                                 kind="value")
             if v.__class__ is not float_:
                 total += v.size
                 if total > max_total:

@@ -30,10 +30,11 @@ def gradients(g, at=None, wrt=None, method: str = "reverse") -> dict:
     names = _check_wrt(g, wrt)
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}; use one of {', '.join(METHODS)}", kind="usage")
-    values = run(g, at).values
+    ev = run(g, at)
+    values = ev.values
     if method == "reverse":
         from .reverse import reverse
-        adj = reverse(g, at).adjoints
+        adj = reverse(g, ev, wrt=names if wrt is not None else None).adjoints
         out = {}
         for name in names:
             a = adj.get(name)

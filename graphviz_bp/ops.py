@@ -319,17 +319,18 @@ def _matmul_value(xp, a, b):
     return a @ b
 
 
-def _matmul_vjp(g, out, a, b):
+def _matmul_vjp(g, out, a, b, need=(True, True)):
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         return (_reduce_to(g * b, a), _reduce_to(g * a, b))
     a, b = np.asarray(a), np.asarray(b)
     if a.ndim == 1 and b.ndim == 1:
         return g * b, g * a
     if a.ndim == 1:
-        return b @ g, np.outer(a, g)
+        return (b @ g if need[0] else None), (np.outer(a, g) if need[1] else None)
     if b.ndim == 1:
-        return np.outer(g, b), a.T @ g
-    return g @ b.T, a.T @ g
+        return (np.outer(g, b) if need[0] else None), (a.T @ g if need[1] else None)
+    # the products are the costly part of a layer's backward pass: skip the ones nobody needs
+    return (g @ b.T if need[0] else None), (a.T @ g if need[1] else None)
 
 
 _op("matmul", 2, _matmul_value, "{0} @ {1}", kind="tensor", vjp=_matmul_vjp, rules=("ḡ·Bᵀ", "Aᵀ·ḡ"),
@@ -526,13 +527,20 @@ def _reduce_to(grad, like):
 unbroadcast = _reduce_to
 
 
-def operand_vjps(op: Op, g, out, args, params):
-    """ḡ times the local derivative, one gradient per operand, each shaped like its operand."""
+def operand_vjps(op: Op, g, out, args, params, need=None):
+    """ḡ times the local derivative, one gradient per operand, each shaped like its operand.
+
+    ``need`` (one bool per operand) lets the caller skip operands whose gradient nobody
+    asked for; such entries may come back as None."""
     if op.kind == "tensor":
+        if need is not None and op.name == "matmul":
+            return op.vjp(g, out, *args, need=need)
         return op.vjp(g, out, *args, **params)
     with np.errstate(all="ignore"):
         parts = op.tensor_partials(out, *args, **params)
-        return tuple(_reduce_to(g * d, a) for d, a in zip(parts, args))
+        if need is None:
+            return tuple(_reduce_to(g * d, a) for d, a in zip(parts, args))
+        return tuple(_reduce_to(g * d, a) if n else None for d, a, n in zip(parts, args, need))
 
 
 _SYM_FUNCTIONS: dict = {}
@@ -543,17 +551,42 @@ def _sym_fn(name):
     if name not in _SYM_FUNCTIONS:
         import sympy as sp
 
+        # on a number each one is a number (Max(x, relu(0)) needs comparable arguments); real on reals
         class sigmoid(sp.Function):
+            @classmethod
+            def eval(cls, a):
+                if a.is_number and a.is_extended_real:
+                    return 1 / (1 + sp.exp(-a))
+
+            def _eval_is_extended_real(self):
+                return self.args[0].is_extended_real
+
             def fdiff(self, argindex=1):
                 s = sigmoid(self.args[0])
                 return s * (1 - s)
 
         class step(sp.Function):
             """1{x > 0}: the derivative of ReLU (so relu'(0) = 0)."""
+            @classmethod
+            def eval(cls, a):
+                if a.is_number and a.is_extended_real:
+                    return sp.S.One if a > 0 else sp.S.Zero
+
+            def _eval_is_extended_real(self):
+                return self.args[0].is_extended_real
+
             def fdiff(self, argindex=1):
                 return sp.S.Zero
 
         class relu(sp.Function):
+            @classmethod
+            def eval(cls, a):
+                if a.is_number and a.is_extended_real:
+                    return sp.Max(a, 0)
+
+            def _eval_is_extended_real(self):
+                return self.args[0].is_extended_real
+
             def fdiff(self, argindex=1):
                 return step(self.args[0])
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import InputError
-from .evaluate import _SCALAR_ERRORS, run
+from .evaluate import _SCALAR_ERRORS, Evaluation, run
 from .limits import check_deadline
 from .ops import operand_vjps
 
@@ -68,8 +68,9 @@ def _add(acc, x):
     return acc + x
 
 
-def reverse(g, at=None, record: bool = False) -> ReverseResult:
-    """Run reverse accumulation.
+def reverse(g, at=None, record: bool = False, wrt=None) -> ReverseResult:
+    """Run reverse accumulation. With ``wrt`` (leaf names) the pass may skip adjoints
+    that no requested gradient depends on.
 
     >>> from graphviz_bp import parse
     >>> r = parse("f = x^2 + x*y + (x + y)^2").reverse(at={"x": 1, "y": 2}, record=True)
@@ -78,11 +79,21 @@ def reverse(g, at=None, record: bool = False) -> ReverseResult:
     >>> r.steps[-1].equation().endswith("= 2 + 2 + 6 = 10")
     True
     """
-    ev = run(g, at)
+    ev = at if isinstance(at, Evaluation) else run(g, at)
     values = ev.values
     on_floats = ev.scalar
     nodes = g.nodes
     out = g._output
+    needed = None
+    if wrt is not None:        # only nodes downstream of a requested leaf need adjoints
+        needed = bytearray(out + 1)
+        for name in wrt:
+            i = g.index(name)
+            if i <= out:       # a leaf defined after the output does not reach it (x\nh = x\ny)
+                needed[i] = 1
+        for node in nodes[:out + 1]:
+            if node.args and any(needed[j] for j in node.args):
+                needed[node.index] = 1
     adj: list = [None] * (out + 1)
     adj[out] = output_seed(g, values[out])
     terms: list | None = [None] * (out + 1) if record else None
@@ -143,8 +154,11 @@ def reverse(g, at=None, record: bool = False) -> ReverseResult:
                         a = adj[j]
                         adj[j] = gi * d if a is None else a + gi * d
                 continue
-        grads = operand_vjps(op, gi, vi, argv, node.params)
+        need = None if needed is None else tuple(bool(needed[j]) for j in args)
+        grads = operand_vjps(op, gi, vi, argv, node.params, need)
         for j, c in zip(args, grads):
+            if c is None:
+                continue
             if np.ndim(c) == 0:
                 c = float(c)
             adj[j] = _add(adj[j], c)
