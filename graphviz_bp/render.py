@@ -475,10 +475,7 @@ def _cli_highlight(args, g, at) -> list | None:
 
 
 def _scalar(g, at):
-    try:
-        from .scalar_view import scalar_view
-    except ImportError:
-        raise InputError("scalar view not available", kind="usage") from None
+    from .scalar_view import scalar_view
     return scalar_view(g, at=at)
 
 

@@ -348,13 +348,6 @@ def test_scalar_view_render():
     assert "W₂[1,0]" in nodes["W2[1,0]"] and "∂J/∂W₂[1,0] = −18" in nodes["W2[1,0]"]
 
 
-def test_scalar_view_missing_is_an_input_error(monkeypatch):
-    from graphviz_bp import render as render_module
-    monkeypatch.setitem(sys.modules, "graphviz_bp.scalar_view", None)
-    with pytest.raises(InputError, match="scalar view not available"):
-        render_module._scalar(graph(E3), None)
-
-
 # --- the command line ---------------------------------------------------------------------------------
 
 def cli(*args):
