@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .display import fmt_number, fmt_value, pretty_name
+from .display import fmt_number, fmt_value, pretty_name, to_json
 from .errors import InputError
 from .ops import OPS, Op
 
@@ -66,8 +66,8 @@ class Claim:
     follows_value: object = None
 
     def to_json(self) -> dict:
-        return {"line": self.line, "lhs": self.lhs, "kind": self.kind, "given": _plain(self.given),
-                "expected": _plain(self.expected), "ok": self.ok, "slip": self.slip,
+        return {"line": self.line, "lhs": self.lhs, "kind": self.kind, "given": to_json(self.given),
+                "expected": to_json(self.expected), "ok": self.ok, "slip": self.slip,
                 "inherited": self.inherited, "follows": self.follows}
 
 
@@ -238,19 +238,6 @@ def close(given, expected, rtol: float, atol: float = ATOL) -> bool:
         return False
     e = np.asarray(expected, dtype=float)
     return bool(np.all(np.abs(g - e) <= atol + rtol * np.abs(e)))
-
-
-def _plain(v):
-    if isinstance(v, np.ndarray):
-        return [_plain(x) for x in v] if v.ndim else _plain(float(v))
-    if isinstance(v, (float, np.floating)):
-        v = float(v)
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return int(v) if v.is_integer() and abs(v) < 2 ** 53 else v
-    return v
 
 
 def _show(v, like=None) -> str:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
+from .display import to_json  # noqa: F401  (part of the CLI's JSON contract, used by the dashboard)
 from .errors import InputError
 
 EPILOG = """\
@@ -104,27 +104,6 @@ def _limits(args):
 def _graph(args):
     from .graph import parse
     return parse(_read_program(args), limits=_limits(args), output=args.output)
-
-
-def to_json(v):
-    """Numbers as JSON numbers, arrays as nested lists, NaN/inf as "nan"/"inf"/"-inf"."""
-    import numpy as np
-    if isinstance(v, dict):
-        return {k: to_json(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [to_json(x) for x in v]
-    if isinstance(v, np.ndarray):
-        return to_json(v.tolist())
-    if isinstance(v, (float, np.floating)):
-        v = float(v)
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return int(v) if v.is_integer() and abs(v) < 2 ** 53 else v
-    if isinstance(v, np.integer):
-        return int(v)
-    return v
 
 
 def _emit(args, doc: dict, text: str):

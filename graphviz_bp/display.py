@@ -65,3 +65,23 @@ def shape_text(v) -> str:
     """``3×2`` for a matrix, ``3`` for a vector, ``scalar`` for a number."""
     shape = np.shape(v)
     return "×".join(map(str, shape)) if shape else "scalar"
+
+
+def to_json(v):
+    """Numbers as JSON numbers, arrays as nested lists, NaN/inf as "nan"/"inf"/"-inf"."""
+    if isinstance(v, dict):
+        return {k: to_json(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [to_json(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return to_json(v.tolist())
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return int(v) if v.is_integer() and abs(v) < 2 ** 53 else v
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
