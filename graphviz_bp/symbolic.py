@@ -82,7 +82,7 @@ def expression(g, name: str):
             raise InputError(f"{node.src!r} ({g.formula(node)}) has no elementwise symbolic form; "
                              f"the symbolic gradient covers scalar and elementwise programs",
                              node.line, node.column, kind="value")
-        e = node.fn.sym(sp, *[exprs[j] for j in node.args], **node.params)
+        e = _substituted(g, sp, node, [exprs[j] for j in node.args])
         if sp.count_ops(e) > g.limits.max_symbolic_ops:
             g.limits.refuse("max_symbolic_ops", f"the symbolic expression of {node.src!r}",
                             node.line, node.column)
@@ -123,8 +123,8 @@ def symbolic_gradients(g, wrt=None) -> dict:
             _check_size(g, sp, adj[j], node)          # a ladder's adjoints double at each rung
     for node in g.nodes[:out + 1]:
         if not node.is_leaf and node.fn.sym is not None:
-            subs[symbol(g, node.index)] = node.fn.sym(sp, *[subs.get(symbol(g, j), symbol(g, j))
-                                                            for j in node.args], **node.params)
+            subs[symbol(g, node.index)] = _substituted(g, sp, node, [subs.get(symbol(g, j), symbol(g, j))
+                                                                     for j in node.args])
             _check_size(g, sp, subs[symbol(g, node.index)], node)
     result = {}
     for name in names:
@@ -133,6 +133,16 @@ def symbolic_gradients(g, wrt=None) -> dict:
         _check_size(g, sp, e, g.node(name), f"the symbolic gradient with respect to {name!r}")
         result[name] = _tidy(sp, e)
     return result
+
+
+def _substituted(g, sp, node, operands):
+    """The node's operation over its operands' expressions; SymPy refusing one (Max of ``zoo``,
+    which is log 0) becomes an InputError."""
+    try:
+        return node.fn.sym(sp, *operands, **node.params)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise InputError(f"{node.src!r} ({g.formula(node)}) has no symbolic form here: {exc}",
+                         node.line, node.column, kind="value") from None
 
 
 def _check_size(g, sp, e, node, what=None):
