@@ -261,7 +261,7 @@ def test_fuzz_grammar_programs(text, pick):
 # denominators bounded away from 0; log of 1 + e²)
 
 SMOOTH_UNARY = ["sin({})", "cos({})", "tanh({})", "sigmoid({})", "σ({})", "softplus({})", "exp(tanh({}))",
-                "log(1 + ({})^2)", "sqrt(2 + sin({}))", "({})^2", "({})^3", "-({})", "0.5({})",
+                "log(1 + ({})^2)", "sqrt(2 + sin({}))", "({})^2", "({})^3", "-({})", "(0.5({}))", "(-2({}))",
                 "(1.5 + sin({}))^1.5"]
 SMOOTH_BINARY = ["{} + {}", "{} - {}", "{} * {}", "{} / (2 + cos({}))", "{}·{}",
                  "(1.5 + tanh({}))^(sin({}))", "{} / (1 + ({})^2)"]
