@@ -323,6 +323,14 @@ def _matmul_vjp(g, out, a, b, need=(True, True)):
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         return (_reduce_to(g * b, a), _reduce_to(g * a, b))
     a, b = np.asarray(a), np.asarray(b)
+    if a.ndim > 2 or b.ndim > 2:       # batched (a 3-D literal @ W): the leading axes broadcast
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = np.asarray(g)
+        g2 = np.expand_dims(g2, -2) if a.ndim == 1 else g2
+        g2 = np.expand_dims(g2, -1) if b.ndim == 1 else g2
+        return (_reduce_to(g2 @ np.swapaxes(b2, -1, -2), a2).reshape(a.shape),
+                _reduce_to(np.swapaxes(a2, -1, -2) @ g2, b2).reshape(b.shape))
     if a.ndim == 1 and b.ndim == 1:
         return g * b, g * a
     if a.ndim == 1:
