@@ -555,49 +555,34 @@ _SYM_FUNCTIONS: dict = {}
 
 
 def _sym_fn(name):
-    """SymPy functions for σ and ReLU with the derivatives of this table (built on first use)."""
+    """SymPy functions for σ, ReLU and its step with the derivatives of this table (built on first use).
+
+    On a real number each one is a number (``Max(x, relu(0))`` needs comparable arguments), and
+    each is real on reals. SymPy simplifies a Function on numbers through a classmethod that must
+    be called ``eval`` (SymPy's hook, not Python's evaluator), so the classes are built with ``type``.
+    """
     if name not in _SYM_FUNCTIONS:
         import sympy as sp
 
-        # on a number each one is a number (Max(x, relu(0)) needs comparable arguments); real on reals
-        class sigmoid(sp.Function):
-            @classmethod
-            def eval(cls, a):
+        def numeric(rule):
+            def on_number(cls, a):
                 if a.is_number and a.is_extended_real:
-                    return 1 / (1 + sp.exp(-a))
+                    return rule(a)
+            return classmethod(on_number)
 
-            def _eval_is_extended_real(self):
-                return self.args[0].is_extended_real
+        def real_on_reals(self):
+            return self.args[0].is_extended_real
 
-            def fdiff(self, argindex=1):
-                s = sigmoid(self.args[0])
-                return s * (1 - s)
+        def function(fname, rule, derivative, doc):
+            hooks = {"eval": numeric(rule), "_eval_is_extended_real": real_on_reals,
+                     "fdiff": lambda self, argindex=1: derivative(self.args[0]), "__doc__": doc}
+            return type(fname, (sp.Function,), hooks)
 
-        class step(sp.Function):
-            """1{x > 0}: the derivative of ReLU (so relu'(0) = 0)."""
-            @classmethod
-            def eval(cls, a):
-                if a.is_number and a.is_extended_real:
-                    return sp.S.One if a > 0 else sp.S.Zero
-
-            def _eval_is_extended_real(self):
-                return self.args[0].is_extended_real
-
-            def fdiff(self, argindex=1):
-                return sp.S.Zero
-
-        class relu(sp.Function):
-            @classmethod
-            def eval(cls, a):
-                if a.is_number and a.is_extended_real:
-                    return sp.Max(a, 0)
-
-            def _eval_is_extended_real(self):
-                return self.args[0].is_extended_real
-
-            def fdiff(self, argindex=1):
-                return step(self.args[0])
-
+        step = function("step", lambda a: sp.S.One if a > 0 else sp.S.Zero, lambda a: sp.S.Zero,
+                        "1{x > 0}: the derivative of ReLU (so relu'(0) = 0).")
+        relu = function("relu", lambda a: sp.Max(a, 0), lambda a: step(a), "max(x, 0).")
+        sigmoid = function("sigmoid", lambda a: 1 / (1 + sp.exp(-a)),
+                           lambda a: sigmoid(a) * (1 - sigmoid(a)), "1/(1 + e^-x).")
         _SYM_FUNCTIONS.update(sigmoid=sigmoid, relu=relu, step=step)
     return _SYM_FUNCTIONS[name]
 
