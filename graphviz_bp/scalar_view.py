@@ -97,7 +97,7 @@ class _Builder:
             if b.ndim == 1:
                 result = result[..., 0]
             return result if np.ndim(result) else result.item()
-        if op.kind == "elementwise" or (node.op == "matmul"):
+        if op.kind == "elementwise" or (node.op == "matmul" and any(np.ndim(m) == 0 for m in maps)):
             opname = node.op if node.op != "matmul" else "mul"
             if not shape:
                 return make((), opname, [m for m in maps], node.params)
