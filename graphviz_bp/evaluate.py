@@ -117,6 +117,8 @@ def run(g, at=None) -> Evaluation:
             g.limits.refuse("max_tensor_elements", f"{node.src!r} has {v.size} elements", node.line, node.column)
         if v.__class__ is not float_:
             total += v.size
+            if v.size >= 65536:       # one big tensor op costs like 4096 scalar ones: check the clock
+                check_deadline("evaluation")
             if total > max_total:     # 150 nodes of 10⁶ elements: 13 KB of text, 4.6 GB of memory
                 g.limits.refuse("max_total_elements", f"the values up to {node.src!r} "
                                 f"({total} tensor elements together)", node.line, node.column)
@@ -156,6 +158,8 @@ def _tensor_value(g, node, op, argv):
     try:
         with np.errstate(all="ignore"):
             v = op.tensor(*argv, **node.params)
+    except InputError:                 # the time budget, from inside a long op (conv2d)
+        raise
     except IndexError as exc:
         raise InputError(f"index out of range in {node.src!r}: {exc}; the operand has shape "
                          f"{'×'.join(map(str, np.shape(argv[0]))) or 'scalar'}", node.line, node.column,

@@ -34,6 +34,8 @@ from typing import Callable
 
 import numpy as np
 
+from .limits import check_deadline
+
 
 # --- the two math namespaces -------------------------------------------------
 
@@ -423,6 +425,7 @@ def _conv2d_value(xp, image, kernel, stride=1):
     out = np.zeros((k3.shape[0], oh, ow))
     for i in range(kh):
         for j in range(kw):
+            check_deadline("conv2d")    # kh·kw passes over the image: a 100×100 kernel is 10⁴ of them
             patch = image[i:i + stride * (oh - 1) + 1:stride, j:j + stride * (ow - 1) + 1:stride]
             out += k3[:, i, j, None, None] * patch[None]
     return out if kernel.ndim == 3 else out[0]
@@ -438,6 +441,7 @@ def _conv2d_vjp(g, out, image, kernel, stride=1):
     g_image, g_kernel = np.zeros_like(image), np.zeros_like(k3)
     for i in range(kh):
         for j in range(kw):
+            check_deadline("conv2d")
             rows = slice(i, i + stride * (oh - 1) + 1, stride)
             cols = slice(j, j + stride * (ow - 1) + 1, stride)
             g_kernel[:, i, j] = np.sum(g3 * image[rows, cols][None], axis=(1, 2))

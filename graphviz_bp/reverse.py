@@ -156,6 +156,8 @@ def reverse(g, at=None, record: bool = False, wrt=None) -> ReverseResult:
                 continue
         need = None if needed is None else tuple(bool(needed[j]) for j in args)
         grads = operand_vjps(op, gi, vi, argv, node.params, need)
+        if vi.__class__ is not float_ and vi.size >= 65536:    # one big tensor op costs like 4096 scalar ones
+            check_deadline("reverse accumulation")
         for j, c in zip(args, grads):
             if c is None:
                 continue
