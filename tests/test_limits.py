@@ -285,3 +285,23 @@ def test_time_budget_cli():
     elapsed = time.monotonic() - t
     print(f"\n200,000-line chain under a 0.05 s budget: refused after {elapsed:.2f} s (process included)")
     assert_refused(r, "time_budget_s")
+
+
+def test_time_budget_stops_few_big_tensor_ops():
+    """Six 1000×1000 matrix products are a 9-node graph: the clock is also read after every big
+    tensor op, not only every 4096 nodes; and inside conv2d's loop over the kernel."""
+    x = "[" + ", ".join(["0.001"] * 1000) + "]"
+    c = "[" + ", ".join(["[1]"] * 1000) + "]"
+    text = f"x = {x}\nc = {c}\nM = c * x\nP = M @ M\nQ = P @ M\nR = Q @ M\nS = R @ M\nU = S @ M\nf = sum(U)"
+    g = gbp.parse(text)
+    t = time.monotonic()
+    with time_budget(0.05):
+        with pytest.raises(LimitError, match="time_budget_s"):
+            g.gradients()
+    print(f"\nmatmul chain stopped after {time.monotonic() - t:.2f} s")
+    g = gbp.parse("f = sum(conv2d(I, K))")
+    t = time.monotonic()
+    with time_budget(0.05):
+        with pytest.raises(LimitError, match="time_budget_s"):
+            g.gradients(at={"I": np.ones((400, 400)), "K": np.ones((60, 60))})
+    assert time.monotonic() - t < 10
