@@ -136,7 +136,9 @@ class ComputationGraph:
             params["index"] = ", ".join(map(str, idx)) if isinstance(idx, tuple) else str(idx)
         if "p" in params:
             params["p"] = _const_name(params["p"])
-        operands = [pretty_name(self.nodes[j].name) for j in node.args]
+        # a scalar constant is written as its number: pretty_name would make 0.58 "0.₅₈"
+        operands = [self.nodes[j].name if self.nodes[j].kind == "const" and self.nodes[j].default.__class__ is float
+                    else pretty_name(self.nodes[j].name) for j in node.args]
         text = node.fn.formula.format(*operands, **params)
         if node.op == "conv2d" and params.get("stride", 1) != 1:
             text += f" (stride {params['stride']})"
