@@ -220,7 +220,9 @@ def render(g, at=None, show=DEFAULT_SHOW, highlight=None, step=None, theme="ligh
                 attrs.update(penwidth="2.6", style="bold", **{"class": "step-current"})
             label = L.edge_label(text, color, t)
             if label:
-                attrs["label"] = label
+                # dot lays an edge label out as a node of its own, which roughly doubles the layout
+                # time of big graphs: there the label is placed after the layout instead
+                attrs["xlabel" if len(drawn) > XLABEL_ABOVE else "label"] = label
             attrs.update(color=color, fontcolor=color)
             tail = _id(u)
             if j in refs and consumers[j].index(n.index) > 0:
@@ -232,6 +234,9 @@ def render(g, at=None, show=DEFAULT_SHOW, highlight=None, step=None, theme="ligh
                 dot.node(tail, L.name(u.name), **ref_attrs)
             dot.edge(tail, _id(n), **attrs)
     return dot
+
+
+XLABEL_ABOVE = 150   # drawn nodes above which edge labels are placed after the layout
 
 
 def auto_rankdir(g) -> str:
