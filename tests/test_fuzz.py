@@ -225,7 +225,7 @@ def _check_error(exc: InputError):
 
 # --- default run: modest budgets ------------------------------------------------------------------------------
 
-@settings(max_examples=120, **DEFAULT_BUDGET)
+@settings(max_examples=100, **DEFAULT_BUDGET)
 @given(text=texts())
 @example(text="\\frac{1}{0}")
 @example(text="x = 0\nf = log(x)")
@@ -234,7 +234,7 @@ def test_random_text_is_a_result_or_an_input_error(text):
     pipeline(text)
 
 
-@settings(max_examples=150, **DEFAULT_BUDGET)
+@settings(max_examples=100, **DEFAULT_BUDGET)
 @given(text=programs(), pick=st.integers(0, 4))
 @example(text="x = 1\nf = inv(x)", pick=0)
 @example(text="x = [[1, 2]]\nf = sum(conv2d(x, [[1, 2, 3]]))", pick=0)
