@@ -23,6 +23,7 @@ from graphviz_bp import InputError
 from graphviz_bp import dashboard as dash
 from graphviz_bp.cli import parse_value
 from graphviz_bp.display import pretty_name, shape_text
+from graphviz_bp.limits import Limits, start_time_budget
 
 log = logging.getLogger("graphviz_bp.app")
 
@@ -41,6 +42,10 @@ BROWSER_ENGINE = "in the browser"
 
 st.set_page_config(page_title="graphviz-bp · backpropagation graphs", layout="wide",
                    page_icon=":material/account_tree:")
+
+# Each run of this script gets the request time budget (Limits.time_budget_s, GRAPHVIZ_BP_TIME_BUDGET_S):
+# the engine's loops check it and stop with a LimitError, shown like any other bad input.
+start_time_budget(Limits.from_env().time_budget_s)
 
 
 # --- library access (cached) -----------------------------------------------------------------

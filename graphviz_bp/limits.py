@@ -91,6 +91,15 @@ def time_budget(seconds: float | None):
         _local.deadline = previous
 
 
+def start_time_budget(seconds: float | None) -> None:
+    """Start a budget of ``seconds`` from now for the current thread, replacing any earlier one.
+
+    For code that cannot wrap its work in :func:`time_budget`, such as a Streamlit script,
+    which calls this at the top of every run.
+    """
+    _local.deadline = None if seconds is None else (time.monotonic() + seconds, seconds)
+
+
 def check_deadline(what: str) -> None:
     """Raise :class:`LimitError` if the current time budget is spent."""
     d = getattr(_local, "deadline", None)
