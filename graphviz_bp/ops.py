@@ -188,8 +188,23 @@ def _pow_partials(xp, out, a, b):
     return da, db
 
 
+def _pow_sym(sp, a, b):
+    """a**b for SymPy, kept small: exact powers only of small numbers (2^2^2^2^2^2 exactly would
+    never print) and a big exponent as a float (expand((x + 1)^(10^308)) fills the memory)."""
+    if a.is_Number and b.is_Number and not (abs(a) <= 10 ** 6 and abs(b) <= 64):
+        try:
+            return sp.Float(math.pow(float(a), float(b)))
+        except OverflowError:
+            return sp.oo
+        except ValueError:
+            return sp.nan
+    if b.is_Number and abs(b) > 64:
+        b = sp.Float(b)
+    return a ** b
+
+
 _op("pow", 2, lambda xp, a, b: xp.pow(a, b), "{0}^{1}", partials=_pow_partials,
-    sym=lambda sp, a, b: a ** b,
+    sym=lambda sp, a, b: _pow_sym(sp, a, b),
     doc="a^b elementwise (also written **). ∂/∂a = b·a^(b−1); ∂/∂b = a^b·ln a, "
         "defined only for a > 0 (NaN otherwise, 0 at a = 0 with b > 0). A negative base with a "
         "fractional exponent gives NaN with a warning.")

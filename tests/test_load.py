@@ -344,9 +344,5 @@ def test_slow_program_is_cut_at_the_time_budget(server):
     dt, alerts = asyncio.run(slow_program(server.url))
     print(f"\nslow program: the page was idle again after {dt:.1f} s; alerts: {alerts[:300]!r}")
     assert healthy(server.url)
-    app = (ROOT / "streamlit_app.py").read_text(encoding="utf-8")
-    if "time_budget" not in app:
-        pytest.xfail("streamlit_app.py does not run the script under graphviz_bp.limits.time_budget yet "
-                     f"(the slow program ran to the end: {dt:.1f} s)")
     assert "time_budget_s" in alerts or "time budget" in alerts, alerts
     assert dt < BUDGET_S + 30
