@@ -460,6 +460,29 @@ def test_inputs_that_crashed_once():
                 gbp.parse(text).gradients()
 
 
+def test_symbolic_huge_powers_stay_small():
+    """Found by the long fuzz run (it was killed by the kernel at 24 GB): SymPy expanded
+    (x + 1)^(10^308) and computed 2^2^2^2^2^2 exactly. Run in a child with 2 GB of address space."""
+    import resource
+    code = (
+        "import graphviz_bp as gbp\n"
+        "from graphviz_bp.render import render\n"
+        "for t in ['f = (x + 1)^1e308', 'f = (x + y)^2^2^2^2', 'f = x * 2^2^2^2^2^2', 'f = (x + y)^1e3',\n"
+        "          'f = x^999999999999999 + 2^999999999999999*x', 'f = x*(1e6^64)^64^64']:\n"
+        "    g = gbp.parse(t)\n"
+        "    print(str(gbp.symbolic_gradients(g))[:60])\n"
+        "    render(g).source\n"
+        "    [p.factors for p in gbp.derivative_paths(g, 'x', values=False)]\n")
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (2 * 2 ** 30, 2 * 2 ** 30))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env,
+                       timeout=120, preexec_fn=cap)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "oo" in r.stdout and "(x + y)**999" in r.stdout
+
+
 def test_implicit_product_as_on_paper():
     for text, value in [("f = 2x", 6.0), ("f = -2x", -6.0), ("f = exp(-2x)", math.exp(-6.0)), ("f = 3x^2", 27.0),
                         ("f = -0.5(x - 1)", -1.0)]:
