@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 FUZZ_STATS: Counter = Counter()
+FUZZ_NOTES: dict = {}          # warning -> the first program that caused it
 
 _QUIET = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
 settings.register_profile("ci", deadline=None, suppress_health_check=_QUIET, print_blob=True)
@@ -60,3 +61,5 @@ def fuzz_stats() -> Counter:
 def pytest_terminal_summary(terminalreporter):
     if FUZZ_STATS:
         terminalreporter.write_line("fuzz: " + ", ".join(f"{k} {v}" for k, v in sorted(FUZZ_STATS.items())))
+    for note, text in list(FUZZ_NOTES.items())[:10]:
+        terminalreporter.write_line(f"fuzz note: {note} (first seen with {text!r:.200})")
