@@ -284,10 +284,10 @@ def build(statements: list[Statement], text: str = "", limits: Limits | None = N
                                  st.line, st.col)
             node.default = e.value if e.__class__ is Literal else float(e.value)
             node.line, node.column = st.line, st.col
-        elif target is not None and e.__class__ is Name:
+        elif target is not None and e.__class__ is Name and target not in names:
             names[target] = leaf(e)           # an alias: yhat = h3 names the same node
         else:
-            if target is not None and target in names:
+            if target is not None and target in names:   # (also "a1 = y" then "y = x": y was an input)
                 line, col = used_at.get(target, (st.line, st.col))
                 raise InputError(f"{target!r} is used on line {line}, column {col} before it is defined "
                                  f"on line {st.line}; define names before using them", st.line, st.col)
