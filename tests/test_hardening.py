@@ -437,6 +437,7 @@ def test_inputs_that_crashed_once():
         ("x = 1\nf = inv(x)", None),                         # inv of a scalar: out.T @ g
         ("x = [[1, 2]]\nf = sum(conv2d(x, [[1, 2, 3]]))", InputError),   # kernel larger than the image
         ("f = f + 1", InputError),                           # two nodes named f
+        ("a1 = y\ny = x", InputError),                       # y an input, then an alias of x
         ("x = 0\nf = inv(x)", None),                         # RuntimeWarning from scalar_view's op.tensor
         ("x = 2\na1 = y\nh = x\ny = 1", None),              # a leaf after the output: reverse(wrt=) IndexError
         ("W = [[1, -2], [0.5, 3]]\nf = sum([[[1, 2], [3, 4]], [[0, 1], [1, 0]]] @ W)", None),   # batched matmul VJP
