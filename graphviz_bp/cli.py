@@ -33,6 +33,8 @@ def _program_args(p):
     p.add_argument("--at", action="append", default=[], metavar="NAME=VALUE", help="value of an input")
     p.add_argument("--output", help="node to differentiate (default: the last statement)")
     p.add_argument("--json", action="store_true", help="one JSON document on standard output")
+    p.add_argument("--syntax", choices=("auto", "plain", "latex"), default="auto",
+                   help="notation of the program: auto (LaTeX when it holds $…$ or a \\command), plain, latex")
     for field, help_text in (("max-nodes", "nodes in the graph"), ("max-paths-listed", "paths listed"),
                              ("max-render-nodes", "nodes drawn"), ("max-depth", "expression nesting"),
                              ("max-tensor-elements", "elements of one tensor"),
@@ -103,7 +105,7 @@ def _limits(args):
 
 def _graph(args):
     from .graph import parse
-    return parse(_read_program(args), limits=_limits(args), output=args.output)
+    return parse(_read_program(args), limits=_limits(args), output=args.output, syntax=args.syntax)
 
 
 def _emit(args, doc: dict, text: str):

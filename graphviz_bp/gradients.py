@@ -10,8 +10,8 @@ METHODS = ("reverse", "forward", "paths")
 
 
 def _check_wrt(g, wrt):
-    if wrt is None:
-        return g.leaves
+    if wrt is None:                 # f(x, y) = … on a sheet: x and y; else every input
+        return list(getattr(g, "variables", None) or g.leaves)
     if isinstance(wrt, str):
         wrt = [w for w in wrt.split(",") if w.strip()]
     out = []

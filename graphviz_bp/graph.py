@@ -64,6 +64,9 @@ class ComputationGraph:
         self.text = text
         self.limits = limits or current_limits()
         self._eval_cache = None
+        self.syntax = "plain"        # "latex" when the text was translated from LaTeX
+        self.tex_names: dict[str, str] = {}   # name -> its LaTeX on the sheet, e.g. W_1 -> W^{(1)}
+        self.variables: list[str] = []        # f(x, y) = … on a sheet: the default --wrt
 
     # --- lookup -----------------------------------------------------------------------
     @property
@@ -91,6 +94,7 @@ class ComputationGraph:
     def with_output(self, name: str) -> "ComputationGraph":
         """The same graph with another node as the output (``--output NAME``)."""
         g = ComputationGraph(self.nodes, self._names, self.index(name), self.text, self.limits)
+        g.syntax, g.tex_names, g.variables = self.syntax, self.tex_names, self.variables
         return g
 
     @cached_property
@@ -326,29 +330,50 @@ def build(statements: list[Statement], text: str = "", limits: Limits | None = N
     return ComputationGraph(nodes, names, out, text, limits)
 
 
-def parse(text: str, limits: Limits | None = None, output: str | None = None) -> ComputationGraph:
-    """Parse a program (notation of DESIGN §1, or LaTeX pasted from a sheet) into a graph.
+SYNTAXES = ("auto", "plain", "latex")
+
+
+def parse(text: str, limits: Limits | None = None, output: str | None = None,
+          syntax: str = "auto") -> ComputationGraph:
+    """Parse a program into a graph: the notation of DESIGN §1, or LaTeX pasted from a sheet.
+
+    ``syntax="auto"`` reads the text as LaTeX when it holds ``$…$`` or a backslash command
+    (``\\frac``, ``\\|``, ``\\lambda``), else as the plain notation; ``"plain"`` and ``"latex"``
+    force one.  A LaTeX program is translated to the notation first (:mod:`graphviz_bp.latex`);
+    ``g.text`` is then the translation, ``g.tex_names`` maps names to the sheet's LaTeX and
+    ``g.variables`` holds the arguments of a left side ``f(x, y) = …`` (the default ``wrt``).
 
     >>> g = parse("X = [[-1], [1], [-2]]; Y = [[0, -2], [0, -2], [0, -2]]; W = [[1, 1]]; lambda = -1\\n"
     ...           "L = ||X*W - Y||_2^2 + lambda*||W||_1")
     >>> g.evaluate()["L"], g.gradients(wrt=["W"])["W"].tolist()
     (14.0, [[11.0, 3.0]])
+    >>> g = parse(r"$$f(x, y) = x^2 + xy + (x + y)^2.$$")
+    >>> g.syntax, g.variables, g.text
+    ('latex', ['x', 'y'], 'f = x^2 + x*y + (x + y)^2\\n')
     """
     if not isinstance(text, str):
         raise InputError(f"a program is text, not {type(text).__name__}", kind="usage")
+    if syntax not in SYNTAXES:
+        raise InputError(f"unknown syntax {syntax!r} (choose one of {', '.join(SYNTAXES)})", kind="usage")
     limits = limits or current_limits()
-    source = text
-    if "\\" in text or "$" in text:
-        from .latex import latex_to_program, looks_like_latex
-        if looks_like_latex(text):
-            source = latex_to_program(text)
+    translation = None
+    if syntax == "latex" or syntax == "auto" and ("\\" in text or "$" in text):
+        from .latex import looks_like_latex, translate
+        if syntax == "latex" or looks_like_latex(text):
+            translation = translate(text)
+    source = translation.program if translation else text
     # a long program allocates ~10 objects per term and none of them form cycles: the cyclic GC's
     # full passes over the growing heap would make parsing a 100,000-line chain about twice slower
     collect = len(source) > 100_000 and gc.isenabled()
     if collect:
         gc.disable()
     try:
-        return build(parse_program(source, limits), source, limits, output)
+        g = build(parse_program(source, limits), source, limits, output)
     finally:
         if collect:
             gc.enable()
+    if translation:
+        g.syntax = "latex"
+        g.tex_names = {k: v for k, v in translation.tex_names.items() if k in g._names}
+        g.variables = [v for v in translation.variables if v in g._names and g.node(v).kind == "input"]
+    return g

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import heapq
 import re
+from dataclasses import dataclass, field
 
 from .errors import InputError
 from .limits import current as current_limits
@@ -362,12 +363,32 @@ def _where(text, pos):
     return text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
 
 
-def latex_to_program(text: str) -> str:
-    """Translate pasted LaTeX into notation text, one statement per line (see the module doc)."""
+@dataclass
+class Translation:
+    """What a pasted sheet says: the program in the notation, and what the notation cannot hold."""
+    program: str                                          # one statement a line
+    tex_names: dict[str, str] = field(default_factory=dict)   # name -> LaTeX as on the sheet
+    variables: list[str] = field(default_factory=list)    # f(x, y) = …: the variables of interest
+
+
+def translate(text: str) -> Translation:
+    """Translate pasted LaTeX (see the module doc); bad LaTeX is an InputError at its line and column.
+
+    >>> t = translate(r"$$f(x, y) = x^2 + xy + (x + y)^2.$$")
+    >>> t.program, t.variables
+    ('f = x^2 + x*y + (x + y)^2\\n', ['x', 'y'])
+    """
     try:
-        return "".join(f"{s.name} = {s.rhs}\n" if s.name else s.rhs + "\n" for s in _translate(text))
+        stmts, variables = _translate(text)
     except _Fail as e:
         raise InputError(e.args[0], *_where(text, e.args[1]), kind="syntax") from None
+    program = "".join(f"{s.name} = {s.rhs}\n" if s.name else s.rhs + "\n" for s in stmts)
+    return Translation(program, {}, variables)
+
+
+def latex_to_program(text: str) -> str:
+    """Translate pasted LaTeX into notation text, one statement per line (see the module doc)."""
+    return translate(text).program
 
 
 def _name_only(conv, side):
@@ -380,7 +401,7 @@ def _name_only(conv, side):
 
 
 def _translate(text):
-    stmts, defined = [], {}
+    stmts, defined, variables = [], {}, []
     for lo, hi in _spans(text):
         conv = _Converter(_tokens(text, lo, hi))
         for sides in _statements(conv.t):
@@ -395,6 +416,7 @@ def _translate(text):
                 raise _Fail("the left side of = must be a name, e.g. L or f(x, y)", head.pos if head else at)
             if rhs[1] <= rhs[0]:
                 raise _Fail("nothing after =", at)
+            variables += [it.text + it.suffix for it in lhs[1:] if it.kind == "name"]
             for head in [head] + (middle if rhs is sides[-1] else []):     # x = y = 3 sets both
                 stmts.append(_Stmt(head.text + head.suffix, head.pos, conv, rhs))
                 if stmts[-1].name in defined:
@@ -409,7 +431,7 @@ def _translate(text):
     stmts = [s for s in stmts if s.name or not re.fullmatch(r"[\w.]+", s.rhs)]     # drop mentions
     if not stmts:
         raise _Fail("no formulas found", 0)
-    return _order(stmts, defined)
+    return _order(stmts, defined), list(dict.fromkeys(variables))
 
 
 def _order(stmts, defined):
