@@ -222,6 +222,12 @@ def cmd_check(args) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_convert(args) -> int:
+    from .convert import convert
+    print(convert(_read_program(args), args.to, syntax=args.syntax, limits=_limits(args)), end="")
+    return 0
+
+
 def cmd_app(args) -> int:
     import os
     import subprocess
@@ -295,6 +301,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sgd-lr", type=float, help="η of the SGD step that 'new NAME' claims refer to")
     s.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance (default 1e-6)")
     s.set_defaults(run=cmd_check)
+
+    s = sub.add_parser("convert", help="print the program in the plain notation or as LaTeX for a sheet",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("program", nargs="?", help="program file, or '-' for standard input")
+    s.add_argument("-e", "--expr", help="the program as text")
+    s.add_argument("--to", choices=("plain", "latex"), required=True,
+                   help="plain: the notation (a LaTeX program: its translation); latex: one $$…$$ a statement")
+    s.add_argument("--syntax", choices=("auto", "plain", "latex"), default="auto",
+                   help="notation of the program: auto (LaTeX when it holds $…$ or a \\command), plain, latex")
+    s.set_defaults(run=cmd_convert)
 
     s = sub.add_parser("app", help="start the dashboard")
     s.add_argument("--port", type=int, default=8501)
