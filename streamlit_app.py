@@ -79,8 +79,10 @@ def _gallery():
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _graph(text: str):
-    return gbp.parse(text)
+def _graph(prog: tuple):
+    """The graph of ``prog = (text, syntax)``; syntax is the notation switch (auto, plain, latex)."""
+    text, syntax = prog
+    return gbp.parse(text, syntax=syntax)
 
 
 def _at(key: tuple) -> dict:
@@ -98,7 +100,7 @@ def _at(key: tuple) -> dict:
 @dataclass
 class Model:
     """Everything the panels show for one program and one set of input values."""
-    text: str
+    prog: tuple                # (program text, notation), see _graph
     key: tuple                 # the inputs' texts, see dash.values_key
     g: object                  # ComputationGraph
     at: dict
@@ -119,11 +121,11 @@ class Model:
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _model(text: str, key: tuple) -> Model:
-    g = _graph(text)
+def _model(prog: tuple, key: tuple) -> Model:
+    g = _graph(prog)
     at = _at(key)
     missing = [n for n in g.leaves if n not in at and g.node(n).default is None]
-    m = Model(text, key, g, at, missing)
+    m = Model(prog, key, g, at, missing)
     if missing:
         try:
             from graphviz_bp.symbolic import symbolic_gradients
@@ -142,49 +144,49 @@ def _model(text: str, key: tuple) -> Model:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _scalar_graph(text: str, key: tuple):
-    m = _model(text, key)
+def _scalar_graph(prog: tuple, key: tuple):
+    m = _model(prog, key)
     return _optional("scalar_view")(m.g, at=m.at if m.has_values else None)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _steps(text: str, key: tuple, scalar: bool):
-    g, at = _active(text, key, scalar)
+def _steps(prog: tuple, key: tuple, scalar: bool):
+    g, at = _active(prog, key, scalar)
     return g.reverse(at=at, record=True).steps
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _tangents(text: str, key: tuple, scalar: bool, src: str):
+def _tangents(prog: tuple, key: tuple, scalar: bool, src: str):
     from graphviz_bp.forward import forward
-    g, at = _active(text, key, scalar)
+    g, at = _active(prog, key, scalar)
     return forward(g, src, at)
 
 
-def _active(text: str, key: tuple, scalar: bool):
+def _active(prog: tuple, key: tuple, scalar: bool):
     """The graph the panels work on (the program's, or its scalar view) and its inputs."""
-    m = _model(text, key)
+    m = _model(prog, key)
     if scalar:
-        return _scalar_graph(text, key), None
+        return _scalar_graph(prog, key), None
     return m.g, (m.at if m.has_values else None)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def _path_counts(text: str, key: tuple, scalar: bool) -> dict:
-    g, _ = _active(text, key, scalar)
+def _path_counts(prog: tuple, key: tuple, scalar: bool) -> dict:
+    g, _ = _active(prog, key, scalar)
     return {name: gbp.count_paths(g, name) for name in g.leaves}
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _path_page(text: str, key: tuple, scalar: bool, src: str, page: int):
+def _path_page(prog: tuple, key: tuple, scalar: bool, src: str, page: int):
     """The paths of one page, their contributions and running sums (lazy: islice)."""
-    g, at = _active(text, key, scalar)
-    with_values = _model(text, key).has_values
+    g, at = _active(prog, key, scalar)
+    with_values = _model(prog, key).has_values
     start = page * dash.PAGE_SIZE
     paths = list(islice(gbp.derivative_paths(g, src, at=at, values=with_values), start, start + dash.PAGE_SIZE))
     contributions = [p.value for p in paths] if with_values else [None] * len(paths)
     running = []
     if with_values and all(c is not None for c in contributions):
-        total = _prefix_sum(text, key, scalar, src, start)
+        total = _prefix_sum(prog, key, scalar, src, start)
         for c in contributions:
             total = c if total is None else total + c
             running.append(total)
@@ -192,19 +194,19 @@ def _path_page(text: str, key: tuple, scalar: bool, src: str, page: int):
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _prefix_sum(text: str, key: tuple, scalar: bool, src: str, n: int):
+def _prefix_sum(prog: tuple, key: tuple, scalar: bool, src: str, n: int):
     """Sum of the contributions of the first ``n`` paths (None for n = 0)."""
     if n == 0:
         return None
-    g, at = _active(text, key, scalar)
+    g, at = _active(prog, key, scalar)
     total = None
     for p in islice(gbp.derivative_paths(g, src, at=at), n):
         total = p.value if total is None else total + p.value
     return total
 
 
-def _render_args(text: str, key: tuple, scalar: bool, opts: tuple):
-    g, at = _active(text, key, scalar)
+def _render_args(prog: tuple, key: tuple, scalar: bool, opts: tuple):
+    g, at = _active(prog, key, scalar)
     kwargs = dict(opts)
     kwargs["show"] = set(kwargs["show"])
     if kwargs.get("highlight") is not None:
@@ -213,28 +215,28 @@ def _render_args(text: str, key: tuple, scalar: bool, opts: tuple):
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _svg(text: str, key: tuple, scalar: bool, opts: tuple) -> str:
+def _svg(prog: tuple, key: tuple, scalar: bool, opts: tuple) -> str:
     """Server-side SVG of one view (Graphviz's own layout and font metrics, under the time budget)."""
-    g, at, kwargs = _render_args(text, key, scalar, opts)
+    g, at, kwargs = _render_args(prog, key, scalar, opts)
     return _renderer().render_svg(g, at=at, **kwargs)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _dot(text: str, key: tuple, scalar: bool, opts: tuple) -> str:
+def _dot(prog: tuple, key: tuple, scalar: bool, opts: tuple) -> str:
     """DOT source of one view (for st.graphviz_chart and the DOT download)."""
-    g, at, kwargs = _render_args(text, key, scalar, opts)
+    g, at, kwargs = _render_args(prog, key, scalar, opts)
     return _renderer().render(g, at=at, **kwargs).source
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _explanation(text: str, key: tuple, sgd_lr: float | None) -> str:
-    m = _model(text, key)
+def _explanation(prog: tuple, key: tuple, sgd_lr: float | None) -> str:
+    m = _model(prog, key)
     return _optional("explain")(m.g, at=m.at if m.has_values else None, fmt="md", sgd_lr=sgd_lr)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _check_report(text: str, key: tuple, answers: str, sgd_lr: float | None) -> tuple:
-    m = _model(text, key)
+def _check_report(prog: tuple, key: tuple, answers: str, sgd_lr: float | None) -> tuple:
+    m = _model(prog, key)
     report = _optional("check")(m.g, answers, at=m.at if m.has_values else None, sgd_lr=sgd_lr)
     return report.ok, report.text()
 
@@ -277,6 +279,7 @@ def load_example():
     ex = {e.title: e for e in _gallery()}.get(st.session_state.example)
     if ex is not None:
         st.session_state.program = ex.text
+        st.session_state.syntax = "auto"          # a gallery program is read as it is written
 
 
 def _init_state():
@@ -286,6 +289,7 @@ def _init_state():
         st.session_state.program = first.text if first else "f = x^2 + x*y + (x + y)^2\nx = 1\ny = 2"
         if first:
             st.session_state.example = first.title
+    st.session_state.setdefault("syntax", "auto")
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -327,13 +331,21 @@ with left:
                  help="Every program in examples/")
     text = st.text_area("Program", key="program", height=250,
                         help="One statement a line: `W = [[1, 1]]` declares an input with its default, "
-                             "`L = ||X*W - Y||_2^2 + lambda*||W||_1` computes. LaTeX pasted from a sheet works too.")
+                             "`L = ||X*W - Y||_2^2 + lambda*||W||_1` computes. LaTeX pasted from a sheet "
+                             "(`$$L = \\|X * W - Y\\|_2^2 + \\lambda * \\|W\\|_1$$`) works too.")
+    c = st.columns([5, 6], vertical_alignment="bottom")
+    syntax = c[0].segmented_control(
+        "Notation", list(dash.NOTATIONS), format_func=dash.NOTATIONS.get, key="syntax", required=True,
+        help="Auto: LaTeX when the program holds `$…$` or a backslash command, else the plain notation. "
+             "Plain / LaTeX: read it that way.") or "auto"
+    note = c[1].empty()
+    prog = (text, syntax)
 
     # the graph of the program, or the last one that worked
     error = None
     graph = None
     try:
-        graph = _graph(text)
+        graph = _graph(prog)
     except InputError as exc:
         error = str(exc)
     except Exception:
@@ -342,13 +354,21 @@ with left:
     last = st.session_state.get("last_good")
     if graph is None:
         st.error(error, icon=":material/error:")
+        hint = dash.notation_hint(text, syntax)
+        if hint:
+            st.caption(hint)
         if last is None:
             st.stop()
         st.caption("Showing the last program that worked.")
-        shown_text = last[0]
-        graph = _graph(shown_text)
+        shown_prog = last[0]
+        graph = _graph(shown_prog)
     else:
-        shown_text = text
+        shown_prog = prog
+        said = dash.notation_note(graph.syntax, syntax)
+        if said:
+            note.markdown(f":material/check_circle: {said}")
+            with st.expander("In the plain notation"):
+                st.code(graph.text.rstrip("\n"), language=None)
 
     st.subheader("Inputs")
     texts = {}
@@ -365,9 +385,11 @@ with left:
 
     model = None
     try:
-        model = _model(shown_text, key)
+        model = _model(shown_prog, key)
     except InputError as exc:
         st.error(str(exc), icon=":material/error:")
+        if graph.syntax == "latex" and exc.line is not None:
+            st.caption("Line and column count in the program in the plain notation (above).")
     except Exception:
         log.exception("dashboard: evaluation failed")
         st.error("Something went wrong while computing the graph. The details are in the server log.",
@@ -378,7 +400,7 @@ with left:
         st.caption("Showing the last program that worked.")
         model = _model(*last)
     else:
-        st.session_state.last_good = (model.text, model.key)
+        st.session_state.last_good = (model.prog, model.key)
 
     g = model.g
     out = g.output
@@ -389,23 +411,23 @@ with left:
         st.info("No value yet for " + ", ".join(f"`{n}`" for n in model.missing)
                 + ": the graph is symbolic until you give one.", icon=":material/info:")
     if model.has_values:
-        st.markdown(f"${dash.latex_name(out)} = {dash.latex_value(model.values[out])}$")
+        st.markdown(f"${dash.latex_name(out, g.tex_names)} = {dash.latex_value(model.values[out])}$")
     if model.gradient_error:
         st.warning(model.gradient_error, icon=":material/warning:")
     rows = [f"| input | shape | value | ∂{md(out)}/∂input |", "|---|---|---|---|"]
     for name in g.leaves:
         value = model.values[name] if model.has_values else None
-        if model.has_gradients:
+        if model.has_gradients and name in model.gradients:      # a sheet's f(x, y): only x and y
             grad = f"${dash.latex_value(model.gradients[name])}$"
         elif model.symbolic and name in model.symbolic:
             grad = f"`{dash.symbolic_text(model.symbolic[name])}`"
         else:
             grad = "—"
-        rows.append(f"| ${dash.latex_name(name)}$ | {shape_text(value) if value is not None else '—'} | "
+        rows.append(f"| ${dash.latex_name(name, g.tex_names)}$ | {shape_text(value) if value is not None else '—'} | "
                     f"{'$' + dash.latex_value(value) + '$' if value is not None else '—'} | {grad} |")
     st.markdown("\n".join(rows))
 
-model_args = (model.text, model.key, bool(scalar) and model.has_values)
+model_args = (model.prog, model.key, bool(scalar) and model.has_values)
 active_g, active_at = g, model.at
 if model_args[2]:
     with right:
@@ -603,14 +625,14 @@ def solution_panel():
         lr = st.columns([3, 11])[0].number_input("With one SGD step, η =", min_value=0.0, value=0.0, step=0.01,
                                                  format="%g", key="sgd-lr", help="0: no SGD step") or None
         with guarded("writing the worked solution"):
-            st.markdown(_explanation(model.text, model.key, lr))
+            st.markdown(_explanation(model.prog, model.key, lr))
     st.divider()
     check = _optional("check")
     st.markdown("**Check a hand solution**")
     if check is None:
         st.info("The checker (graphviz_bp.check) is coming.", icon=":material/hourglass_empty:")
         return
-    sheets = dash.answer_files(_gallery(), model.text)
+    sheets = dash.answer_files(_gallery(), model.prog[0])
     if sheets:
         st.selectbox("Answers of this example", sheets, index=None, key="answers-file", on_change=load_answers,
                      placeholder="load a hand solution from examples/")
@@ -619,7 +641,7 @@ def solution_panel():
                            key="answers", height=160)
     if answers.strip():
         with guarded("checking the answers"):
-            ok, report = _check_report(model.text, model.key, answers, lr)
+            ok, report = _check_report(model.prog, model.key, answers, lr)
             head, _, rest = report.partition("\n")
             (st.success if ok else st.warning)(head, icon=":material/check:" if ok else ":material/warning:")
             if rest.strip():

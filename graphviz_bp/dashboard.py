@@ -28,7 +28,9 @@ PAGE_SIZE = 10                                   # paths listed per page
 MAX_ENTRIES_SHOWN = 64                           # larger tensors are not written out in the tables
 
 _TITLE = re.compile(r"^\s*(?:#|%)\s*(?P<title>.+?)\s*$")
-_ENUM = re.compile(r"^E(\d+)\b")
+_ENUM = re.compile(r"^E(\d+)[a-z]?\b")            # E2, E13a
+
+NOTATIONS = {"auto": "Auto", "plain": "Plain", "latex": "LaTeX"}   # the notation switch: parse(syntax=…)
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,16 @@ def example_title(file: str, text: str) -> str:
     """
     first = text.splitlines()[0] if text.strip() else ""
     m = _TITLE.match(first)
+    tex = file.endswith(".tex")
     if m and m.group("title"):
-        return m.group("title")
+        title = m.group("title")
+        return title if not tex or "latex" in title.lower() else f"{title} (LaTeX)"
     stem = Path(file).stem.replace("_", " ")
-    return f"{stem} (LaTeX)" if file.endswith(".tex") else stem
+    return f"{stem} (LaTeX)" if tex else stem
 
 
 def _order(ex: Example):
+    """E1, E2, …, E13a, E13b, … by number (then title), the untitled after them."""
     m = _ENUM.match(ex.title)
     return (0, int(m.group(1)), ex.title) if m else (1, 0, ex.title)
 
@@ -132,10 +137,60 @@ def latex_value(v, digits: int = 4) -> str:
     return r"\begin{bmatrix}" + body + r"\end{bmatrix}"
 
 
-def latex_name(name: str) -> str:
-    """A graph name for KaTeX: ``lambda`` → ``λ``; subscripts and odd characters kept as text."""
+_SAFE_TEX = re.compile(r"[A-Za-z0-9_^{}()\\ ,'+-]{1,60}")
+
+
+def latex_name(name: str, tex_names: dict | None = None) -> str:
+    r"""A graph name for KaTeX: ``lambda`` → ``λ``; subscripts and odd characters kept as text.
+    With ``tex_names`` (``g.tex_names`` of a pasted sheet) the sheet's own LaTeX, when it is plain
+    enough to put on the page (``W^{(1)}``; nothing with ``$`` or unbalanced braces).
+
+    >>> latex_name("W1", {"W1": "W^{(1)}"}), latex_name("W1", {"W1": "W^{(1)"})
+    ('W^{(1)}', '\\mathrm{W₁}')
+    """
+    tex = (tex_names or {}).get(name)
+    if tex and _SAFE_TEX.fullmatch(tex) and _balanced(tex):
+        return tex
     return r"\mathrm{" + pretty_name(name).replace("\\", "").replace("{", "").replace("}", "") \
         .replace("_", r"\_") + "}"
+
+
+def _balanced(tex: str) -> bool:
+    depth = 0
+    for ch in tex.replace("\\{", "").replace("\\}", ""):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def notation_note(syntax_read: str, chosen: str) -> str | None:
+    """The one line under the editor saying how the program was read (None for the plain notation).
+
+    >>> notation_note("latex", "auto"), notation_note("latex", "latex"), notation_note("plain", "auto")
+    ('Read as LaTeX (auto-detected)', 'Read as LaTeX (as chosen)', None)
+    """
+    if syntax_read != "latex":
+        return None
+    return "Read as LaTeX (auto-detected)" if chosen == "auto" else "Read as LaTeX (as chosen)"
+
+
+def notation_hint(text: str, chosen: str) -> str | None:
+    """After an error: a hint when the notation switch, not the program, is the likely cause.
+
+    >>> notation_hint("$$f = x$$", "plain")
+    'The program looks like LaTeX but Notation is Plain: choose Auto or LaTeX to read it.'
+    >>> notation_hint("f = ||W||_1", "latex")
+    'Notation is LaTeX: choose Auto or Plain to read the plain notation.'
+    >>> notation_hint("f = x +", "auto") is None
+    True
+    """
+    from .latex import looks_like_latex
+    if chosen == "plain" and looks_like_latex(text):
+        return "The program looks like LaTeX but Notation is Plain: choose Auto or LaTeX to read it."
+    if chosen == "latex" and not looks_like_latex(text):
+        return "Notation is LaTeX: choose Auto or Plain to read the plain notation."
+    return None
 
 
 def symbolic_text(expr) -> str:
