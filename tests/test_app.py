@@ -418,3 +418,196 @@ def test_e7_server_side_work_is_well_under_a_second():
     dt = time.perf_counter() - t0
     assert not at.error and len(svgs(at)) == 1
     print(f"E7 edit → graph in AppTest: {dt:.2f} s")
+
+
+# --- LaTeX pasted from a sheet, the notation switch -------------------------------------------------
+
+SEED_000 = Path("/work/shared/seeds/000_9b6579242660973a.txt")
+# seed 000, lines 6 and 18, exactly as they stand in the sheet (formula first, then the data)
+SHEET_FORMULA = r"$$L = \|X * W - Y\|_2^2 + \lambda * \|W\|_1$$"
+SHEET_DATA = (r"$$X = \begin{bmatrix} -1 \\ 1 \\ -2 \end{bmatrix}; \quad Y = \begin{bmatrix} 0 & -2 \\ 0 & -2 "
+              r"\\ 0 & -2 \end{bmatrix}; \quad W = \begin{bmatrix} 1 & 1 \end{bmatrix}; \quad \lambda = -1$$")
+PASTED = SHEET_FORMULA + "\n" + SHEET_DATA
+W_GRAD_14 = r"\begin{bmatrix}11 & 3\end{bmatrix}"
+
+
+def error_of(text: str, syntax: str = "auto") -> gbp.InputError:
+    with pytest.raises(gbp.InputError) as exc:
+        gbp.parse(text, syntax=syntax)
+    return exc.value
+
+
+def test_the_pasted_lines_are_the_seed_sheet_word_for_word():
+    if not SEED_000.exists():
+        pytest.skip(f"{SEED_000} is not here")
+    lines = SEED_000.read_text(encoding="utf-8").splitlines()
+    assert lines[5] == SHEET_FORMULA and lines[17] == SHEET_DATA
+
+
+def test_latex_pasted_from_the_sheet_gives_l_14_and_the_gradient():
+    at = start(PASTED)
+    no_traceback(at)
+    assert not at.error
+    assert at.segmented_control(key="syntax").value == "auto"
+    g = gbp.parse(PASTED)
+    assert g.syntax == "latex" and g.evaluate()["L"] == 14.0
+    text = page_text(at)
+    assert "Read as LaTeX (auto-detected)" in text
+    assert "$\\mathrm{L} = 14$" in text or "L = 14$" in text
+    assert W_GRAD_14 in text                                            # ∂L/∂W = [[11, 3]]
+    np.testing.assert_array_equal(g.gradients()["W"], [[11.0, 3.0]])
+    for name in ("X", "Y", "W", "lambda"):                               # inputs detected with their defaults
+        assert input_box(at, name).value == dash.value_literal(g.node(name).default)
+    assert input_box(at, "W").value == "[[1, 1]]" and input_box(at, "lambda").value == "-1"
+    (exp,) = at.expander
+    assert exp.label == "In the plain notation"
+    (code,) = at.code
+    assert code.value == g.text.rstrip("\n")
+    assert "L = ||X * W - Y||_2^2 + lambda * ||W||_1" in code.value
+    if HAVE_RENDER:
+        (h,) = svgs(at)
+        words = svg_words(h)
+        assert "14" in words and "[[11," in words and "3]]" in words
+
+
+def test_plain_notation_on_the_pasted_latex_names_line_and_column():
+    at = start(PASTED)
+    at.segmented_control(key="syntax").set_value("plain").run()
+    no_traceback(at)
+    (err,) = at.error
+    exc = error_of(PASTED, "plain")
+    assert (exc.line, exc.column) == (1, 1)
+    assert err.value == str(exc) and err.value.startswith("line 1, column 1: ")
+    captions = texts(at.caption)
+    assert any("looks like LaTeX but Notation is Plain" in c for c in captions)
+    assert any("last program that worked" in c for c in captions)
+    assert "= 14$" in page_text(at) and W_GRAD_14 in page_text(at)    # the last good graph stays
+    assert "Read as LaTeX" not in page_text(at)
+    at.segmented_control(key="syntax").set_value("latex").run()         # forced LaTeX reads it again
+    assert not at.error and "Read as LaTeX (as chosen)" in page_text(at)
+    at.segmented_control(key="syntax").set_value("auto").run()
+    assert not at.error and "Read as LaTeX (auto-detected)" in page_text(at)
+
+
+def test_latex_notation_on_a_plain_program():
+    # what a user expects: a formula without LaTeX commands means the same in both readings …
+    at = start("f = x^2 + x*y")
+    assert "Read as LaTeX" not in page_text(at) and not at.expander   # auto reads it as plain
+    at.segmented_control(key="syntax").set_value("latex").run()
+    no_traceback(at)
+    assert not at.error
+    assert "Read as LaTeX (as chosen)" in page_text(at)
+    (code,) = at.code
+    assert code.value == "f = x^2 + x * y"
+    input_box(at, "x").set_value("1")
+    input_box(at, "y").set_value("2").run()
+    g = gbp.parse("f = x^2 + x*y", syntax="latex")
+    grads = g.gradients(at={"x": 1.0, "y": 2.0})
+    assert grads == {"x": 4.0, "y": 1.0}
+    text = page_text(at)
+    assert "= 3$" in text and "$4$" in text and "$1$" in text
+    # … but juxtaposition is a product in LaTeX and one name in the plain notation
+    at.text_area(key="program").set_value("f = xy").run()
+    assert sorted(t.key.split(":")[1] for t in at.text_input) == ["x", "y"]
+    at.segmented_control(key="syntax").set_value("plain").run()
+    assert [t.key.split(":")[1] for t in at.text_input] == ["xy"]
+
+
+def test_latex_notation_on_plain_only_syntax_is_a_clear_error():
+    at = start()                                                         # E2 in the plain notation
+    at.segmented_control(key="syntax").set_value("latex").run()
+    no_traceback(at)
+    (err,) = at.error
+    exc = error_of(E2, "latex")
+    assert err.value == str(exc) and err.value.startswith(f"line {exc.line}, column {exc.column}: ")
+    assert any("Notation is LaTeX: choose Auto or Plain" in c for c in texts(at.caption))
+    assert "= 14$" in page_text(at)
+
+
+MALFORMED = {
+    "unbalanced brace": SHEET_DATA + "\n" + r"$$L = \frac{\|X * W - Y\|_2^2 + \lambda * \|W\|_1$$",
+    "begin without end": r"$$X = \begin{bmatrix} -1 \\ 1 \\ -2; \quad W = 1$$" + "\n" + r"$$L = X * W$$",
+    "unknown command": SHEET_DATA + "\n" + r"$$L = \foo{X * W - Y}_2^2$$",
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_malformed_latex_is_one_error_line_and_keeps_the_graph(case):
+    at = start(PASTED)
+    assert not at.error
+    bad = MALFORMED[case]
+    at.text_area(key="program").set_value(bad).run()
+    no_traceback(at)
+    (err,) = at.error
+    exc = error_of(bad)
+    assert exc.line is not None and exc.column is not None
+    assert err.value == str(exc)
+    assert err.value.startswith(f"line {exc.line}, column {exc.column}: ") and "\n" not in err.value
+    assert any("last program that worked" in c for c in texts(at.caption))
+    assert "= 14$" in page_text(at) and W_GRAD_14 in page_text(at)
+    assert at.text_area(key="program").value == bad                    # the text stays as typed
+
+
+def sheet_title(stem: str) -> str:
+    return next(e.title for e in dash.gallery() if e.file == f"{stem}.tex")
+
+
+def test_gallery_labels_the_latex_sheets():
+    at = start()
+    options = at.selectbox(key="example").options
+    tex = sorted(EXAMPLES.glob("*.tex"))
+    assert tex
+    for f in tex:
+        title = sheet_title(f.stem)
+        assert title in options and "LaTeX" in title
+    assert options.index(sheet_title("sheet_l1_least_squares")) > options.index(
+        next(o for o in options if o.startswith("E12")))                 # E13a after E12
+
+
+def test_gallery_sheet_l1_least_squares():
+    at = start()
+    at.segmented_control(key="syntax").set_value("plain").run()
+    at.selectbox(key="example").set_value(sheet_title("sheet_l1_least_squares")).run()
+    no_traceback(at)
+    assert not at.error
+    assert at.segmented_control(key="syntax").value == "auto"          # a gallery program is read as written
+    text = page_text(at)
+    assert "Read as LaTeX (auto-detected)" in text and "= 14$" in text and W_GRAD_14 in text
+    assert input_box(at, "W").value == "[[1, 1]]"
+
+
+def test_gallery_sheet_chain_rule_needs_x_and_y():
+    at = start()
+    at.selectbox(key="example").set_value(sheet_title("sheet_chain_rule")).run()
+    no_traceback(at)
+    assert not at.error
+    assert any("No value yet" in i.value for i in at.info)
+    assert input_box(at, "x").value == "" and input_box(at, "y").value == ""
+    input_box(at, "x").set_value("1")
+    input_box(at, "y").set_value("2").run()
+    assert not at.error
+    g = gbp.parse((EXAMPLES / "sheet_chain_rule.tex").read_text(encoding="utf-8"))
+    assert g.variables == ["x", "y"]
+    assert g.evaluate({"x": 1, "y": 2})["f"] == 12.0
+    assert g.gradients(at={"x": 1, "y": 2}) == {"x": 10.0, "y": 7.0}
+    text = page_text(at)
+    assert "= 12$" in text
+    rows = {r.split("|")[1].strip(): r.split("|")[4].strip() for r in text.splitlines() if r.startswith("| $")}
+    assert rows == {r"$\mathrm{x}$": "$10$", r"$\mathrm{y}$": "$7$"}
+
+
+def test_gallery_sheet_relu_network():
+    at = start()
+    at.selectbox(key="example").set_value(sheet_title("sheet_relu_network")).run()
+    no_traceback(at)
+    assert not at.error
+    g = gbp.parse((EXAMPLES / "sheet_relu_network.tex").read_text(encoding="utf-8"))
+    J = g.evaluate()["J"]
+    assert np.shape(J) == (1, 1) and float(np.squeeze(J)) == 9.0        # W³·h² is 1×1: J = [[9]]
+    text = page_text(at)
+    assert f"= {dash.latex_value(J)}$" in text and dash.latex_value(J) == r"\begin{bmatrix}9\end{bmatrix}"
+    grads = g.gradients()
+    for name in g.leaves:
+        assert input_box(at, name).value == dash.value_literal(g.node(name).default)
+        if name in grads:
+            assert dash.latex_value(grads[name]) in text

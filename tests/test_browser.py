@@ -244,3 +244,75 @@ def test_downloads_of_the_current_view(page, tmp_path):
     doc = json.loads(files["Gradients (JSON)"])
     assert doc["output"] == "L" and doc["value"] == g.evaluate()["L"]
     assert doc["gradients"] == {k: v.tolist() if hasattr(v, "tolist") else v for k, v in g.gradients().items()}
+
+
+# --- LaTeX pasted from a sheet ----------------------------------------------------------------------
+
+# seed 000 (/work/shared/seeds/000_9b6579242660973a.txt), lines 6 and 18 as they stand in the sheet
+SHEET_FORMULA = r"$$L = \|X * W - Y\|_2^2 + \lambda * \|W\|_1$$"
+SHEET_DATA = (r"$$X = \begin{bmatrix} -1 \\ 1 \\ -2 \end{bmatrix}; \quad Y = \begin{bmatrix} 0 & -2 \\ 0 & -2 "
+              r"\\ 0 & -2 \end{bmatrix}; \quad W = \begin{bmatrix} 1 & 1 \end{bmatrix}; \quad \lambda = -1$$")
+PASTED = SHEET_FORMULA + "\n" + SHEET_DATA
+
+
+def notation(page, label: str | None = None) -> str:
+    """Click the notation switch's ``label`` (if given) and wait until it is the chosen one; return the
+    chosen label."""
+    switch = page.locator(".st-key-syntax")
+    if label is not None:
+        switch.get_by_role("radio", name=label, exact=True).click()
+        page.wait_for_function("(l) => { const b = document.querySelector(\".st-key-syntax [role=radio]"
+                               "[aria-checked=true]\"); return b && b.innerText.trim() === l; }", arg=label)
+    return switch.locator("[role=radio][aria-checked=true]").inner_text().strip()
+
+
+def test_latex_pasted_from_the_sheet_and_the_notation_switch(page, tmp_path):
+    g = gbp.parse(PASTED)
+    assert g.syntax == "latex"
+    value, grad_w = g.evaluate()["L"], g.gradients()["W"]
+    assert value == 14.0 and fmt_value(grad_w) == "[[11, 3]]"
+    wait_for_graph_with(page, L=fmt_number(gbp.parse(E2).evaluate()["L"]))
+    # change the drawing first (λ = 2), so the pasted sheet's L = 14 is visibly a new graph
+    edited = E2.replace("lambda = -1", "lambda = 2")
+    edit_program(page, edited)
+    wait_for_graph_with(page, L=fmt_number(gbp.parse(edited).evaluate()["L"]))
+
+    # paste the two lines of the sheet (formula first) into the editor, in the browser
+    box = page.locator(".st-key-program textarea")
+    box.fill("")
+    box.focus()
+    page.keyboard.insert_text(PASTED)
+    box.press("Control+Enter")
+    t0 = time.perf_counter()
+    wait_for_graph_with(page, L=fmt_number(value), W=fmt_value(grad_w), **{"lambda": "-1"})
+    print(f"\npasted LaTeX → graph with L = 14 in the browser: {time.perf_counter() - t0:.2f} s")
+    assert squash("∂L/∂W=[[11,3]]") in node_text(page, "W")
+    assert "14" in node_text(page, "L")
+    page.get_by_text("Read as LaTeX (auto-detected)").wait_for()
+    page.get_by_text("In the plain notation").click()                    # the translation, as code
+    page.get_by_text("L = ||X * W - Y||_2^2 + lambda * ||W||_1").wait_for()
+    assert notation(page) == "Auto"
+    page.wait_for_timeout(800)
+    path = shot(page, tmp_path, "latex_pasted")
+    shutil.copy(path, "/tmp/latex_dashboard.png")
+    print(f"screenshot: {path} (copied to /tmp/latex_dashboard.png)")
+
+    # Plain: the same text is not the plain notation: one error line with line and column, graph kept
+    assert notation(page, "Plain") == "Plain"
+    alert = page.locator("[data-testid='stAlertContentError']").first
+    alert.wait_for()
+    with pytest.raises(gbp.InputError) as exc:
+        gbp.parse(PASTED, syntax="plain")
+    assert str(exc.value).startswith("line 1, column 1: ")
+    assert str(exc.value) in alert.inner_text()
+    page.get_by_text("looks like LaTeX but Notation is Plain").wait_for()
+    assert page.get_by_text("Read as LaTeX").count() == 0
+    assert squash("14") in node_text(page, "L") and squash("[[11,3]]") in node_text(page, "W")
+    shot(page, tmp_path, "latex_as_plain")
+
+    # LaTeX: read again, and said so
+    assert notation(page, "LaTeX") == "LaTeX"
+    page.get_by_text("Read as LaTeX (as chosen)").wait_for()
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0
+    wait_for_graph_with(page, L=fmt_number(value), W=fmt_value(grad_w))
+    assert_no_traceback(page)
