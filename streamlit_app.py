@@ -388,8 +388,6 @@ with left:
         model = _model(shown_prog, key)
     except InputError as exc:
         st.error(str(exc), icon=":material/error:")
-        if graph.syntax == "latex" and exc.line is not None:
-            st.caption("Line and column count in the program in the plain notation (above).")
     except Exception:
         log.exception("dashboard: evaluation failed")
         st.error("Something went wrong while computing the graph. The details are in the server log.",

@@ -548,6 +548,20 @@ def test_malformed_latex_is_one_error_line_and_keeps_the_graph(case):
     assert at.text_area(key="program").value == bad                    # the text stays as typed
 
 
+def test_a_shape_error_in_pasted_latex_names_the_place():
+    bad = (r"$$A = \begin{bmatrix}1 & 2\end{bmatrix}; \quad B = \begin{bmatrix}1 & 2 & 3\end{bmatrix}$$" "\n"
+           r"$$f = \sum(A \cdot B)$$")
+    at = start(PASTED)
+    at.text_area(key="program").set_value(bad).run()
+    no_traceback(at)
+    (err,) = at.error
+    g = gbp.parse(bad)                                                   # it parses; evaluating fails
+    with pytest.raises(gbp.InputError) as exc:
+        g.evaluate()
+    assert err.value == str(exc.value) and err.value.startswith(f"line {exc.value.line}, column ")
+    assert "= 14$" in page_text(at) and W_GRAD_14 in page_text(at)
+
+
 def sheet_title(stem: str) -> str:
     return next(e.title for e in dash.gallery() if e.file == f"{stem}.tex")
 
@@ -611,3 +625,21 @@ def test_gallery_sheet_relu_network():
         assert input_box(at, name).value == dash.value_literal(g.node(name).default)
         if name in grads:
             assert dash.latex_value(grads[name]) in text
+
+
+def test_gallery_sheet_bipolar_unit_with_its_point():
+    at = start()
+    at.selectbox(key="example").set_value(sheet_title("sheet_bipolar_unit")).run()
+    no_traceback(at)
+    assert "Read as LaTeX (auto-detected)" in page_text(at)
+    input_box(at, "w").set_value("[0.5, -0.25]")
+    input_box(at, "x").set_value("[1, 2]").run()
+    assert not at.error
+    g = gbp.parse((EXAMPLES / "sheet_bipolar_unit.tex").read_text(encoding="utf-8"))
+    point = {"w": np.array([0.5, -0.25]), "x": np.array([1.0, 2.0])}
+    assert g.evaluate(point)["f"] == 0.0
+    grads = g.gradients(at=point)
+    np.testing.assert_allclose(grads["w"], [0.5, 1.0])
+    text = page_text(at)
+    assert "= 0$" in text
+    assert dash.latex_value(grads["w"]) in text and dash.latex_value(grads["w"]) == r"\begin{bmatrix}0.5 \\ 1\end{bmatrix}"
