@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .display import shows_sheet_names
 from .display import fmt_number, fmt_value, pretty_name, to_json
 from .errors import InputError
 from .ops import OPS, Op
@@ -541,6 +542,7 @@ def _depends(g, claim: Claim, first: Claim) -> bool:
     return False
 
 
+@shows_sheet_names
 def check(g, answers_text: str, at=None, sgd_lr: float | None = None, rtol: float = 1e-6,
           atol: float = ATOL) -> "Report":
     """Check a hand solution against the engine; see the module docstring for the answers format."""

@@ -5,6 +5,8 @@ import functools
 import math
 import re
 import unicodedata
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 
@@ -19,13 +21,83 @@ _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _NAME = re.compile(r"^(.*?)(_?)(\d+)$")
 
 
-@functools.lru_cache(maxsize=1 << 16)
+# Names as the pasted sheet writes them (W_1 -> W⁽¹⁾), for the graph being shown.  A context
+# variable, not an argument: names are written in some 50 places deep in the renderer and the
+# worked solution, and each Streamlit session runs in its own thread (its own context).
+_SHEET_NAMES: ContextVar[tuple[dict, dict]] = ContextVar("sheet_names", default=({}, {}))
+_SUP = str.maketrans("0123456789()+-=inkl", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻⁼ⁱⁿᵏˡ")
+_TEX_PART = re.compile(r"\\hat\{\\?(\w+)\}|\\(\w+)|\^\{([^{}]*)\}|_\{([^{}]*)\}|(\w)")
+
+
+def unicode_of_tex(tex: str) -> str:
+    r"""A sheet's LaTeX name in plain text: ``W^{(1)}`` → ``W⁽¹⁾``, ``\hat{y}^{(2)}`` → ``ŷ⁽²⁾``.
+
+    >>> unicode_of_tex("W^{(1)}"), unicode_of_tex("\\beta^{(2)}_{1}"), unicode_of_tex("\\hat{y}^{(3)}")
+    ('W⁽¹⁾', 'β⁽²⁾₁', 'ŷ⁽³⁾')
+    """
+    out = []
+    for m in _TEX_PART.finditer(tex):
+        hat, cmd, sup, sub, ch = m.groups()
+        if hat:
+            out.append(GREEK.get(hat, hat) + "\u0302")
+        elif cmd:
+            out.append(GREEK.get(cmd, cmd))
+        elif sup is not None:
+            up = sup.translate(_SUP)
+            out.append(up if all(c not in sup for c in up if c.isascii()) else f"^({sup})")
+        elif sub is not None:
+            out.append(sub.translate(_SUB) if sub.isdigit() else f"_{sub}")
+        else:
+            out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+@contextmanager
+def sheet_names(g):
+    """Within this block, names of ``g`` are written as its pasted sheet wrote them (``W⁽¹⁾``).
+
+    >>> import graphviz_bp as gbp
+    >>> g = gbp.parse(r"$W^{(1)} = 2, \\quad f = 3 W^{(1)}$")
+    >>> pretty_name("W_1"), g.tex_names
+    ('W₁', {'W_1': 'W^{(1)}'})
+    >>> with sheet_names(g):
+    ...     pretty_name("W_1")
+    'W⁽¹⁾'
+    """
+    tex = getattr(g, "tex_names", None) or {}
+    token = _SHEET_NAMES.set(({k: unicode_of_tex(v) for k, v in tex.items()}, tex))
+    try:
+        yield
+    finally:
+        _SHEET_NAMES.reset(token)
+
+
+def shows_sheet_names(fn):
+    """Decorator: ``fn(g, …)`` writes the names of ``g`` as its sheet does (see :func:`sheet_names`)."""
+    @functools.wraps(fn)
+    def wrapper(g, *args, **kwargs):
+        with sheet_names(g):
+            return fn(g, *args, **kwargs)
+    return wrapper
+
+
+def sheet_tex(name: str) -> str | None:
+    """The LaTeX the pasted sheet wrote for ``name`` (inside :func:`sheet_names`), else None."""
+    return _SHEET_NAMES.get()[1].get(name)
+
+
 def pretty_name(name: str) -> str:
     """How a graph name is written on paper.
 
     >>> pretty_name("lambda"), pretty_name("W1"), pretty_name("eta_0"), pretty_name("yhat"), pretty_name("x")
     ('λ', 'W₁', 'η₀', 'ŷ', 'x')
     """
+    sheet = _SHEET_NAMES.get()[0]
+    return sheet[name] if name in sheet else _pretty_name(name)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _pretty_name(name: str) -> str:
     m = _NAME.match(name)
     base, digits = (m.group(1), m.group(3)) if m and m.group(1) else (name, "")
     if base.endswith("hat") and len(base) > 3:

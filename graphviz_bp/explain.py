@@ -25,6 +25,7 @@ from itertools import islice
 
 import numpy as np
 
+from .display import sheet_tex, shows_sheet_names
 from .display import GREEK, fmt_number
 
 DIGITS = 6            # significant digits of the numbers shown
@@ -52,6 +53,9 @@ def tex_name(name: str) -> str:
     >>> [tex_name(n) for n in ("W1", "lambda", "yhat", "eta_0", "a_1", "x", "logloss", "λ")]
     ['W_{1}', '\\lambda', '\\hat{y}', '\\eta_{0}', 'a_{1}', 'x', '\\mathit{logloss}', '\\lambda']
     """
+    sheet = sheet_tex(name)
+    if sheet is not None:                 # a pasted sheet's own spelling: W^{(1)}
+        return sheet
     m = _NAME.match(name)
     if m and m.group(1):
         base, sub = m.group(1), m.group(2)
@@ -693,6 +697,7 @@ def parameters(g, wrt: list[str], explicit: bool) -> list[str]:
 
 # --- the entry point ---------------------------------------------------------------------------------
 
+@shows_sheet_names
 def explain(g, at=None, fmt: str = "md", method: str = "both", wrt=None, sgd_lr: float | None = None) -> str:
     """A worked solution of ``g`` at ``at``, as Markdown (``fmt="md"``) or a LaTeX document (``"tex"``).
 

@@ -114,13 +114,14 @@ class ComputationGraph:
         edge attribute ``positions``: which operands of the target the source is.
         """
         import networkx as nx
-        from .display import pretty_name
+        from .display import pretty_name, sheet_names
 
         dag = nx.DiGraph(output=self.output)
         names = [n.name for n in self.nodes]
-        dag.add_nodes_from((n.name, {"op": n.op, "kind": n.kind, "label": pretty_name(n.name),
-                                     "formula": self.formula(n), "src": n.src,
-                                     "line": n.line, "column": n.column}) for n in self.nodes)
+        with sheet_names(self):
+            dag.add_nodes_from((n.name, {"op": n.op, "kind": n.kind, "label": pretty_name(n.name),
+                                         "formula": self.formula(n), "src": n.src,
+                                         "line": n.line, "column": n.column}) for n in self.nodes)
         for n in self.nodes:
             for j in dict.fromkeys(n.args):
                 dag.add_edge(names[j], n.name,
@@ -349,7 +350,7 @@ def parse(text: str, limits: Limits | None = None, output: str | None = None,
     (14.0, [[11.0, 3.0]])
     >>> g = parse(r"$$f(x, y) = x^2 + xy + (x + y)^2.$$")
     >>> g.syntax, g.variables, g.text
-    ('latex', ['x', 'y'], 'f = x^2 + x*y + (x + y)^2\\n')
+    ('latex', ['x', 'y'], 'f = x^2 + x * y + (x + y)^2\\n')
     """
     if not isinstance(text, str):
         raise InputError(f"a program is text, not {type(text).__name__}", kind="usage")
@@ -369,10 +370,18 @@ def parse(text: str, limits: Limits | None = None, output: str | None = None,
         gc.disable()
     try:
         g = build(parse_program(source, limits), source, limits, output)
+    except InputError as e:
+        if translation:                 # a name or shape error: where it stands in the pasted text
+            from .latex import at_origin
+            raise at_origin(e, translation.origins) from None
+        raise
     finally:
         if collect:
             gc.enable()
     if translation:
+        for n in g.nodes:               # errors found later (shapes, values) point into the pasted text
+            if n.line is not None and 0 < n.line <= len(translation.origins):
+                n.line, n.column = translation.origins[n.line - 1]
         g.syntax = "latex"
         g.tex_names = {k: v for k, v in translation.tex_names.items() if k in g._names}
         g.variables = [v for v in translation.variables if v in g._names and g.node(v).kind == "input"]

@@ -29,7 +29,7 @@ Nothing is evaluated: the text is tokenized and rewritten by these rules.
 Example::
 
     >>> print(latex_to_program(r"$$f(x, y) = x^2 + xy + (x + y)^2.$$"), end="")
-    f = x^2 + x*y + (x + y)^2
+    f = x^2 + x * y + (x + y)^2
 """
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 
 from .errors import InputError
 from .limits import current as current_limits
+from .parser import parse_program
+from .resolve import SHEET_PRODUCT, resolve
 
 FUNCS = set("exp log ln sqrt sin cos tanh sigmoid relu rect softplus abs sign max min sum mean "
             "tr trace det inv softmax logsumexp conv2d".split())
@@ -49,7 +51,8 @@ _FUNC_CMDS = set("exp log ln sin cos tanh max min det".split())
 _STYLES = set("mathbf boldsymbol bm vec mathit mathcal mathsf mathbb pmb".split())
 _ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
             "widetilde": "tilde"}
-_OPS = {"cdot": "@", "times": "*", "odot": "*", "ast": "*", "div": "/"}
+_OPS = {"cdot": SHEET_PRODUCT, "times": SHEET_PRODUCT, "odot": "*", "ast": "*", "div": "/"}
+_BOLD = {"mathbf", "boldsymbol", "bm", "vec", "pmb"}           # a vector or a matrix, on a sheet
 _SKIP = set(",;:! ") | set("displaystyle textstyle limits nonumber notag big Big bigg Bigg bigl bigr "
                            "Bigl Bigr biggl biggr".split())
 _TRANSPARENT = set("align aligned gather gathered equation split".split())   # environments read through
@@ -74,11 +77,12 @@ class _Fail(Exception):
 
 class _Item:
     """A piece of output: kind is name, val, func, open, close, op or sep."""
-    __slots__ = ("kind", "text", "pos", "atomic", "suffix", "post", "transposed")
+    __slots__ = ("kind", "text", "pos", "atomic", "suffix", "post", "transposed", "bold", "tex")
 
     def __init__(self, kind, text, pos, atomic=True):
         self.kind, self.text, self.pos, self.atomic = kind, text, pos, atomic
-        self.suffix, self.post, self.transposed = "", "", False   # W^{(1)} → "1"; x^2 → "^2"
+        self.suffix, self.post, self.transposed = "", "", False   # W^{(1)} → "_1"; x^2 → "^2"
+        self.bold, self.tex = False, None          # \mathbf{w}; the sheet's LaTeX of a name, W^{(1)}
 
     def render(self):
         return self.text + self.suffix + self.post
@@ -113,6 +117,9 @@ class _Converter:
 
     def __init__(self, toks):
         self.t, self.defined, self.used, self.match = toks, {}, set(), {}
+        self.tensor_names: set[str] = set()      # names the sheet writes bold: vectors and matrices
+        self.tex_names: dict[str, str] = {}      # W_1 -> W^{(1)}: what the notation's name loses
+        self.index: str | None = None            # the index of the \sum being read (w_i -> w)
         stack, limits = [], current_limits()
         for k, (kind, v, pos) in enumerate(toks):
             if (kind, v) == ("sym", "{") or kind == "begin":
@@ -201,6 +208,8 @@ class _Converter:
             elif v in _STYLES or v in _ACCENTS:
                 lo, h, i = self.arg(i, hi, "\\" + v)
                 inner = self.convert(lo, h)
+                for it in inner:
+                    it.bold = it.bold or v in _BOLD
                 if v in _ACCENTS:
                     if len(inner) != 1 or inner[0].kind != "name" or inner[0].post:
                         raise _Fail(f"\\{v} is translated only on a name", pos)
@@ -208,12 +217,58 @@ class _Converter:
                     inner[0].atomic = True
                 items += inner
             elif v == "sum":
-                raise _Fail("\\sum is translated only when applied with parentheses: \\sum(…)", pos)
+                i = self.indexed_sum(i, hi, pos, items)
             else:
                 raise _Fail(f"cannot translate \\{v}", pos)
         if stack:
             raise _Fail(f"unclosed {stack[-1][0]!r}", stack[-1][1])
         return items
+
+    def indexed_sum(self, i, hi, pos, items):
+        r"""``\sum_i w_i^p``, ``\sum_{i=1}^{N} (y_i - \hat{y}_i)^2``: the sum of the entries.
+
+        The index only subscripts names (``w_i`` is an entry of ``w``); the limits are dropped
+        (the whole vector is summed); the summand runs to the next ``+`` or ``-`` outside brackets."""
+        index = None
+        if i < hi and self.t[i][:2] == ("sym", "_"):
+            lo, h, i = self.arg(i + 1, hi, "\\sum_")
+            words = [t[1] for t in self.t[lo:h] if t[0] == "word"]
+            index = words[0] if words else None
+        if index is None:
+            raise _Fail("\\sum needs an index (\\sum_i w_i) or parentheses (\\sum(w))", pos)
+        if i < hi and self.t[i][:2] == ("sym", "^"):
+            i = self.arg(i + 1, hi, "\\sum^")[2]
+        end, depth, bars = i, 0, []
+        while end < hi:
+            kind, v, _ = self.t[end]
+            if kind == "begin" or (kind, v) == ("sym", "{"):
+                end = self.match[end]
+            elif kind in ("open", "lbar"):
+                depth += 1
+            elif kind in ("close", "rbar"):
+                if depth == 0:
+                    break
+                depth -= 1
+            elif kind == "bar":
+                if bars and bars[-1] == v:
+                    bars.pop()
+                elif depth == 0 and not bars and end > i and self.t[end - 1][0] in ("word", "num", "close", "text"):
+                    break                                  # closes a |…| opened before the sum
+                else:
+                    bars.append(v)
+            elif depth == 0 and not bars and end > i and (
+                    kind == "sym" and v in "+-=,;" or (kind, v) in _SEPARATORS):
+                break
+            end += 1
+        if end == i:
+            raise _Fail("\\sum needs something to sum", pos)
+        outer, self.index = self.index, index
+        try:
+            inner = self.convert(i, end)
+        finally:
+            self.index = outer
+        items += [_Item("func", "sum", pos), _Item("open", "(", pos), *inner, _Item("close", ")", pos)]
+        return end
 
     @staticmethod
     def paren(items, pos, force=False):
@@ -230,7 +285,14 @@ class _Converter:
             prev.post, prev.transposed = prev.post + "^T", True
         elif (prev.kind == "name" and not prev.post and len(core) == 3 and core[0][:2] == ("open", "(")
               and core[1][0] in ("num", "word") and core[2][0] == "close"):
-            prev.suffix += vals[1] if vals[1].isdigit() else "_" + vals[1]
+            prev.tex = f"{prev.tex or _tex_of(prev)}^{{({vals[1]})}}"     # a layer index, not a power
+            prev.suffix += "_" + vals[1]
+        elif core and core[0][:2] == ("cmd", "circ"):                     # A^{\circ 2}: elementwise
+            k = next(k for k in range(lo, h) if self.t[k][:2] == ("cmd", "circ"))
+            if k + 1 >= h:
+                raise _Fail("^{\\circ …} needs an exponent", pos)
+            text = self.join(self.convert(k + 1, h))
+            prev.post += "**" + (text if re.fullmatch(r"[\w.]+", text) else f"({text})")
         elif lo == i and self.t[lo][0] == "num" and len(vals[0]) > 1:
             raise _Fail(f"ambiguous exponent: write ^{{{vals[0]}}}", pos)
         else:
@@ -249,8 +311,12 @@ class _Converter:
         if not (toks and all(t[0] in ("num", "word") or t[1] == "infty" for t in toks) and not prev.post
                 and (prev.kind == "name" or (prev.kind, prev.text) == ("close", "||"))):
             raise _Fail("cannot translate this subscript", pos)
-        if prev.kind == "name":
-            prev.suffix += s if s.isdigit() and not prev.render()[-1].isdigit() else "_" + s
+        if prev.kind == "name" and s == self.index:
+            pass                                          # \sum_i w_i: the entries of w
+        elif prev.kind == "name":
+            prev.suffix += "_" + s
+            if prev.tex:
+                prev.tex += f"_{{{s}}}"
         else:
             prev.post = "_" + s
         return nxt
@@ -269,7 +335,7 @@ class _Converter:
                 cell = self.join(self.convert(lo, j))
                 if not cell and not (j == end and not row and rows):     # a trailing \\ is allowed
                     raise _Fail("empty matrix entry", t[2])
-                row += [cell] if cell else []
+                row += [_entry(cell, self.t[lo][2])] if cell else []
                 if j == end or t[1] == "\\":
                     rows, row = rows + [row] if row else rows, []
                 lo = j + 1
@@ -288,7 +354,10 @@ class _Converter:
                                           or it.text + it.suffix in self.defined):
                 parts = [_Item("name", p, it.pos) for p in re.findall(r"[^\W\d_]\d*", it.text)]
                 parts[-1].suffix, parts[-1].post, parts[-1].transposed = it.suffix, it.post, it.transposed
-            self.used.update(p.text + p.suffix for p in parts if p.kind == "name")
+            for p in parts:
+                if p.kind == "name":
+                    self.used.add(p.text + p.suffix)
+                    self.remember(p, it)
             for p in parts:
                 if out and out[-1].kind == "func" and p.kind != "open":
                     if p.kind not in ("name", "val"):
@@ -299,23 +368,26 @@ class _Converter:
             raise _Fail(f"{out[-1].text} needs an argument", out[-1].pos)
         return out
 
+    def remember(self, part, item):
+        """What the notation's name cannot hold: bold (a tensor) and the sheet's LaTeX (W^{(1)})."""
+        name = part.text + part.suffix
+        if item.bold:
+            self.tensor_names.add(name)
+        if item.tex and part is item:
+            self.tex_names[name] = item.tex
+
     def join(self, items) -> str:
         """The notation text of items, with * (or @) where the sheet juxtaposes."""
-        out, prev, matmul = [], None, False
-        items = self.expand(items)
-        for k, it in enumerate(items):
+        out, prev = [], None
+        for it in self.expand(items):
             if prev is not None and prev.kind in _VALEND and it.kind in _VALSTART:
-                matmul = matmul or prev.transposed or (prev.kind == "name" and prev.text[0].isupper())
-                out.append(" @ " if matmul else "*")
+                out.append(f" {SHEET_PRODUCT} ")            # juxtaposition: resolved by shapes
             if it.kind == "op" and (prev is None or prev.kind in ("op", "open", "sep")):
                 out.append(it.text.replace("+", ""))          # unary
             elif it.kind == "op":
-                nums = [x for x in (prev, items[k + 1] if k + 1 < len(items) else None)
-                        if x is not None and re.fullmatch(r"[\d.]+", x.render())]
-                out.append(f" {'*' if it.text == '@' and nums else it.text} ")
+                out.append(f" {it.text} ")
             else:
                 out.append(it.render())
-            matmul = matmul and it.kind not in ("op", "sep")
             prev = it
         return "".join(out)
 
@@ -358,6 +430,28 @@ class _Stmt:
         self.name, self.pos, self.conv, self.span, self.rhs, self.used = name, pos, conv, span, "", set()
 
 
+_FRACTION = re.compile(r"(-?)\(?(\d+(?:\.\d+)?)\)? / \(?(\d+(?:\.\d+)?)\)?")
+
+
+def _entry(cell: str, pos) -> str:
+    """A matrix entry: a number, or a fraction of two numbers (``\\frac{1}{2}`` → ``0.5``)."""
+    if re.fullmatch(r"-?\d+(?:\.\d+)?", cell):
+        return cell
+    m = _FRACTION.fullmatch(cell)
+    if m and float(m.group(3)) != 0:
+        return repr(float(m.group(1) + m.group(2)) / float(m.group(3)))
+    raise _Fail(f"a matrix entry must be a number or a fraction of numbers, not {cell!r}", pos)
+
+
+def _tex_of(item) -> str:
+    """The LaTeX of a name item before its layer index: ``W``, ``\\beta``, ``\\hat{y}``."""
+    base = item.text + item.suffix
+    if base.endswith("hat") and len(base) > 3:
+        inner = base[:-3]
+        return "\\hat{" + ("\\" + inner if inner in GREEK else inner) + "}"
+    return "\\" + base if base in GREEK else base
+
+
 def _where(text, pos):
     pos = len(text) if pos is None else pos
     return text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
@@ -369,6 +463,7 @@ class Translation:
     program: str                                          # one statement a line
     tex_names: dict[str, str] = field(default_factory=dict)   # name -> LaTeX as on the sheet
     variables: list[str] = field(default_factory=list)    # f(x, y) = …: the variables of interest
+    origins: list[tuple[int, int]] = field(default_factory=list)  # (line, column) of each statement
 
 
 def translate(text: str) -> Translation:
@@ -376,14 +471,29 @@ def translate(text: str) -> Translation:
 
     >>> t = translate(r"$$f(x, y) = x^2 + xy + (x + y)^2.$$")
     >>> t.program, t.variables
-    ('f = x^2 + x*y + (x + y)^2\\n', ['x', 'y'])
+    ('f = x^2 + x * y + (x + y)^2\\n', ['x', 'y'])
     """
     try:
-        stmts, variables = _translate(text)
+        stmts, variables, tensor_names, tex_names = _translate(text)
     except _Fail as e:
         raise InputError(e.args[0], *_where(text, e.args[1]), kind="syntax") from None
-    program = "".join(f"{s.name} = {s.rhs}\n" if s.name else s.rhs + "\n" for s in stmts)
-    return Translation(program, {}, variables)
+    draft = "".join(f"{s.name} = {s.rhs}\n" if s.name else s.rhs + "\n" for s in stmts)
+    origins = [_where(text, s.pos) for s in stmts]
+    try:
+        statements = resolve(parse_program(draft), draft, frozenset(tensor_names))
+    except InputError as e:
+        raise at_origin(e, origins) from None
+    from .convert import to_plain
+    return Translation(to_plain(statements), tex_names, variables, origins)
+
+
+def at_origin(error: InputError, origins: list[tuple[int, int]]) -> InputError:
+    """An error in the translated program, placed at the statement of the pasted text it came from."""
+    if error.line is None or not 0 < error.line <= len(origins):
+        return error
+    error.line, error.column = origins[error.line - 1]
+    error.args = (str(error),)
+    return error
 
 
 def latex_to_program(text: str) -> str:
@@ -401,7 +511,8 @@ def _name_only(conv, side):
 
 
 def _translate(text):
-    stmts, defined, variables = [], {}, []
+    """The sheet's statements in order, its variables, its bold names and its names' LaTeX."""
+    stmts, defined, variables, tensor_names, tex_names = [], {}, [], set(), {}
     for lo, hi in _spans(text):
         conv = _Converter(_tokens(text, lo, hi))
         for sides in _statements(conv.t):
@@ -420,21 +531,26 @@ def _translate(text):
             for head in [head] + (middle if rhs is sides[-1] else []):     # x = y = 3 sets both
                 stmts.append(_Stmt(head.text + head.suffix, head.pos, conv, rhs))
                 if stmts[-1].name in defined:
-                    first = _where(text, defined[stmts[-1].name].pos)[0]
-                    raise _Fail(f"{stmts[-1].name} is defined twice (first on line {first})", head.pos)
+                    line, col = _where(text, defined[stmts[-1].name].pos)
+                    raise _Fail(f"{stmts[-1].name} is defined twice (first at line {line}, column {col})",
+                                head.pos)
                 defined[stmts[-1].name] = stmts[-1]
+                conv.remember(head, head)
     for s in stmts:
         s.conv.defined, s.conv.used = defined, s.used
+        tensor_names |= s.conv.tensor_names
+        tex_names.update(s.conv.tex_names)
+        s.conv.tensor_names, s.conv.tex_names = tensor_names, tex_names
         s.rhs = s.conv.join(s.conv.convert(*s.span))
         if s.name in s.used:
             raise _Fail(f"{s.name} is defined in terms of itself", s.pos)
     stmts = [s for s in stmts if s.name or not re.fullmatch(r"[\w.]+", s.rhs)]     # drop mentions
     if not stmts:
         raise _Fail("no formulas found", 0)
-    return _order(stmts, defined), list(dict.fromkeys(variables))
+    return _order(stmts, defined, text), list(dict.fromkeys(variables)), tensor_names, tex_names
 
 
-def _order(stmts, defined):
+def _order(stmts, defined, text):
     """Literals first, then definitions before use (stable), the sheet's final statement last."""
     literal = [s for s in stmts if s.name and _LITERAL.fullmatch(s.rhs)]
     rest = [s for s in stmts if s not in literal]
@@ -460,5 +576,6 @@ def _order(stmts, defined):
                 heapq.heappush(ready, u)
     if len(order) < len(pending):
         cycle = [s for k, s in enumerate(pending) if indeg[k] > 0]
-        raise _Fail("circular definitions: " + ", ".join(s.name for s in cycle), cycle[0].pos)
+        places = ", ".join("{} (line {}, column {})".format(s.name, *_where(text, s.pos)) for s in cycle)
+        raise _Fail(f"circular definitions: {places} are defined in terms of each other", cycle[0].pos)
     return literal + order + ([final] if final else [])

@@ -17,6 +17,7 @@ import re
 
 import numpy as np
 
+from .display import shows_sheet_names
 from . import labels as L
 from .errors import InputError
 
@@ -124,6 +125,7 @@ def _check_highlight(g, highlight) -> list | None:
     return names
 
 
+@shows_sheet_names
 def render(g, at=None, show=DEFAULT_SHOW, highlight=None, step=None, theme="light", rankdir="auto",
            tangent=None, params=None, title=True):
     """The computation graph as a ``graphviz.Digraph`` (DOT is ``.source``; lay it out with
@@ -296,6 +298,7 @@ def _op_counts(nodes) -> str:
     return " · ".join(f"{op} {k}" for op, k in Counter(n.op for n in nodes).most_common())
 
 
+@shows_sheet_names
 def summary(g, at=None, theme="light", rankdir="LR", reason=""):
     """A picture of a graph too big to draw node by node: chains of one-input operations
     collapsed into one box each if that leaves at most ``SUMMARY_BOXES`` boxes, else one card
