@@ -291,3 +291,48 @@ def test_deep_nesting_is_a_limit_not_a_crash():
         latex_to_program("$y = " + "{" * 5000 + "x" + "}" * 5000 + "$")
 
 
+
+
+# --- properties: the sheet's products and powers against NumPy ---------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_PAIRS = [((), ()), ((), (2, 2)), ((2, 3), ()), ((2, 2), (2, 1)), ((1, 2), (2, 3)), ((3, 1), (1, 2)),
+          ((1, 1), (1, 3)), ((2, 2), (2, 2))]
+
+
+def _bmatrix(a) -> str:
+    a = np.atleast_2d(a)
+    return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(str(int(x)) for x in row) for row in a) + r" \end{bmatrix}"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(_PAIRS), st.sampled_from([r"\cdot", r"\times", " "]), st.data())
+def test_sheet_product_is_the_matrix_product_of_tensors_and_multiplication_with_a_scalar(pair, op, data):
+    values = [np.array(data.draw(st.lists(st.integers(-3, 3), min_size=int(np.prod(s)), max_size=int(np.prod(s)))),
+                       dtype=float).reshape(s) for s in pair]
+    tex = [str(int(v)) if v.ndim == 0 else _bmatrix(v) for v in values]
+    g = gbp.parse(f"$A = {tex[0]}, \\quad B = {tex[1]}, \\quad f = \\sum(A {op} B)$")
+    scalar = [v.size == 1 for v in values]
+    expected = values[0] * values[1] if any(scalar) else values[0] @ values[1]
+    assert g.evaluate()["f"] == pytest.approx(float(np.sum(expected)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from([-2, -1, 1, 2, 3, 4]), st.lists(st.integers(-3, 3), min_size=4, max_size=4))
+def test_power_of_a_square_matrix_is_the_matrix_power(k, entries):
+    X = np.array(entries, dtype=float).reshape(2, 2) + 4 * np.eye(2)
+    if abs(np.linalg.det(X)) < 0.5:
+        X += 3 * np.eye(2)
+    g = gbp.parse(f"$X = {_bmatrix(X)}, \\quad f = \\operatorname{{tr}}(X^{{{k}}}) + \\sum(X^{{\\circ 2}})$")
+    expected = np.trace(np.linalg.matrix_power(X, k)) + np.sum(X ** 2)
+    assert g.evaluate()["f"] == pytest.approx(expected)
+    grad = g.gradients(wrt=["X"])["X"]               # against central differences
+    h, fd = 1e-6, np.zeros((2, 2))
+    for i in range(2):
+        for j in range(2):
+            E = np.zeros((2, 2))
+            E[i, j] = h
+            f = lambda M: np.trace(np.linalg.matrix_power(M, k)) + np.sum(M ** 2)   # noqa: E731
+            fd[i, j] = (f(X + E) - f(X - E)) / (2 * h)
+    assert np.allclose(grad, fd, rtol=1e-5, atol=1e-6)
