@@ -26,6 +26,7 @@ from decimal import Decimal
 import numpy as np
 
 from .errors import InputError
+from .latex import FUNCS, GREEK          # latex imports this module only inside translate()
 from .parser import Apply, Literal, Name, Num, Statement
 
 __all__ = ["to_plain", "to_latex", "convert", "tex_name", "TARGETS"]
@@ -215,7 +216,7 @@ def to_plain(statements: list[Statement]) -> str:
 
 # --- LaTeX -----------------------------------------------------------------------------------
 
-_GREEK_RE = "|".join(sorted(__import__("graphviz_bp.latex", fromlist=["GREEK"]).GREEK, key=len, reverse=True))
+_GREEK_RE = "|".join(sorted(GREEK, key=len, reverse=True))
 _SIMPLE_NAME = re.compile(rf"(?P<base>{_GREEK_RE}|[^\W\d_])(?P<hat>hat)?(?:_(?P<sub>[^\W_]+))?")
 _BOLD_TEX = re.compile(r"\\(?:mathbf|boldsymbol|bm|vec|pmb)\b")
 
@@ -237,7 +238,6 @@ def tex_name(name: str, tex_names: dict | None = None) -> str:
         return text + ("_{" + m["sub"] + "}" if m["sub"] else "")
     if re.fullmatch(r"[^\W\d_]\d+", name):
         return name                                   # W1: the translator keeps it
-    from .latex import FUNCS
     if name.lower() in FUNCS:                         # \mathrm{Sum} would be the function sum
         return name
     return "\\mathrm{" + name + "}"
