@@ -33,6 +33,8 @@ INDEX = pytest.mark.xfail(reason="latex.py: p[1] is translated as p ⋅ (1), not
 MATHBIN = pytest.mark.xfail(reason="latex.py: A \\mathbin{@} B (the notation's @) is not translated",
                             strict=True)
 
+STRIDE = pytest.mark.xfail(reason="latex.py: conv2d's stride has no form it reads ('=' inside a call)",
+                           strict=True)
 NUMBERS_ONLY = pytest.mark.xfail(reason="latex.py: a formula of numbers only ($$f = 1 + 2$$) is taken for a "
                                         "literal and moved first, so it is no longer the output", strict=True)
 _NUMBERS_ONLY = re.compile(r"[-+\d.\[\], ]+")
@@ -219,6 +221,8 @@ LATEX_PENDING = [  # the same, for rules latex.py does not follow yet
     pytest.param("v = [1, -2.5]\nf = sum(v)", "$$v = [1, -2.5]$$\n$$f = \\sum(v)$$", marks=VECTOR),
     pytest.param("f = p[1] + A[0, 1] + softmax(p)[0]",
                  r"$$f = p[1] + A[0, 1] + \operatorname{softmax}(p)[0]$$", marks=INDEX),
+    pytest.param("f = sum(conv2d(I, K, stride=2))", r"$$f = \sum(\operatorname{conv2d}(I, K, \mathrm{stride}=2))$$",
+                 marks=STRIDE),
 ]
 
 
