@@ -19,7 +19,6 @@ import graphviz_bp as gbp
 from graphviz_bp import InputError
 from graphviz_bp.cli import main
 from graphviz_bp.convert import convert, plain_number, tex_name, tex_number, to_latex, to_plain
-from graphviz_bp.graph import build
 from graphviz_bp.latex import translate
 from graphviz_bp.parser import parse_program
 
