@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 from .errors import InputError
 from .limits import current as current_limits
-from .parser import parse_program
+from .parser import Literal, Num, parse_program
 from .resolve import SHEET_PRODUCT, resolve
 
 FUNCS = set("exp log ln sqrt sin cos tanh sigmoid relu rect softplus abs sign max min sum mean "
@@ -67,7 +67,6 @@ _TOKEN = re.compile(r"""(?P<ws>\s+|%[^\n]*|~)
   | (?P<num>\d+(?:\.\d+)?)
   | (?P<word>[^\W\d_][^\W_]*)
   | (?P<sym>.)""", re.VERBOSE | re.DOTALL)
-_LITERAL = re.compile(r"[-+\d.\[\], ]+")
 _VALEND, _VALSTART = {"name", "val", "close"}, {"name", "val", "open", "func"}
 
 
@@ -160,6 +159,15 @@ class _Converter:
                     items.append(_Item("name", w, pos, atomic=kind == "text"))
                 else:
                     raise _Fail(f"cannot translate the text {v!r}", pos)
+            elif (kind, v) == ("open", "["):
+                i = self.brackets(i, hi, pos, prev, items)
+            elif (kind, v) == ("cmd", "mathbin"):                 # \mathbin{@}: the notation's @
+                lo, h, i = self.arg(i, hi, "\\mathbin")
+                if [t[1] for t in self.t[lo:h]] != ["@"]:
+                    raise _Fail("\\mathbin is translated only as \\mathbin{@}, the matrix product", pos)
+                items.append(_Item("op", "@", pos))
+            elif (kind, v) == ("sym", "=") and stack and prev and prev.kind == "name":
+                items.append(_Item("op", "=", pos))                # conv2d(I, K, stride=2)
             elif kind in ("open", "lbar") or kind == "bar" and not (
                     stack and stack[-1][0] == v and prev and prev.kind in _VALEND):
                 stack.append((v if "bar" in kind else "(", pos))
@@ -223,6 +231,31 @@ class _Converter:
         if stack:
             raise _Fail(f"unclosed {stack[-1][0]!r}", stack[-1][1])
         return items
+
+    def brackets(self, i, hi, pos, prev, items):
+        """``[1, -2]`` a vector literal (``[[1, 2], [3, 4]]`` a matrix); after a value, ``p[1]``,
+        ``A[0, 1]``, ``\\operatorname{softmax}(o)[0]`` an index (0-based, as in the notation)."""
+        depth, j, parts = 1, i, []
+        while j < hi and depth:
+            kind, v, at = self.t[j]
+            if (kind, v) in (("open", "["), ("close", "]")):
+                depth += 1 if v == "[" else -1
+                parts.append(v if depth or v == "[" else "")
+            elif kind == "num" or kind == "sym" and v in ",-+":
+                parts.append(", " if v == "," else v)
+            else:
+                raise _Fail("inside [ ] only numbers are translated: a vector [1, 2] or an index p[1]", at)
+            j += 1
+        if depth:
+            raise _Fail("unclosed '['", pos)
+        text = "[" + "".join(parts) + "]"
+        if prev is not None and prev.kind in _VALEND:
+            if not re.fullmatch(r"\[-?\d+(?:, -?\d+)*\]", text):
+                raise _Fail(f"an index must be whole numbers, e.g. p[1] or A[0, 1], not {text}", pos)
+            prev.post += text
+        else:
+            items.append(_Item("val", text, pos))
+        return j
 
     def indexed_sum(self, i, hi, pos, items):
         r"""``\sum_i w_i^p``, ``\sum_{i=1}^{N} (y_i - \hat{y}_i)^2``: the sum of the entries.
@@ -443,6 +476,17 @@ def _entry(cell: str, pos) -> str:
     raise _Fail(f"a matrix entry must be a number or a fraction of numbers, not {cell!r}", pos)
 
 
+def _is_literal(rhs: str) -> bool:
+    """A number or a bracket literal (a given value), not a formula such as ``1 + 2``."""
+    if not re.fullmatch(r"[-+\d.e\[\], ]+", rhs):
+        return False
+    try:
+        (st,) = parse_program("v = " + rhs)
+    except (InputError, ValueError):
+        return False
+    return st.expr.__class__ in (Num, Literal)
+
+
 def _tex_of(item) -> str:
     """The LaTeX of a name item before its layer index: ``W``, ``\\beta``, ``\\hat{y}``."""
     base = item.text + item.suffix
@@ -552,7 +596,7 @@ def _translate(text):
 
 def _order(stmts, defined, text):
     """Literals first, then definitions before use (stable), the sheet's final statement last."""
-    literal = [s for s in stmts if s.name and _LITERAL.fullmatch(s.rhs)]
+    literal = [s for s in stmts if s.name and _is_literal(s.rhs)]
     rest = [s for s in stmts if s not in literal]
     used = set().union(*(s.used for s in stmts))
     final = ([s for s in rest if s.name not in used] or [None])[-1]

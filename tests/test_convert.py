@@ -1,8 +1,8 @@
 r"""graphviz_bp.convert: programs printed back in the notation and as LaTeX for a sheet, and read
 back (parse_program, latex.translate) to the same graph; ``graphviz-bp convert``.
 
-Tests marked xfail(strict=True) wait for a rule of the translator (latex.py) that the printers
-already write to; remove the mark when the rule lands.
+The printers write to the rules of the translator (latex.py): every example, the tables and
+random programs round-trip both ways.
 """
 from __future__ import annotations
 
@@ -26,24 +26,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 # --- rules the translator does not follow yet (each with the smallest LaTeX that shows it) -------------
 
-VECTOR = pytest.mark.xfail(reason="latex.py: no LaTeX form reads back as a 1-D vector; "
-                                  "to_latex writes [1, 2], translated as (1, 2)", strict=True)
-INDEX = pytest.mark.xfail(reason="latex.py: p[1] is translated as p ⋅ (1), not the index p[1]", strict=True)
-MATHBIN = pytest.mark.xfail(reason="latex.py: A \\mathbin{@} B (the notation's @) is not translated",
-                            strict=True)
 
-STRIDE = pytest.mark.xfail(reason="latex.py: conv2d's stride has no form it reads ('=' inside a call)",
-                           strict=True)
-NUMBERS_ONLY = pytest.mark.xfail(reason="latex.py: a formula of numbers only ($$f = 1 + 2$$) is taken for a "
-                                        "literal and moved first, so it is no longer the output", strict=True)
-_NUMBERS_ONLY = re.compile(r"[-+\d.\[\], ]+")
-
-NEEDS = {  # example -> the rules its LaTeX needs
-    "bipolar_sigmoid_unit.txt": [VECTOR], "logistic_regression_l2.txt": [VECTOR],
-    "mlp_relu_softmax.txt": [VECTOR, INDEX], "quadratic_form.txt": [VECTOR],
-    "softmax_cross_entropy.txt": [VECTOR, INDEX],
-    "sheet_bipolar_unit.tex": [MATHBIN],      # its bold w, x are not in Translation.tex_names
-}
 AT = {  # inputs without a value in the file (EXERCISES.md)
     "lp_penalty.txt": {"w": np.array([1.0, 2.0]), "alpha": 0.5, "p": 3.0},
     "sheet_chain_rule.tex": {"x": 1.0, "y": 2.0},
@@ -119,7 +102,7 @@ def test_the_helper_tells_graphs_apart():
 def _params(files, direction):
     out = []
     for name in files:
-        marks = NEEDS.get(name, []) if direction == "latex" else []
+        marks = []
         out.append(pytest.param(name, marks=marks, id=name))
     return out
 
@@ -216,12 +199,11 @@ LATEX = [  # program -> to_latex, read back by the translator
     ("w_12 = w_0 + 1\nf = w_12^2", "$$w_{12} = w_{0} + 1$$\n$$f = w_{12}^{2}$$"),
 ]
 LATEX_PENDING = [  # the same, for rules latex.py does not follow yet
-    pytest.param("f = x @ y", r"$$f = x \mathbin{@} y$$", marks=MATHBIN),
-    pytest.param("v = [1, -2.5]\nf = sum(v)", "$$v = [1, -2.5]$$\n$$f = \\sum(v)$$", marks=VECTOR),
+    pytest.param("f = x @ y", r"$$f = x \mathbin{@} y$$"),
+    pytest.param("v = [1, -2.5]\nf = sum(v)", "$$v = [1, -2.5]$$\n$$f = \\sum(v)$$"),
     pytest.param("f = p[1] + A[0, 1] + softmax(p)[0]",
-                 r"$$f = p[1] + A[0, 1] + \operatorname{softmax}(p)[0]$$", marks=INDEX),
-    pytest.param("f = sum(conv2d(I, K, stride=2))", r"$$f = \sum(\operatorname{conv2d}(I, K, \mathrm{stride}=2))$$",
-                 marks=STRIDE),
+                 r"$$f = p[1] + A[0, 1] + \operatorname{softmax}(p)[0]$$"),
+    pytest.param("f = sum(conv2d(I, K, stride=2))", r"$$f = \sum(\operatorname{conv2d}(I, K, \mathrm{stride}=2))$$"),
 ]
 
 
@@ -231,7 +213,6 @@ def test_to_latex_table(program, expected):
     assert_same_graph(gbp.parse(program), gbp.parse(expected, syntax="latex"))
 
 
-@NUMBERS_ONLY
 def test_a_formula_of_numbers_stays_the_output():
     program = "h = x\nf = 1 + 2"
     assert to_latex(parse_program(program)) == "$$h = x$$\n$$f = 1 + 2$$"
@@ -324,8 +305,6 @@ def _graph_or_skip(text):
         assume(False)
     statements = parse_program(text)
     assume(statements[-1].expr.__class__.__name__ == "Apply")   # f = -(-(0)) is a value
-    assume(not any(_NUMBERS_ONLY.fullmatch(line.partition(" = ")[2]) and s.expr.__class__.__name__ == "Apply"
-                   for s, line in zip(statements, to_plain(statements).splitlines())))    # see NUMBERS_ONLY
     return g
 
 
@@ -346,13 +325,9 @@ def test_random_programs_to_plain(text):
 def test_random_programs_to_latex(text):
     g = _graph_or_skip(text)
     tex = to_latex(parse_program(text))
-    assume("\\mathbin" not in tex)                  # x @ y of scalars: see MATHBIN
     assert_same_graph(g, gbp.parse(tex, syntax="latex"))
 
 
-@pytest.mark.xfail(reason="latex.py: 1-D vectors, indexing and \\mathbin{@} have no translation (see VECTOR, "
-                          "INDEX, MATHBIN)",
-                   strict=True)
 @SETTINGS
 @given(programs(pending=True))
 def test_random_programs_with_vectors_and_indices_to_latex(text):
