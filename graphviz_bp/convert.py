@@ -365,22 +365,13 @@ def convert(text: str, to: str, syntax: str = "auto", limits=None) -> str:
     >>> print(convert("f = x*(y + 1)", "latex"), end="")
     $$f = x \cdot \left(y + 1\right)$$
     """
-    from .graph import SYNTAXES, build
+    from .graph import build, read_program
     from .limits import current
     from .parser import parse_program
     if to not in TARGETS:
         raise InputError(f"unknown target {to!r} (choose one of {', '.join(TARGETS)})", kind="usage")
-    if syntax not in SYNTAXES:
-        raise InputError(f"unknown syntax {syntax!r} (choose one of {', '.join(SYNTAXES)})", kind="usage")
-    if not isinstance(text, str):
-        raise InputError(f"a program is text, not {type(text).__name__}", kind="usage")
     limits = limits or current()
-    translation = None
-    if syntax == "latex" or syntax == "auto" and ("\\" in text or "$" in text):
-        from .latex import looks_like_latex, translate
-        if syntax == "latex" or looks_like_latex(text):
-            translation = translate(text)
-    source = translation.program if translation else text
+    source, translation = read_program(text, syntax)
     statements = parse_program(source, limits)
     build(statements, source, limits)                 # names assigned twice, used before defined, …
     if to == "plain":

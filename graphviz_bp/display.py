@@ -26,6 +26,7 @@ _NAME = re.compile(r"^(.*?)(_?)(\d+)$")
 # worked solution, and each Streamlit session runs in its own thread (its own context).
 _SHEET_NAMES: ContextVar[tuple[dict, dict]] = ContextVar("sheet_names", default=({}, {}))
 _SUP = str.maketrans("0123456789()+-=inkl", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻⁼ⁱⁿᵏˡ")
+_TEX_STYLE = re.compile(r"\\(?:mathbf|boldsymbol|bm|pmb|vec)\{((?:[^{}]|\{[^{}]*\})*)\}")
 _TEX_PART = re.compile(r"\\hat\{\\?(\w+)\}|\\(\w+)|\^\{([^{}]*)\}|_\{([^{}]*)\}|(\w)")
 
 
@@ -34,8 +35,11 @@ def unicode_of_tex(tex: str) -> str:
 
     >>> unicode_of_tex("W^{(1)}"), unicode_of_tex("\\beta^{(2)}_{1}"), unicode_of_tex("\\hat{y}^{(3)}")
     ('W⁽¹⁾', 'β⁽²⁾₁', 'ŷ⁽³⁾')
+    >>> unicode_of_tex("\\mathbf{w}"), unicode_of_tex("\\mathbf{\\hat{y}}_{1}")
+    ('w', 'ŷ₁')
     """
     out = []
+    tex = _TEX_STYLE.sub(r"\1", tex)       # bold and vector arrows: the plain letter
     for m in _TEX_PART.finditer(tex):
         hat, cmd, sup, sub, ch = m.groups()
         if hat:

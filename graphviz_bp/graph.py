@@ -334,6 +334,23 @@ def build(statements: list[Statement], text: str = "", limits: Limits | None = N
 SYNTAXES = ("auto", "plain", "latex")
 
 
+def read_program(text: str, syntax: str = "auto"):
+    """``(program in the plain notation, Translation or None)``: LaTeX is translated first.
+
+    ``syntax="auto"`` reads the text as LaTeX when it holds ``$…$`` or a backslash command.
+    """
+    if not isinstance(text, str):
+        raise InputError(f"a program is text, not {type(text).__name__}", kind="usage")
+    if syntax not in SYNTAXES:
+        raise InputError(f"unknown syntax {syntax!r} (choose one of {', '.join(SYNTAXES)})", kind="usage")
+    if syntax == "latex" or syntax == "auto" and ("\\" in text or "$" in text):
+        from .latex import looks_like_latex, translate
+        if syntax == "latex" or looks_like_latex(text):
+            translation = translate(text)
+            return translation.program, translation
+    return text, None
+
+
 def parse(text: str, limits: Limits | None = None, output: str | None = None,
           syntax: str = "auto") -> ComputationGraph:
     """Parse a program into a graph: the notation of DESIGN §1, or LaTeX pasted from a sheet.
@@ -352,17 +369,8 @@ def parse(text: str, limits: Limits | None = None, output: str | None = None,
     >>> g.syntax, g.variables, g.text
     ('latex', ['x', 'y'], 'f = x^2 + x * y + (x + y)^2\\n')
     """
-    if not isinstance(text, str):
-        raise InputError(f"a program is text, not {type(text).__name__}", kind="usage")
-    if syntax not in SYNTAXES:
-        raise InputError(f"unknown syntax {syntax!r} (choose one of {', '.join(SYNTAXES)})", kind="usage")
     limits = limits or current_limits()
-    translation = None
-    if syntax == "latex" or syntax == "auto" and ("\\" in text or "$" in text):
-        from .latex import looks_like_latex, translate
-        if syntax == "latex" or looks_like_latex(text):
-            translation = translate(text)
-    source = translation.program if translation else text
+    source, translation = read_program(text, syntax)
     # a long program allocates ~10 objects per term and none of them form cycles: the cyclic GC's
     # full passes over the growing heap would make parsing a 100,000-line chain about twice slower
     collect = len(source) > 100_000 and gc.isenabled()

@@ -406,8 +406,9 @@ class _Converter:
         name = part.text + part.suffix
         if item.bold:
             self.tensor_names.add(name)
-        if item.tex and part is item:
-            self.tex_names[name] = item.tex
+        tex = item.tex or (_tex_of(item) if item.bold else None)
+        if tex and part is item:
+            self.tex_names[name] = tex
 
     def join(self, items) -> str:
         """The notation text of items, with * (or @) where the sheet juxtaposes."""
@@ -488,12 +489,14 @@ def _is_literal(rhs: str) -> bool:
 
 
 def _tex_of(item) -> str:
-    """The LaTeX of a name item before its layer index: ``W``, ``\\beta``, ``\\hat{y}``."""
-    base = item.text + item.suffix
-    if base.endswith("hat") and len(base) > 3:
-        inner = base[:-3]
-        return "\\hat{" + ("\\" + inner if inner in GREEK else inner) + "}"
-    return "\\" + base if base in GREEK else base
+    """The LaTeX of a name item as read so far: ``W``, ``\\beta``, ``\\hat{y}``, ``\\mathbf{x}_{1}``."""
+    base, sub = item.text, item.suffix.lstrip("_")
+    hat = base.endswith("hat") and len(base) > 3
+    core = base[:-3] if hat else base
+    core = "\\" + core if core in GREEK else core
+    core = "\\hat{" + core + "}" if hat else core
+    core = "\\mathbf{" + core + "}" if item.bold else core
+    return core + (f"_{{{sub}}}" if sub else "")
 
 
 def _where(text, pos):
