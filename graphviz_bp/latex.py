@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from .errors import InputError
 from .limits import current as current_limits
 from .parser import Literal, Num, parse_program
-from .resolve import SHEET_PRODUCT, resolve
+from .resolve import SHEET_PRODUCT, SQUARE, resolve
 
 FUNCS = set("exp log ln sqrt sin cos tanh sigmoid relu rect softplus abs sign max min sum mean "
             "tr trace det inv softmax logsumexp conv2d".split())
@@ -59,7 +59,7 @@ _TRANSPARENT = set("align aligned gather gathered equation split".split())   # e
 _SEPARATORS = {("sym", ";"), ("sym", ","), ("cmd", "quad"), ("cmd", "qquad"), ("cmd", "\\")}
 _CLOSERS = {"$$": "$$", "$": "$", "\\[": "\\]", "\\(": "\\)"}
 _OPENER = re.compile(r"(?<!\\)(\$\$|\$|\\\[|\\\()")
-_TOKEN = re.compile(r"""(?P<ws>\s+|%[^\n]*|~)
+_TOKEN = re.compile(r"""(?P<ws>\s+|%[^\n]*|~|\\(?:tag|label)\*?\s*\{[^{}]*\})
   | \\(?P<env>begin|end)\s*\{\s*(?P<envname>[a-zA-Z]+\*?)\s*\}
   | (?:\\(?P<lr>left|right)\s*)?(?P<delim>[()\[\]|]|\\[{}|]|\\[lr]?[vV]ert(?![a-zA-Z]))
   | \\(?:text|operatorname\*?|mathrm|textrm|mbox)\s*\{(?P<text>[^{}]*)\}
@@ -117,8 +117,10 @@ class _Converter:
     def __init__(self, toks):
         self.t, self.defined, self.used, self.match = toks, {}, set(), {}
         self.tensor_names: set[str] = set()      # names the sheet writes bold: vectors and matrices
+        self.square_names: set[str] = set()      # X \in \mathbb{R}^{D \times D}: square matrices
         self.tex_names: dict[str, str] = {}      # W_1 -> W^{(1)}: what the notation's name loses
         self.index: str | None = None            # the index of the \sum being read (w_i -> w)
+        self.header = False                      # reading f(x, y) of "f(x, y) = …"
         stack, limits = [], current_limits()
         for k, (kind, v, pos) in enumerate(toks):
             if (kind, v) == ("sym", "{") or kind == "begin":
@@ -170,7 +172,8 @@ class _Converter:
                 items.append(_Item("op", "=", pos))                # conv2d(I, K, stride=2)
             elif kind in ("open", "lbar") or kind == "bar" and not (
                     stack and stack[-1][0] == v and prev and prev.kind in _VALEND):
-                stack.append((v if "bar" in kind else "(", pos))
+                calls_known = prev is not None and prev.kind == "func" or self.header
+                stack.append((v if "bar" in kind else "(", pos, calls_known))
                 items.append(_Item("open", stack[-1][0], pos))
             elif kind in ("close", "rbar", "bar"):
                 if not stack or stack[-1][0] != (v if "bar" in kind else "("):
@@ -185,6 +188,10 @@ class _Converter:
             elif kind == "sym" and v in "+-*/":
                 items.append(_Item("op", v, pos))
             elif kind == "sym" and v in ",;":
+                if stack and not stack[-1][2]:
+                    raise _Fail("a list (a, b) is read only as the arguments of a known function such as "
+                                "\\max(a, b); a function defined on the sheet, like f(x; w), must be "
+                                "written out", stack[-1][1])
                 items.append(_Item("sep", ", ", pos))
             elif (kind, v) == ("sym", "&"):
                 pass                                            # an alignment point
@@ -226,6 +233,9 @@ class _Converter:
                 items += inner
             elif v == "sum":
                 i = self.indexed_sum(i, hi, pos, items)
+            elif v in ("partial", "nabla"):
+                raise _Fail(f"cannot translate \\{v}: paste the function itself, graphviz-bp works out "
+                            "its derivatives", pos)
             else:
                 raise _Fail(f"cannot translate \\{v}", pos)
         if stack:
@@ -341,7 +351,8 @@ class _Converter:
         lo, h, nxt = self.arg(i, hi, "_")
         toks = self.t[lo:h]
         s = "".join("inf" if t[1] == "infty" else t[1] for t in toks)
-        if not (toks and all(t[0] in ("num", "word") or t[1] == "infty" for t in toks) and not prev.post
+        if not (toks and all(t[0] in ("num", "word") or t[1] == "infty" or t[0] == "cmd" and t[1] in GREEK
+                             for t in toks) and not prev.post
                 and (prev.kind == "name" or (prev.kind, prev.text) == ("close", "||"))):
             raise _Fail("cannot translate this subscript", pos)
         if prev.kind == "name" and s == self.index:
@@ -448,7 +459,8 @@ def _statements(toks):
     for k, (kind, v, pos) in enumerate(toks + [("sym", ";", None)]):
         depth += kind in ("open", "lbar", "begin") or (kind, v) == ("sym", "{")
         depth -= kind in ("close", "rbar", "end") or (kind, v) == ("sym", "}")
-        if pos is None or depth <= 0 and (kind, v) in _SEPARATORS:
+        prose = kind == "text" and not re.fullmatch(r"[^\W\d]\w*", v)   # \text{ for all } ends a formula
+        if pos is None or depth <= 0 and ((kind, v) in _SEPARATORS or prose):
             if k > lo or sides:
                 out.append(sides + [(lo, k)])
             sides, lo = [], k + 1
@@ -527,7 +539,7 @@ def translate(text: str) -> Translation:
     draft = "".join(f"{s.name} = {s.rhs}\n" if s.name else s.rhs + "\n" for s in stmts)
     origins = [_where(text, s.pos) for s in stmts]
     try:
-        statements = resolve(parse_program(draft), draft, frozenset(tensor_names))
+        statements = resolve(parse_program(draft), draft, tensor_names)
     except InputError as e:
         raise at_origin(e, origins) from None
     from .convert import to_plain
@@ -548,6 +560,33 @@ def latex_to_program(text: str) -> str:
     return translate(text).program
 
 
+def _declaration(conv, sides) -> bool:
+    r"""``W \in \mathbb{R}^{M \times p}``: not a formula, but it says W is a vector or a matrix."""
+    if len(sides) != 1:
+        return False
+    lo, hi = sides[0]
+    at = next((k for k in range(lo, hi) if conv.t[k][:2] == ("cmd", "in")), None)
+    if at is None:
+        return False
+    sup = next((k for k in range(at, hi) if conv.t[k][:2] == ("sym", "^")), None)
+    if sup is not None:
+        try:
+            names = [it.text + it.suffix for it in conv.convert(lo, at) if it.kind == "name"]
+            dims_lo, dims_hi, _ = conv.arg(sup + 1, hi, "^")
+        except _Fail:
+            return True
+        dims, dim = [], []
+        for t in conv.t[dims_lo:dims_hi] + [("cmd", "times", None)]:
+            if t[:2] == ("cmd", "times"):
+                dims, dim = dims + [tuple(x[:2] for x in dim)], []
+            else:
+                dim.append(t)
+        conv.tensor_names.update(names)
+        if len(dims) == 2 and dims[0] == dims[1] and dims[0]:
+            conv.square_names.update(names)                # R^{D \times D}: X^2 is a matrix power
+    return True
+
+
 def _name_only(conv, side):
     """The name item when a side of ``a = b = c`` is just a name (then all are set to c), else None."""
     try:
@@ -559,14 +598,22 @@ def _name_only(conv, side):
 
 def _translate(text):
     """The sheet's statements in order, its variables, its bold names and its names' LaTeX."""
-    stmts, defined, variables, tensor_names, tex_names = [], {}, [], set(), {}
+    stmts, defined, variables, tensor_names, tex_names, square_names = [], {}, [], set(), {}, set()
     for lo, hi in _spans(text):
         conv = _Converter(_tokens(text, lo, hi))
+        conv.tensor_names, conv.square_names, conv.tex_names = tensor_names, square_names, tex_names
         for sides in _statements(conv.t):
+            if _declaration(conv, sides):
+                continue
             if len(sides) == 1:
                 stmts.append(_Stmt(None, conv.t[sides[0][0]][2], conv, sides[0]))
                 continue
-            lhs, middle = conv.convert(*sides[0]), [_name_only(conv, side) for side in sides[1:-1]]
+            conv.header = True
+            try:
+                lhs = conv.convert(*sides[0])
+            finally:
+                conv.header = False
+            middle = [_name_only(conv, side) for side in sides[1:-1]]
             head, rhs = (lhs[0] if lhs else None), sides[-1] if middle and all(middle) else sides[1]
             at = conv.t[rhs[0] - 1][2]                                       # the "=" before rhs
             if head is None or head.kind != "name" or head.post or len(lhs) > 1 and not (
@@ -585,16 +632,14 @@ def _translate(text):
                 conv.remember(head, head)
     for s in stmts:
         s.conv.defined, s.conv.used = defined, s.used
-        tensor_names |= s.conv.tensor_names
-        tex_names.update(s.conv.tex_names)
-        s.conv.tensor_names, s.conv.tex_names = tensor_names, tex_names
         s.rhs = s.conv.join(s.conv.convert(*s.span))
         if s.name in s.used:
             raise _Fail(f"{s.name} is defined in terms of itself", s.pos)
     stmts = [s for s in stmts if s.name or not re.fullmatch(r"[\w.]+", s.rhs)]     # drop mentions
     if not stmts:
         raise _Fail("no formulas found", 0)
-    return _order(stmts, defined, text), list(dict.fromkeys(variables)), tensor_names, tex_names
+    tensors = {name: SQUARE if name in square_names else None for name in tensor_names | square_names}
+    return _order(stmts, defined, text), list(dict.fromkeys(variables)), tensors, tex_names
 
 
 def _order(stmts, defined, text):

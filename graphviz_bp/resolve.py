@@ -32,17 +32,18 @@ from .ops import OPS
 from .parser import Apply, Literal, Name, Num, Statement
 
 SHEET_PRODUCT = "⋅"            # how the translator writes \cdot, \times and juxtaposition
+SQUARE = ("n", "n")            # a square matrix of unknown size (X \in \mathbb{R}^{D \times D})
 MAX_MATRIX_POWER = 16          # X^n of a square matrix is drawn as n − 1 products
 
 
 def is_scalar(shape) -> bool:
     """A number, or a tensor with one entry (a 1×1 result counts as a scalar)."""
-    return shape is not None and int(np.prod(shape)) == 1
+    return shape is not None and shape != SQUARE and int(np.prod(shape)) == 1
 
 
 def is_square_matrix(shape) -> bool:
-    """An n×n matrix with n ≥ 2 (its powers are matrix powers)."""
-    return shape is not None and len(shape) == 2 and shape[0] == shape[1] >= 2
+    """An n×n matrix with n ≥ 2 (its powers are matrix powers), or one declared square."""
+    return shape == SQUARE or shape is not None and len(shape) == 2 and shape[0] == shape[1] >= 2
 
 
 def product_op(a, b) -> str:
@@ -65,7 +66,7 @@ def _result_shape(op: str, shapes: list, params: dict):
     kind = OPS[op].kind
     if kind == "reduce":
         return ()
-    if any(s is None for s in shapes):
+    if any(s is None or s == SQUARE for s in shapes):
         return None
     if kind == "elementwise":
         try:
@@ -86,7 +87,7 @@ def _matrix_power(base, exponent, e: Apply, base_shape):
     """``X^n`` of a square matrix: ``X @ X @ …`` (n factors), ``inv(…)`` for n < 0."""
     n = exponent.value if exponent.__class__ is Num else None
     n_text = exponent.src if hasattr(exponent, "src") else "…"
-    size = "×".join(map(str, base_shape))
+    size = "square" if base_shape == SQUARE else "×".join(map(str, base_shape))
     if n is None or not float(n).is_integer() or n == 0 or abs(n) > MAX_MATRIX_POWER:
         raise InputError(f"{e.src}: a power of the {size} matrix {base.src} is a matrix power, which needs "
                          f"a whole exponent from 1 to {MAX_MATRIX_POWER} or −1 to −{MAX_MATRIX_POWER}, "
@@ -98,7 +99,7 @@ def _matrix_power(base, exponent, e: Apply, base_shape):
     return product if n > 0 else Apply("inv", (product,), {}, e.line, e.col, e.src)
 
 
-def infer_shapes(statements: list[Statement], tensor_names=frozenset()) -> dict:
+def infer_shapes(statements: list[Statement], tensor_names=()) -> dict:
     """Static shape of every expression node (key ``id(expr)``) and every assigned name (key: name).
 
     A shape is a tuple (``()`` for a scalar) or None (a vector or matrix of unknown shape).
@@ -107,29 +108,31 @@ def infer_shapes(statements: list[Statement], tensor_names=frozenset()) -> dict:
     return _walk(statements, None, tensor_names)[1]
 
 
-def resolve(statements: list[Statement], draft: str, tensor_names=frozenset()) -> list[Statement]:
+def resolve(statements: list[Statement], draft: str, tensor_names=()) -> list[Statement]:
     """The statements with every sheet product and power replaced by the notation's operation.
 
     ``draft`` is the text the statements were parsed from (it tells ``⋅`` from ``*`` and ``^``
-    from ``**``).  A matrix power whose exponent is not a small whole number is an InputError.
+    from ``**``); ``tensor_names`` the inputs the sheet marks as vectors or matrices (a set, or a
+    dict name → shape, ``None`` if unknown or :data:`SQUARE`).  A matrix power whose exponent is not a small whole number is an InputError.
     """
     return _walk(statements, draft.split("\n"), tensor_names)[0]
 
 
 def _walk(statements, lines, tensor_names):
+    tensors = tensor_names if isinstance(tensor_names, dict) else dict.fromkeys(tensor_names)
     shapes: dict = {}
     out = []
     for k, st in enumerate(statements):
         if not k & 1023:
             check_deadline("reading the sheet's products")
-        expr = _resolve_expr(st.expr, shapes, lines, tensor_names)
+        expr = _resolve_expr(st.expr, shapes, lines, tensors)
         if st.target is not None:
             shapes[st.target] = shapes[id(expr)]
         out.append(Statement(st.target, expr, st.line, st.col))
     return out, shapes
 
 
-def _resolve_expr(root, shapes: dict, lines, tensor_names):
+def _resolve_expr(root, shapes: dict, lines, tensors: dict):
     """Post-order without recursion (a 100,000-term sum is a left-deep tree)."""
     done: dict[int, object] = {}
     stack = [(root, False)]
@@ -142,7 +145,7 @@ def _resolve_expr(root, shapes: dict, lines, tensor_names):
             done[id(e)], shapes[id(e)] = e, np.shape(e.value)
         elif cls is Name:
             if e.id not in shapes:       # an input: a scalar unless the sheet marks it as a tensor
-                shapes[e.id] = None if e.id in tensor_names or e.id[:1].isupper() else ()
+                shapes[e.id] = tensors[e.id] if e.id in tensors else None if e.id[:1].isupper() else ()
             done[id(e)], shapes[id(e)] = e, shapes[e.id]
         elif not ready:
             stack.append((e, True))
@@ -157,6 +160,13 @@ def _resolve_expr(root, shapes: dict, lines, tensor_names):
             elif op == "pow" and written == "^" and is_square_matrix(arg_shapes[0]):
                 new = _matrix_power(args[0], args[1], e, arg_shapes[0])
                 _shape_new(new, shapes, arg_shapes[0])
+            elif op == "pow" and written == "^" and arg_shapes[0] is None and args[0].__class__ is Name \
+                    and args[0].id[:1].isupper() and not (args[1].__class__ is Num and args[1].value == 1):
+                x = args[0].id
+                raise InputError(f"{e.src}: {x} is a matrix of unknown shape, so it is not clear whether this "
+                                 f"is a matrix power; give {x} its value, declare {x} \\in \\mathbb{{R}}^{{n "
+                                 f"\\times n}}, or write {x}^{{\\circ {args[1].src}}} for the elementwise power",
+                                 e.line, e.col, kind="shape")
             if new is None:
                 new = Apply(op, args, e.params, e.line, e.col, e.src) if (op, args) != (e.op, e.args) else e
                 shapes[id(new)] = _result_shape(op, arg_shapes, e.params)

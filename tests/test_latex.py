@@ -171,6 +171,19 @@ def test_looks_like_latex():
      r" + \sum(X^{\circ 2})$", "X = [[1, 2], [3, 4]]; f = tr(X @ X @ X) + det(inv(X)) + sum(X^2)"),
     (r"$v = \begin{bmatrix} 1 \\ 2 \end{bmatrix}, \quad f = \sum(v^2) + (v^T v)^2$",
      "v = [[1], [2]]; f = sum(v^2) + (v^T @ v)^2"),
+    # declarations are not formulas, but they tell vectors and square matrices
+    (r"$$X \in \mathbb{R}^{D \times D}$$ $$f(\mathbf{X}) = \operatorname{tr}(X^{3}) \tag{1}$$", "f = tr(X @ X @ X)"),
+    (r"$$f = \operatorname{tr}(X^{\circ 2} W x), \quad W \in \mathbb{R}^{m \times n}, x \in \mathbb{R}$$",
+     "f = tr(X^2 @ W*x)"),
+    # prose inside math ends the formula; \tag and \label are dropped
+    (r"$$H = 2X^T X + 2\lambda \text{ is positive definite} \label{eq:h}$$", "H = 2*X^T @ X + 2*lambda"),
+    (r"$$n_{\theta} = d_h \times d + d_h$$", "n_theta = d_h*d + d_h"),
+    # the notation's own forms pass through: vectors, indices, @, stride
+    (r"$$v = [1, -2.5], \quad f = v[1] + \operatorname{softmax}(v)[0] + A[0, 1]$$",
+     "v = [1, -2.5]; f = v[1] + softmax(v)[0] + A[0, 1]"),
+    (r"$$f = a \mathbin{@} b + \operatorname{sum}(\operatorname{conv2d}(I, K, \mathrm{stride}=2))$$",
+     "f = a @ b + sum(conv2d(I, K, stride=2))"),
+    (r"$$h = x$$ $$f = 1 + 2$$", "h = x; f = 1 + 2"),                # a formula of numbers stays last
     # function headers
     (r"$$L(\theta) = \theta^2$$", "L = theta^2"),
     (r"$$f(\mathbf{x}; \mathbf{w}) = \mathbf{w}^T \mathbf{x}$$", "f = w^T @ x"),
@@ -216,6 +229,8 @@ def test_sheet_names_are_drawn_as_on_the_sheet():
     ("$y = \\nabla_W L$", 1, 6, "\\nabla"),
     ("$$\n  y = \\sum x$$", 2, 7, "\\sum needs an index"),
     ("$$y = \\sum_i$$", 1, 7, "something to sum"),
+    ("$$L = \\frac{1}{2} \\sum_i (f(x_i; w) - y_i)^2$$", 1, 28, "function defined on the sheet"),
+    ("$$\\frac{\\partial L}{\\partial W} = 2$$", 1, 9, "paste the function itself"),
     ("$M = \\begin{bmatrix} 1 & a \\end{bmatrix}$", 1, 26, "a matrix entry must be a number"),
     ("$y = x^23$", 1, 7, "ambiguous exponent"),
     ("$y = \\begin{vmatrix} 1 \\end{vmatrix}$", 1, 6, "vmatrix"),
@@ -246,6 +261,8 @@ def test_errors(latex, line, column, words):
     ("$X = \\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix},$\n$$f = X^{1/2}$$", 2, 3, "X^{\\circ 1 / 2}"),
     # \cdot of two row vectors is a matrix product: a shape error at the statement of the sheet
     ("$X = \\begin{bmatrix} 1 & 2 \\end{bmatrix}$\n\n  $f = X \\cdot X$", 3, 4, "1×2 and 1×2"),
+    # X^2 of a matrix nobody gave a shape: a matrix power or not? The sheet must say
+    ("$$f = \\operatorname{tr}(X^2)$$", 1, 3, "declare X \\in \\mathbb{R}^{n \\times n}"),
 ])
 def test_shape_errors_point_into_the_pasted_text(latex, line, column, words):
     with pytest.raises(InputError) as info:
