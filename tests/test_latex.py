@@ -353,3 +353,30 @@ def test_power_of_a_square_matrix_is_the_matrix_power(k, entries):
             f = lambda M: np.trace(np.linalg.matrix_power(M, k)) + np.sum(M ** 2)   # noqa: E731
             fd[i, j] = (f(X + E) - f(X - E)) / (2 * h)
     assert np.allclose(grad, fd, rtol=1e-5, atol=1e-6)
+
+
+def _latex_expressions():
+    atoms = st.sampled_from(["x", "y", "W", r"\lambda", r"\mathbf{w}", r"\hat{y}", "W^{(1)}", "x_1", "2", "0.5",
+                             r"\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}", r"\begin{pmatrix} 1 \\ -1 \end{pmatrix}",
+                             "[1, 2]", "e", "X"])
+    return st.recursive(atoms, lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from([" + ", " - ", " * ", r" \cdot ", r" \times ", " ", r" \odot ", "/"]),
+                  inner).map("".join),
+        st.tuples(st.sampled_from([r"\frac{%s}{%s}", r"%s^{%s}", r"\left(%s\right)^{T} %s", r"\sqrt{%s}%s",
+                                   r"\exp(%s) %s", r"\|%s\|_2^2 %s", r"\sum_i %s_i %s", r"|%s|%s",
+                                   r"\max(%s, %s)", r"\sigma(%s)%s", r"\text{ReLU}(%s) %s", r"%s^{\circ 2} %s",
+                                   r"\operatorname{tr}(%s) %s", r"%s^{-1} %s", r"{%s}_{%s}"]), inner, inner)
+        .map(lambda t: t[0] % (t[1], t[2]))), max_leaves=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_latex_expressions(), min_size=1, max_size=3), st.sampled_from(["$$", "$", ""]))
+def test_random_sheets_give_a_graph_or_one_clear_error(rhs, delim):
+    """Grammar-shaped LaTeX: every outcome is a graph (evaluated where it has all its values) or an
+    InputError with a line and column; never another exception."""
+    text = "\n".join(f"{delim}{name} = {r}{delim}" for name, r in zip(("a", "b", "f"), rhs))
+    try:
+        g = gbp.parse(text, syntax="latex")
+        g.evaluate(at={n: 0.5 for n in g.leaves if g.node(n).default is None})
+    except InputError as e:
+        assert e.message and "Traceback" not in e.message
