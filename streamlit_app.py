@@ -22,7 +22,7 @@ import graphviz_bp as gbp
 from graphviz_bp import InputError
 from graphviz_bp import dashboard as dash
 from graphviz_bp.cli import parse_value
-from graphviz_bp.display import pretty_name, shape_text
+from graphviz_bp.display import pretty_name, shape_text, use_sheet_names
 from graphviz_bp.limits import Limits, start_time_budget
 
 log = logging.getLogger("graphviz_bp.app")
@@ -342,6 +342,7 @@ with left:
     prog = (text, syntax)
 
     # the graph of the program, or the last one that worked
+    use_sheet_names(None)
     error = None
     graph = None
     try:
@@ -370,6 +371,7 @@ with left:
             with st.expander("In the plain notation"):
                 st.code(graph.text.rstrip("\n"), language=None)
 
+    use_sheet_names(graph)                      # W^{(1)} of a pasted sheet is written W⁽¹⁾ below
     st.subheader("Inputs")
     texts = {}
     cols = st.columns(2)

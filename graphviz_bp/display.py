@@ -76,6 +76,15 @@ def sheet_names(g):
         _SHEET_NAMES.reset(token)
 
 
+def use_sheet_names(g) -> None:
+    """Write the names of ``g`` as its sheet does from now on in this thread (``None``: plainly).
+
+    For script-style code (the Streamlit page) that cannot wrap itself in :func:`sheet_names`;
+    call it at the start of every run."""
+    tex = getattr(g, "tex_names", None) or {}
+    _SHEET_NAMES.set(({k: unicode_of_tex(v) for k, v in tex.items()}, tex))
+
+
 def shows_sheet_names(fn):
     """Decorator: ``fn(g, …)`` writes the names of ``g`` as its sheet does (see :func:`sheet_names`)."""
     @functools.wraps(fn)

@@ -625,6 +625,9 @@ def test_gallery_sheet_relu_network():
         assert input_box(at, name).value == dash.value_literal(g.node(name).default)
         if name in grads:
             assert dash.latex_value(grads[name]) in text
+    # the inputs are labelled as the sheet writes them, like the graph: W⁽¹⁾, not W₁
+    assert input_box(at, "W_1").label.startswith("W⁽¹⁾")
+    assert input_box(at, "x").label.startswith("x")
 
 
 def test_gallery_sheet_bipolar_unit_with_its_point():
