@@ -123,6 +123,12 @@ def _walk(root, layout):
 
 # --- plain -----------------------------------------------------------------------------------
 
+def _index_text(e) -> str:
+    """``[1]``, ``[0, 1]``: the same in both notations."""
+    idx = e.params["index"]
+    return "[" + (", ".join(map(str, idx)) if isinstance(idx, tuple) else str(idx)) + "]"
+
+
 def _bars(e) -> tuple[bool, bool]:
     """Whether the plain text of ``e`` starts / ends with a ``|`` (then ``|…|`` around it needs
     parentheses: ``||x||`` would be a norm).  Walks the leftmost / rightmost spine only."""
@@ -172,9 +178,7 @@ def _plain_layout(e, level):
     if op == "transpose":
         return _POSTFIX, [operand(args[0], _POSTFIX), "^T"]
     if op == "index":
-        idx = e.params["index"]
-        idx = ", ".join(map(str, idx)) if isinstance(idx, tuple) else str(idx)
-        return _POSTFIX, [operand(args[0], _POSTFIX), f"[{idx}]"]
+        return _POSTFIX, [operand(args[0], _POSTFIX), _index_text(e)]
     if op in ("abs", "norm1", "norm2", "sqnorm2", "normp"):
         inner = (args[0], ("(", ")") if any(_bars(args[0])) else False)
         if op == "abs":
@@ -303,9 +307,7 @@ class _TexLayout:
         if op == "transpose":
             return _SUP, [operand(args[0], _POSTFIX), "^{T}"]
         if op == "index":
-            idx = e.params["index"]
-            idx = ", ".join(map(str, idx)) if isinstance(idx, tuple) else str(idx)
-            return _POSTFIX, [operand(args[0], _POSTFIX), f"[{idx}]"]
+            return _POSTFIX, [operand(args[0], _POSTFIX), _index_text(e)]
         if op in ("abs", "norm1", "norm2", "sqnorm2", "normp"):
             inner = (args[0], ("\\left(", "\\right)") if any(_bars(args[0])) else False)
             if op == "abs":
