@@ -299,7 +299,10 @@ class _TexLayout:
         if op == "pow":
             base, exp = args
             e_base = base.__class__ is Name and base.id == "e" and not self.tex_names.get("e")
-            circ = "\\circ " if self.is_square_matrix(self.shape(base)) else ""
+            # a square matrix, or an upper-case input of unknown shape (the translator asks which):
+            # the notation's ^ is elementwise, on a sheet that is ^{\circ …}
+            unknown_matrix = self.shape(base) is None and base.__class__ is Name and base.id[:1].isupper()
+            circ = "\\circ " if self.is_square_matrix(self.shape(base)) or unknown_matrix else ""
             base_part = ["\\mathrm{e}"] if e_base else [operand(base, _POSTFIX)]   # e^{x} is exp(x)
             return _POW, [*base_part, "^{" + circ, (exp, False), "}"]
         if op == "neg":
