@@ -373,7 +373,7 @@ def case_sympy(c):
     in_big_stack(run)
 
 
-GBP_PHASES = ["parse", "build", "dag", "evaluate", "reverse", "forward",
+GBP_PHASES = ["parse", "build", "latex_build", "dag", "evaluate", "reverse", "forward",
               "count_paths", "first10_paths"]
 
 
@@ -402,6 +402,18 @@ def case_gbp(c):
     g = c.phase("gbp", "build", lambda _: gbp.parse(text), check=check_graph)
     if g is MISSING:
         return c.skip("gbp", GBP_PHASES[2:], "no graph (graphviz_bp.parse failed)")
+
+    # the same program pasted as LaTeX (convert.to_latex): translation, shapes, parse and build
+    try:
+        from graphviz_bp.convert import to_latex
+        latex = to_latex(parse_program(text))
+    except Exception as e:                                # no convert module in this version
+        c.skip("gbp", ["latex_build"], f"no LaTeX form: {type(e).__name__}: {e}")
+    else:
+        def check_latex(gl):
+            same = [n.op for n in gl.nodes] == [n.op for n in g.nodes]
+            return same, f"{len(gl.nodes)} nodes from {len(latex)} characters of LaTeX (same ops: {same})"
+        c.phase("gbp", "latex_build", lambda _: gbp.parse(latex), check=check_latex)
 
     def check_dag(dag):
         nn = dag.number_of_nodes()

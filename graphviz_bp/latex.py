@@ -114,14 +114,14 @@ def _tokens(text, lo, hi):
 class _Converter:
     """Rewrites the tokens of one math span; ``defined`` names are never split into letters."""
 
-    def __init__(self, toks):
+    def __init__(self, toks, limits):
         self.t, self.defined, self.used, self.match = toks, {}, set(), {}
         self.tensor_names: set[str] = set()      # names the sheet writes bold: vectors and matrices
         self.square_names: set[str] = set()      # X \in \mathbb{R}^{D \times D}: square matrices
         self.tex_names: dict[str, str] = {}      # W_1 -> W^{(1)}: what the notation's name loses
         self.index: str | None = None            # the index of the \sum being read (w_i -> w)
         self.header = False                      # reading f(x, y) of "f(x, y) = …"
-        stack, limits = [], current_limits()
+        stack = []
         for k, (kind, v, pos) in enumerate(toks):
             if (kind, v) == ("sym", "{") or kind == "begin":
                 stack.append(k)
@@ -599,8 +599,9 @@ def _name_only(conv, side):
 def _translate(text):
     """The sheet's statements in order, its variables, its bold names and its names' LaTeX."""
     stmts, defined, variables, tensor_names, tex_names, square_names = [], {}, [], set(), {}, set()
+    limits = current_limits()                  # once: reading the environment costs a span's work
     for lo, hi in _spans(text):
-        conv = _Converter(_tokens(text, lo, hi))
+        conv = _Converter(_tokens(text, lo, hi), limits)
         conv.tensor_names, conv.square_names, conv.tex_names = tensor_names, square_names, tex_names
         for sides in _statements(conv.t):
             if _declaration(conv, sides):
