@@ -213,6 +213,7 @@ def test_e12_lp_penalty_symbolic_and_numeric():
     ("sheet_l1_least_squares.tex", "l1_least_squares.txt", {}),
     ("sheet_relu_network.tex", "relu_network_sgd.txt", {}),
     ("sheet_chain_rule.tex", "chain_rule_paths.txt", {"x": 1, "y": 2}),
+    ("sheet_trace_of_square.tex", "trace_of_square.txt", {}),
 ])
 def test_e13_latex_sheets_equal_plain_notation(tex, txt, at):
     sheet, plain = load(tex), load(txt)

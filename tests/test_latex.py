@@ -380,3 +380,18 @@ def test_random_sheets_give_a_graph_or_one_clear_error(rhs, delim):
         g.evaluate(at={n: 0.5 for n in g.leaves if g.node(n).default is None})
     except InputError as e:
         assert e.message and "Traceback" not in e.message
+
+
+def test_seed_003_problem_statement_pasted_as_it_stands():
+    """Prose and all: 'with respect to $\\mathbf{X} \\in \\mathbb{R}^{D \\times D}$' declares X square,
+    so tr(X^2) is tr(X @ X) even before X has a value (E8: ∂f/∂X = 2Xᵀ)."""
+    sheet = (EXAMPLES / "sheet_trace_of_square.tex").read_text().splitlines()
+    seed = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "003_5d4080f58c88f1d9.txt"
+    if seed.exists():
+        lines_of_seed = seed.read_text().splitlines()
+        assert sheet[1] == lines_of_seed[2] and sheet[3] == lines_of_seed[4]
+    g = gbp.parse("\n".join(sheet[:4]))              # without the line that gives X its value
+    assert [n.op for n in g.nodes if n.args] == ["matmul", "trace"]
+    X = np.array([[1.0, 2.0], [3.0, 4.0]])
+    assert g.evaluate(at={"X": X})["f"] == 29
+    assert g.gradients(at={"X": X})["X"].tolist() == [[2, 6], [4, 8]]
