@@ -411,7 +411,7 @@ with left:
         st.info("No value yet for " + ", ".join(f"`{n}`" for n in model.missing)
                 + ": the graph is symbolic until you give one.", icon=":material/info:")
     if model.has_values:
-        st.markdown(f"${dash.latex_name(out, g.tex_names)} = {dash.latex_value(model.values[out])}$")
+        st.markdown(f"${dash.latex_name(out)} = {dash.latex_value(model.values[out])}$")
     if model.gradient_error:
         st.warning(model.gradient_error, icon=":material/warning:")
     rows = [f"| input | shape | value | ∂{md(out)}/∂input |", "|---|---|---|---|"]
@@ -423,7 +423,7 @@ with left:
             grad = f"`{dash.symbolic_text(model.symbolic[name])}`"
         else:
             grad = "—"
-        rows.append(f"| ${dash.latex_name(name, g.tex_names)}$ | {shape_text(value) if value is not None else '—'} | "
+        rows.append(f"| ${dash.latex_name(name)}$ | {shape_text(value) if value is not None else '—'} | "
                     f"{'$' + dash.latex_value(value) + '$' if value is not None else '—'} | {grad} |")
     st.markdown("\n".join(rows))
 

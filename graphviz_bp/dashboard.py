@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .display import fmt_number, pretty_name, shape_text
+from .display import fmt_number, pretty_name, shape_text, sheet_tex
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 DEFAULT_EXAMPLE = "l1_least_squares.txt"        # E2, what the dashboard opens on
@@ -140,15 +140,25 @@ def latex_value(v, digits: int = 4) -> str:
 _SAFE_TEX = re.compile(r"[A-Za-z0-9_^{}()\\ ,'+-]{1,60}")
 
 
-def latex_name(name: str, tex_names: dict | None = None) -> str:
+def latex_name(name: str) -> str:
     r"""A graph name for KaTeX: ``lambda`` → ``λ``; subscripts and odd characters kept as text.
-    With ``tex_names`` (``g.tex_names`` of a pasted sheet) the sheet's own LaTeX, when it is plain
-    enough to put on the page (``W^{(1)}``; nothing with ``$`` or unbalanced braces).
+    For a pasted sheet (inside :func:`graphviz_bp.display.sheet_names`) the sheet's own LaTeX,
+    when it is plain enough to put on the page (``W^{(1)}``; nothing with ``$`` or unbalanced braces).
 
-    >>> latex_name("W1", {"W1": "W^{(1)}"}), latex_name("W1", {"W1": "W^{(1)"})
-    ('W^{(1)}', '\\mathrm{W₁}')
+    >>> import graphviz_bp as gbp
+    >>> from graphviz_bp.display import sheet_names
+    >>> g = gbp.parse(r"$W^{(1)} = 2, \quad f = 3 W^{(1)}$")
+    >>> with sheet_names(g):
+    ...     latex_name("W_1")
+    'W^{(1)}'
+    >>> latex_name("W_1")
+    '\\mathrm{W₁}'
+    >>> from types import SimpleNamespace
+    >>> with sheet_names(SimpleNamespace(tex_names={"W1": "W^{(1)"})):   # unbalanced: not used
+    ...     latex_name("W1").startswith("\\mathrm{")
+    True
     """
-    tex = (tex_names or {}).get(name)
+    tex = sheet_tex(name)
     if tex and _SAFE_TEX.fullmatch(tex) and _balanced(tex):
         return tex
     return r"\mathrm{" + pretty_name(name).replace("\\", "").replace("{", "").replace("}", "") \
