@@ -27,14 +27,19 @@ class _Parser(argparse.ArgumentParser):
 
 # --- shared arguments ------------------------------------------------------------------------
 
-def _program_args(p):
+def _source_args(p):
+    """Where the program comes from and which notation it is in."""
     p.add_argument("program", nargs="?", help="program file, or '-' for standard input")
     p.add_argument("-e", "--expr", help="the program as text")
+    p.add_argument("--syntax", choices=("auto", "plain", "latex"), default="auto",
+                   help="notation of the program: auto (LaTeX when it holds $…$ or a \\command), plain, latex")
+
+
+def _program_args(p):
+    _source_args(p)
     p.add_argument("--at", action="append", default=[], metavar="NAME=VALUE", help="value of an input")
     p.add_argument("--output", help="node to differentiate (default: the last statement)")
     p.add_argument("--json", action="store_true", help="one JSON document on standard output")
-    p.add_argument("--syntax", choices=("auto", "plain", "latex"), default="auto",
-                   help="notation of the program: auto (LaTeX when it holds $…$ or a \\command), plain, latex")
     for field, help_text in (("max-nodes", "nodes in the graph"), ("max-paths-listed", "paths listed"),
                              ("max-render-nodes", "nodes drawn"), ("max-depth", "expression nesting"),
                              ("max-tensor-elements", "elements of one tensor"),
@@ -304,12 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("convert", help="print the program in the plain notation or as LaTeX for a sheet",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    s.add_argument("program", nargs="?", help="program file, or '-' for standard input")
-    s.add_argument("-e", "--expr", help="the program as text")
+    _source_args(s)
     s.add_argument("--to", choices=("plain", "latex"), required=True,
                    help="plain: the notation (a LaTeX program: its translation); latex: one $$…$$ a statement")
-    s.add_argument("--syntax", choices=("auto", "plain", "latex"), default="auto",
-                   help="notation of the program: auto (LaTeX when it holds $…$ or a \\command), plain, latex")
     s.set_defaults(run=cmd_convert)
 
     s = sub.add_parser("app", help="start the dashboard")

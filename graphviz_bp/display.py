@@ -68,8 +68,7 @@ def sheet_names(g):
     ...     pretty_name("W_1")
     'W⁽¹⁾'
     """
-    tex = getattr(g, "tex_names", None) or {}
-    token = _SHEET_NAMES.set(({k: unicode_of_tex(v) for k, v in tex.items()}, tex))
+    token = _SHEET_NAMES.set(_sheet_state(g))
     try:
         yield
     finally:
@@ -81,8 +80,13 @@ def use_sheet_names(g) -> None:
 
     For script-style code (the Streamlit page) that cannot wrap itself in :func:`sheet_names`;
     call it at the start of every run."""
+    _SHEET_NAMES.set(_sheet_state(g))
+
+
+def _sheet_state(g) -> tuple[dict, dict]:
+    """(name → plain-text form, name → LaTeX) of a graph's sheet names; empty for None or plain."""
     tex = getattr(g, "tex_names", None) or {}
-    _SHEET_NAMES.set(({k: unicode_of_tex(v) for k, v in tex.items()}, tex))
+    return {k: unicode_of_tex(v) for k, v in tex.items()}, tex
 
 
 def shows_sheet_names(fn):

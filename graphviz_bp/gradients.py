@@ -11,7 +11,7 @@ METHODS = ("reverse", "forward", "paths")
 
 def _check_wrt(g, wrt):
     if wrt is None:                 # f(x, y) = … on a sheet: x and y; else every input
-        return list(getattr(g, "variables", None) or g.leaves)
+        return list(g.variables or g.leaves)
     if isinstance(wrt, str):
         wrt = [w for w in wrt.split(",") if w.strip()]
     out = []

@@ -8,20 +8,26 @@ Nothing is evaluated: the text is tokenized and rewritten by these rules.
   ``a = b`` (the rest is the sheet's worked result) but ``x = y = 3`` sets both; a left side
   ``f(x, y)`` / ``J(w)`` is a header, naming ``f`` / ``J``.  A bare name or number
   (``where $x$ is``) is skipped; another bare expression must come last (the output).
-* Names: ``\lambda`` → ``lambda``, ``\hat{y}`` → ``yhat``, ``W^{(1)}`` → ``W1``, ``x_1`` →
-  ``x1``, ``x_i`` → ``x_i``; ``\mathbf``, ``\boldsymbol``, ``\vec`` vanish.
+* Names: ``\lambda`` → ``lambda``, ``\hat{y}`` → ``yhat``, ``W^{(1)}`` → ``W_1`` (a layer
+  index, not a power), ``x_1`` → ``x_1``, ``w_{12}`` → ``w_12``; ``\mathbf``, ``\boldsymbol``,
+  ``\vec`` vanish from the name but mark it a vector or matrix.  What the name loses is kept
+  in :attr:`Translation.tex_names` (``W_1`` → ``W^{(1)}``) for drawing it as the sheet does.
 * Functions: ``\exp \log \ln \sin \cos \tanh \max \min \det``, ``\text{ReLU}``,
   ``\operatorname{tr}``, ``\mathrm{softmax}`` (known names, lower-cased), ``\sigma(`` →
-  ``sigmoid(``, ``\sum(`` → ``sum(``, ``\sqrt{x}`` → ``sqrt(x)``, ``\log x`` → ``log(x)``.
-* ``\frac{a}{b}`` → ``a / b`` (compound parts in parentheses); ``x^{2}`` → ``x^2``; ``^T``,
-  ``^{T}``, ``^\top`` transpose; ``e^{z}`` → ``exp(z)`` unless ``e`` is defined; ``\cdot`` →
-  ``@`` (the notation multiplies when a side is a scalar; ``*`` next to a number); ``\times``,
-  ``\odot`` → ``*``.
-* Juxtaposition multiplies: ``xy`` → ``x*y`` (a run of letters that is not a function,
-  Greek or defined name is split), ``2(x+y)``, ``)(``.  From a transpose or an upper-case
-  (matrix) name to the next operator it is ``@``: ``w^T x`` → ``w^T @ x``.
+  ``sigmoid(``, ``\sum(`` → ``sum(``, ``\sum_i w_i^p`` → ``sum(w^p)`` (the index only
+  subscripts names), ``\sqrt{x}`` → ``sqrt(x)``, ``\log x`` → ``log(x)``.
+* ``\frac{a}{b}`` → ``a / b`` (compound parts in parentheses); ``^T``, ``^{T}``, ``^\top``
+  transpose; ``e^{z}`` → ``exp(z)`` unless ``e`` is defined; ``A^{\circ 2}`` elementwise.
+* Products and powers as the sheet means them: ``\cdot``, ``\times`` and juxtaposition
+  (``xy``, ``2(x+y)``, ``W x``; a run of letters that is not a function, Greek or defined name
+  is split) are written as the sheet product ``⋅`` and ``x^2`` as a sheet power in a draft;
+  :func:`graphviz_bp.resolve.resolve` then makes them ``*``/``@`` and matrix powers by shape.
+  ``*`` and ``\odot`` are elementwise, ``\mathbin{@}`` the matrix product.
+* ``X \in \mathbb{R}^{D \times D}`` declares X a (square) matrix; prose (``\text{ for all }``)
+  ends a formula; ``\tag``/``\label`` are dropped.
 * ``\|e\|_2^2``, ``\left\| … \right\|``, ``\lVert … \rVert`` → ``||e||_2^2``; ``|x|``;
-  ``bmatrix``/``pmatrix``/``matrix`` → ``[[…], …]`` (a row stays 1×n, a column n×1).
+  ``bmatrix``/``pmatrix``/``matrix`` → ``[[…], …]`` (a row stays 1×n, a column n×1); the
+  notation's ``[1, 2]`` (a vector) and ``p[1]`` (an index) pass through.
 * Order: literals first (as written), the rest topologically (stable), the sheet's final
   statement (the last one nothing uses) last.  A name defined twice, a cycle, or anything
   untranslatable raises :class:`InputError` at its line and column in the pasted text.
@@ -114,11 +120,12 @@ def _tokens(text, lo, hi):
 class _Converter:
     """Rewrites the tokens of one math span; ``defined`` names are never split into letters."""
 
-    def __init__(self, toks, limits):
+    def __init__(self, toks, limits, tensor_names: set, square_names: set, tex_names: dict):
         self.t, self.defined, self.used, self.match = toks, {}, set(), {}
-        self.tensor_names: set[str] = set()      # names the sheet writes bold: vectors and matrices
-        self.square_names: set[str] = set()      # X \in \mathbb{R}^{D \times D}: square matrices
-        self.tex_names: dict[str, str] = {}      # W_1 -> W^{(1)}: what the notation's name loses
+        # shared by every span of the sheet:
+        self.tensor_names = tensor_names         # names the sheet writes bold: vectors and matrices
+        self.square_names = square_names         # X \in \mathbb{R}^{D \times D}: square matrices
+        self.tex_names = tex_names               # W_1 -> W^{(1)}: what the notation's name loses
         self.index: str | None = None            # the index of the \sum being read (w_i -> w)
         self.header = False                      # reading f(x, y) of "f(x, y) = …"
         stack = []
@@ -601,8 +608,7 @@ def _translate(text):
     stmts, defined, variables, tensor_names, tex_names, square_names = [], {}, [], set(), {}, set()
     limits = current_limits()                  # once: reading the environment costs a span's work
     for lo, hi in _spans(text):
-        conv = _Converter(_tokens(text, lo, hi), limits)
-        conv.tensor_names, conv.square_names, conv.tex_names = tensor_names, square_names, tex_names
+        conv = _Converter(_tokens(text, lo, hi), limits, tensor_names, square_names, tex_names)
         for sides in _statements(conv.t):
             if _declaration(conv, sides):
                 continue
