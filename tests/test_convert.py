@@ -6,8 +6,6 @@ random programs round-trip both ways.
 """
 from __future__ import annotations
 
-import re
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +19,7 @@ from graphviz_bp.cli import main
 from graphviz_bp.convert import convert, plain_number, tex_name, tex_number, to_latex, to_plain
 from graphviz_bp.latex import translate
 from graphviz_bp.parser import parse_program
+from graph_equality import assert_same_graph
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -35,39 +34,7 @@ AT = {  # inputs without a value in the file (EXERCISES.md)
 FILES = sorted(p.name for p in EXAMPLES.glob("*.txt")) + sorted(p.name for p in EXAMPLES.glob("*.tex"))
 
 
-# --- graph equality ------------------------------------------------------------------------------------
-
-def _program_names(g) -> set:
-    """Names the program binds (targets, aliases, inputs): the nodes that must keep their names."""
-    return {s.target for s in parse_program(g.text) if s.target} | {n.name for n in g.nodes if n.kind == "input"}
-
-
-def _value_key(v):
-    if v is None:
-        return None
-    a = np.asarray(v, dtype=float)
-    return a.shape, tuple(a.ravel().tolist())
-
-
-def signature(g, intern: dict):
-    """Each node as a small int: equal ints are equal nodes (op, params, kind, default value,
-    operands), with the name only for named nodes; anonymous ones (a, b, …, const_k) are unnamed."""
-    named = _program_names(g)
-    ids = []
-    for n in g.nodes:
-        key = (n.name if n.name in named and n.kind != "const" else None, n.op,
-               tuple(sorted(n.params.items())), n.kind, _value_key(n.default), tuple(ids[j] for j in n.args))
-        ids.append(intern.setdefault(key, len(intern)))
-    names = {name: ids[i] for name, i in g._names.items() if name in named}
-    return Counter(ids), names, ids[g._output]
-
-
-def assert_same_graph(a, b):
-    intern: dict = {}
-    sa, sb = signature(a, intern), signature(b, intern)
-    assert sa[2] == sb[2] and sa[1] == sb[1] and sa[0] == sb[0], \
-        f"different graphs:\n{a.text}\n---\n{b.text}"
-
+# --- graph equality (tests/graph_equality.py) -------------------------------------------------------
 
 def assert_same_numbers(a, b, at):
     va, vb = a.evaluate(at=at)[a.output], b.evaluate(at=at)[b.output]

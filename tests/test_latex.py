@@ -9,6 +9,7 @@ from graphviz_bp.convert import to_plain
 from graphviz_bp.errors import InputError
 from graphviz_bp.latex import latex_to_program, looks_like_latex
 from graphviz_bp.parser import parse_program
+from graph_equality import assert_same_graph
 
 # --- E13, pasted verbatim from EXERCISES.md -------------------------------------------------
 
@@ -47,24 +48,11 @@ def canon(program: str) -> list[str]:
     return to_plain(parse_program(program)).splitlines()
 
 
-def structure(g, rename=None):
-    """Nodes as (key, op, params, kind, default, operand keys): named nodes by their (renamed)
-    name, anonymous ones by what they compute, so graphs compare up to anonymous names."""
-    rename, named = rename or {}, {st.target for st in parse_program(g.text) if st.target}
-    keys, out = {}, set()
-    for n in g.nodes:                                   # topological: operands first
-        operands = tuple(keys[j] for j in n.args)
-        keys[n.index] = rename.get(n.name, n.name) if n.is_leaf or n.name in named else (n.op, operands)
-        default = None if n.default is None else np.asarray(n.default).tolist()
-        out.add((keys[n.index], n.op, repr(sorted(n.params.items())), n.kind, repr(default), operands))
-    return out
-
-
 # --- E13: pasted from the sheets, the answers of the plain exercises --------------------------
 
 def test_e13a_is_e2():
     g, plain = gbp.parse(E13A), gbp.parse(E2)
-    assert structure(g) == structure(plain)
+    assert_same_graph(g, plain)
     assert g.evaluate()["L"] == 14
     assert g.gradients(wrt=["W"])["W"].tolist() == [[11, 3]]
 
@@ -74,7 +62,7 @@ def test_e13b_is_e3_with_the_sheets_names():
     rename = {f"{p}{k}": f"{p}_{k}" for p in "Wah" for k in "123"}
     # E3 writes yhat = W3 @ h2 directly; the sheet names it h^{(3)} first
     e3 = gbp.parse(E3.replace("yhat = W3 @ h2", "h3 = W3 @ h2\nyhat = h3"))
-    assert structure(g) == structure(e3, rename)
+    assert_same_graph(e3, g, rename)
     assert g.output == "J" and g.evaluate()["J"] == 9
     grads = g.gradients(wrt=["W_3", "W_2", "W_1"])
     assert grads["W_3"].tolist() == [[0, -18]]
@@ -86,7 +74,7 @@ def test_e13b_is_e3_with_the_sheets_names():
 
 def test_e13c_is_e1_same_graph():
     g, e1 = gbp.parse(E13C), gbp.parse("f = x^2 + x*y + (x + y)^2")
-    assert structure(g) == structure(e1)
+    assert_same_graph(g, e1)
     assert sorted((n.name, g.formula(n)) for n in g.nodes if n.args) == \
         sorted((n.name, e1.formula(n)) for n in e1.nodes if n.args)
     assert g.variables == ["x", "y"]
