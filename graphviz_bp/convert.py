@@ -28,6 +28,7 @@ import numpy as np
 from .errors import InputError
 from .latex import FUNCS, GREEK          # latex imports this module only inside translate()
 from .parser import Apply, Literal, Name, Num, Statement
+from .resolve import infer_shapes, product_op, sheet_power
 
 __all__ = ["to_plain", "to_latex", "convert", "tex_name", "TARGETS"]
 
@@ -262,8 +263,6 @@ class _TexLayout:
 
     def __init__(self, shapes, tex_names):
         self.shapes, self.tex_names = shapes, tex_names or {}
-        from . import resolve
-        self.product_op, self.is_square_matrix = resolve.product_op, resolve.is_square_matrix
 
     def shape(self, e):
         return self.shapes.get(id(e))
@@ -290,7 +289,7 @@ class _TexLayout:
         if op in ("add", "sub"):
             return _ADD, [operand(args[0], _ADD), _BINARY[op], right(args[1], _ADD + 1)]
         if op in ("mul", "matmul"):
-            sheet = self.product_op(self.shape(args[0]), self.shape(args[1]))
+            sheet = product_op(self.shape(args[0]), self.shape(args[1]))
             sym = (" \\cdot " if sheet == "mul" else " * ") if op == "mul" else \
                 (" \\cdot " if sheet == "matmul" else " \\mathbin{@} ")
             return _MUL, [operand(args[0], _MUL), sym, right(args[1], _MUL + 1)]
@@ -299,10 +298,8 @@ class _TexLayout:
         if op == "pow":
             base, exp = args
             e_base = base.__class__ is Name and base.id == "e" and not self.tex_names.get("e")
-            # a square matrix, or an upper-case input of unknown shape (the translator asks which):
-            # the notation's ^ is elementwise, on a sheet that is ^{\circ …}
-            unknown_matrix = self.shape(base) is None and base.__class__ is Name and base.id[:1].isupper()
-            circ = "\\circ " if self.is_square_matrix(self.shape(base)) or unknown_matrix else ""
+            # the notation's ^ is elementwise: where a sheet's ^ would not be, write ^{\circ …}
+            circ = "\\circ " if sheet_power(base, self.shape(base)) != "elementwise" else ""
             base_part = ["\\mathrm{e}"] if e_base else [operand(base, _POSTFIX)]   # e^{x} is exp(x)
             return _POW, [*base_part, "^{" + circ, (exp, False), "}"]
         if op == "neg":
@@ -346,7 +343,6 @@ def to_latex(statements: list[Statement], tex_names: dict | None = None) -> str:
     $$B = A \cdot A + A^{\circ 2}$$
     $$f = \frac{\operatorname{tr}(B)}{2 \cdot n}$$
     """
-    from .resolve import infer_shapes
     tex_names = tex_names or {}
     tensors = frozenset(n for n, t in tex_names.items() if _BOLD_TEX.search(t))
     shapes = infer_shapes(statements, tensors)

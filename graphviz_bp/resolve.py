@@ -46,6 +46,20 @@ def is_square_matrix(shape) -> bool:
     return shape == SQUARE or shape is not None and len(shape) == 2 and shape[0] == shape[1] >= 2
 
 
+def sheet_power(base, shape) -> str:
+    """What ``base^k`` means on a sheet: ``"matrix"`` for a square matrix, ``"unclear"`` for an
+    upper-case input whose shape nobody gave (the translator asks), else ``"elementwise"``.
+
+    >>> sheet_power(Name("X", 1, 1), (2, 2)), sheet_power(Name("X", 1, 1), None), sheet_power(Name("x", 1, 1), None)
+    ('matrix', 'unclear', 'elementwise')
+    """
+    if is_square_matrix(shape):
+        return "matrix"
+    if shape is None and base.__class__ is Name and base.id[:1].isupper():
+        return "unclear"
+    return "elementwise"
+
+
 def product_op(a, b) -> str:
     """``"mul"`` when a side is a scalar, else ``"matmul"`` (shapes as tuples, None if unknown).
 
@@ -157,11 +171,11 @@ def _resolve_expr(root, shapes: dict, lines, tensors: dict):
             written = _operator_text(lines, e) if lines is not None and len(args) == 2 else ""
             if op == "mul" and written == SHEET_PRODUCT:
                 op = product_op(*arg_shapes)
-            elif op == "pow" and written == "^" and is_square_matrix(arg_shapes[0]):
+            elif op == "pow" and written == "^" and sheet_power(args[0], arg_shapes[0]) == "matrix":
                 new = _matrix_power(args[0], args[1], e, arg_shapes[0])
                 _shape_new(new, shapes, arg_shapes[0])
-            elif op == "pow" and written == "^" and arg_shapes[0] is None and args[0].__class__ is Name \
-                    and args[0].id[:1].isupper() and not (args[1].__class__ is Num and args[1].value == 1):
+            elif op == "pow" and written == "^" and sheet_power(args[0], arg_shapes[0]) == "unclear" \
+                    and not (args[1].__class__ is Num and args[1].value == 1):
                 x = args[0].id
                 raise InputError(f"{e.src}: {x} is a matrix of unknown shape, so it is not clear whether this "
                                  f"is a matrix power; give {x} its value, declare {x} \\in \\mathbb{{R}}^{{n "
