@@ -135,7 +135,8 @@ def _model(prog: tuple, key: tuple) -> Model:
         return m
     from graphviz_bp.evaluate import run
     m.warnings = list(run(g, at).warnings)
-    m.values = g.evaluate(at)
+    values = g.evaluate(at)                  # the page shows inputs and output; intermediates of
+    m.values = {n: values[n] for n in [*g.leaves, g.output]}   # 10⁶ entries stay out of the cache
     try:
         m.gradients = g.gradients(at=at)
     except InputError as exc:          # e.g. a non-scalar output

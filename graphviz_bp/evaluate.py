@@ -59,8 +59,12 @@ def _shape_error(g, node, args, exc) -> InputError:
                       node.line, node.column, kind="shape")
 
 
+CACHE_MAX_ELEMENTS = 1_000_000     # an evaluation holding more tensor entries is not cached
+
+
 def run(g, at=None) -> Evaluation:
-    """Evaluate every node (cached for the last ``at``)."""
+    """Evaluate every node (cached for the last ``at`` when it holds at most
+    ``CACHE_MAX_ELEMENTS`` tensor entries in all)."""
     at = {} if at is None else at
     key = _at_key(at)
     cache = g._eval_cache
@@ -127,7 +131,9 @@ def run(g, at=None) -> Evaluation:
                             f"is {_nonfinite_word(v)}")
         values[node.index] = v
     result = Evaluation(values, warnings, scalar)
-    g._eval_cache = (key, result)
+    # kept for the next call at the same point (evaluate, then gradients), unless it is big: the
+    # dashboard keeps many graphs, and a few million entries cached in each fill a server's memory
+    g._eval_cache = (key, result) if total <= CACHE_MAX_ELEMENTS else None
     return result
 
 

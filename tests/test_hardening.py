@@ -500,3 +500,23 @@ def test_every_function_rejects_wrong_arity_cleanly():
                 gbp.parse(f"f = {name}({args})").gradients(at={"x": 1.0, "y": 2.0, "z": 3.0})
             except InputError:
                 pass
+
+
+def test_big_evaluations_are_not_kept_on_the_graph():
+    """The dashboard keeps many graphs: an evaluation with more than CACHE_MAX_ELEMENTS tensor
+    entries is not cached on its graph (a small one is), and the numbers are the same either way."""
+    from graphviz_bp.evaluate import CACHE_MAX_ELEMENTS
+    x = "[" + ", ".join(str(k % 7 - 3) for k in range(1000)) + "]"
+    c = "[" + ", ".join(f"[{k % 5 - 2}]" for k in range(1000)) + "]"
+    big = gbp.parse(f"x = {x}\nc = {c}\nM = c * x\nA = sin(M)\nf = sum(A * M)")
+    assert 2 * 1000 * 1000 > CACHE_MAX_ELEMENTS
+    value = big.evaluate()["f"]
+    assert big._eval_cache is None
+    xs, cs = np.array([k % 7 - 3 for k in range(1000)], float), np.array([k % 5 - 2 for k in range(1000)], float)
+    M = np.outer(cs, xs)
+    assert value == pytest.approx(np.sum(np.sin(M) * M))
+    grad = big.gradients(wrt=["x"])["x"]
+    assert np.allclose(grad, ((np.cos(M) * M + np.sin(M)) * cs[:, None]).sum(axis=0))
+    small = gbp.parse("x = [1, 2]\nf = sum(x^2)")
+    small.evaluate()
+    assert small._eval_cache is not None
