@@ -313,8 +313,11 @@ with right:                                   # what the drawing shows: one comp
     c = st.columns([5, 6, 5, 4, 5], vertical_alignment="bottom")
     theme = c[0].segmented_control("Theme", ["light", "dark", "print"], default="light", key="theme",
                                    required=True)
-    rankdir = c[1].segmented_control("Direction", ["LR", "TB"], default="LR", key="rankdir", required=True,
-                                     format_func={"LR": "left → right", "TB": "top → bottom"}.get)
+    rankdir = c[1].segmented_control("Direction", ["auto", "LR", "TB"], default="auto", key="rankdir",
+                                     required=True,
+                                     format_func={"auto": "auto", "LR": "left → right", "TB": "top → bottom"}.get,
+                                     help="auto: left → right for graphs up to six steps deep, top → bottom "
+                                          "for deeper ones (they stay readable on a 16:9 slide)")
     size = c[2].segmented_control("Size", list(SIZES), default="fit", key="size", required=True,
                                   help="fit: the whole graph in the column; 100 % / 150 %: the graph at "
                                        "that size (scroll to see the rest), for big graphs on a projector")
@@ -451,7 +454,7 @@ def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name
     show = set(layers or ()) | set(extra_layers)
     if not model.has_values:
         show -= {"values", "numeric", "grads", "tangents"}
-    opts = {"show": tuple(sorted(show)), "theme": theme or "light", "rankdir": rankdir or "LR"}
+    opts = {"show": tuple(sorted(show)), "theme": theme or "light", "rankdir": rankdir or "auto"}
     if highlight:
         opts["highlight"] = tuple(highlight)
     if step is not None:

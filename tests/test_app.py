@@ -646,3 +646,21 @@ def test_gallery_sheet_bipolar_unit_with_its_point():
     text = page_text(at)
     assert "= 0$" in text
     assert dash.latex_value(grads["w"]) in text and dash.latex_value(grads["w"]) == r"\begin{bmatrix}0.5 \\ 1\end{bmatrix}"
+
+
+def _svg_size(svg: str) -> tuple[float, float]:
+    import re as _re
+    m = _re.search(r'<svg[^>]*viewBox="[\d.-]+ [\d.-]+ ([\d.]+) ([\d.]+)"', svg)
+    return float(m.group(1)), float(m.group(2))
+
+
+def test_direction_auto_draws_deep_networks_top_to_bottom():
+    """Direction defaults to auto: E2 (5 steps deep) left → right, the ReLU sheet (8) top → bottom,
+    as render.auto_rankdir decides for slides."""
+    at = start()
+    assert at.segmented_control(key="rankdir").value == "auto"
+    w, h = _svg_size(svgs(at)[0])
+    assert w > h
+    at.selectbox(key="example").set_value(sheet_title("sheet_relu_network")).run()
+    w, h = _svg_size(svgs(at)[0])
+    assert h > w and not at.error
