@@ -4,7 +4,7 @@ Run with ``streamlit run streamlit_app.py`` or ``graphviz-bp app``.
 
 Thin by design: layout and state only. Every number comes from the library
 (``graphviz_bp``: evaluation, reverse accumulation, derivative paths, forward
-mode) and every picture from its renderer (``graphviz_bp.render``); helpers
+mode) and every picture from its renderer (``graphviz_bp.showing.render``); helpers
 that need no Streamlit live in ``graphviz_bp/dashboard.py``.
 """
 from __future__ import annotations
@@ -20,10 +20,10 @@ import streamlit as st
 
 import graphviz_bp as gbp
 from graphviz_bp import InputError
-from graphviz_bp import dashboard as dash
-from graphviz_bp.cli import parse_value
-from graphviz_bp.display import pretty_name, shape_text, use_sheet_names
-from graphviz_bp.limits import Limits, start_time_budget
+from graphviz_bp.app import dashboard as dash
+from graphviz_bp.app.cli import parse_value
+from graphviz_bp.showing.notation import pretty_name, shape_text, use_sheet_names
+from graphviz_bp.core.limits import Limits, start_time_budget
 
 log = logging.getLogger("graphviz_bp.app")
 
@@ -51,13 +51,17 @@ start_time_budget(Limits.from_env().time_budget_s)
 # --- library access (cached) -----------------------------------------------------------------
 
 def _renderer():
-    """``graphviz_bp.render`` if installed, else None (the app says the drawing is coming)."""
+    """``graphviz_bp.showing.render`` if installed, else None (the app says the drawing is coming)."""
     try:
-        return importlib.import_module("graphviz_bp.render")
+        return importlib.import_module("graphviz_bp.showing.render")
     except ModuleNotFoundError as exc:
-        if exc.name == "graphviz_bp.render":
+        if exc.name == "graphviz_bp.showing.render":
             return None
         raise
+
+
+_MODULES = {"explain": "graphviz_bp.showing.explain", "check": "graphviz_bp.showing.check",
+            "scalar_view": "graphviz_bp.algorithms.scalar_view"}
 
 
 def _optional(name: str):
@@ -65,9 +69,9 @@ def _optional(name: str):
     installed, else None. (Imported from its module: once ``graphviz_bp.<name>`` is imported,
     the package attribute of that name is the module, not the function.)"""
     try:
-        module = importlib.import_module(f"graphviz_bp.{name}")
+        module = importlib.import_module(_MODULES[name])
     except ModuleNotFoundError as exc:
-        if exc.name == f"graphviz_bp.{name}":
+        if exc.name == _MODULES[name]:
             return None
         raise
     return getattr(module, name, None)
@@ -128,12 +132,12 @@ def _model(prog: tuple, key: tuple) -> Model:
     m = Model(prog, key, g, at, missing)
     if missing:
         try:
-            from graphviz_bp.symbolic import symbolic_gradients
+            from graphviz_bp.algorithms.symbolic import symbolic_gradients
             m.symbolic = symbolic_gradients(g)
         except InputError as exc:
             m.gradient_error = str(exc)
         return m
-    from graphviz_bp.evaluate import run
+    from graphviz_bp.core.evaluate import run
     m.warnings = list(run(g, at).warnings)
     values = g.evaluate(at)                  # the page shows inputs and output; intermediates of
     m.values = {n: values[n] for n in [*g.leaves, g.output]}   # 10⁶ entries stay out of the cache
@@ -158,7 +162,7 @@ def _steps(prog: tuple, key: tuple, scalar: bool):
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _tangents(prog: tuple, key: tuple, scalar: bool, src: str):
-    from graphviz_bp.forward import forward
+    from graphviz_bp.algorithms.forward import forward
     g, at = _active(prog, key, scalar)
     return forward(g, src, at)
 
@@ -448,7 +452,7 @@ if scalar and not model.has_values:
 def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name="graph"):
     """The drawing of the current view, with its downloads."""
     if renderer is None:
-        st.info("The drawing (graphviz_bp.render) is coming; the tables below already work.",
+        st.info("The drawing (graphviz_bp.showing.render) is coming; the tables below already work.",
                 icon=":material/hourglass_empty:")
         return
     show = set(layers or ()) | set(extra_layers)
@@ -620,11 +624,11 @@ def load_answers():
 
 
 def solution_panel():
-    # ---- worked solution and checker: graphviz_bp.explain / graphviz_bp.check (their own issue) ----
+    # ---- worked solution and checker: graphviz_bp.showing.explain / graphviz_bp.showing.check (their own issue) ----
     lr = None
     explain = _optional("explain")
     if explain is None:
-        st.info("The worked solution (graphviz_bp.explain) is coming.", icon=":material/hourglass_empty:")
+        st.info("The worked solution (graphviz_bp.showing.explain) is coming.", icon=":material/hourglass_empty:")
     else:
         lr = st.columns([3, 11])[0].number_input("With one SGD step, η =", min_value=0.0, value=0.0, step=0.01,
                                                  format="%g", key="sgd-lr", help="0: no SGD step") or None
@@ -634,7 +638,7 @@ def solution_panel():
     check = _optional("check")
     st.markdown("**Check a hand solution**")
     if check is None:
-        st.info("The checker (graphviz_bp.check) is coming.", icon=":material/hourglass_empty:")
+        st.info("The checker (graphviz_bp.showing.check) is coming.", icon=":material/hourglass_empty:")
         return
     sheets = dash.answer_files(_gallery(), model.prog[0])
     if sheets:

@@ -388,10 +388,10 @@ def case_gbp(c):
 
     # parse: the parser alone if it is importable, else parse+build
     try:
-        from graphviz_bp.parser import parse_program
+        from graphviz_bp.reading.parser import parse_program
     except (ImportError, AttributeError) as e:
         c.phase("gbp", "parse", lambda _: gbp.parse(text),
-                extra={"note": f"graphviz_bp.parser.parse_program missing ({e}); "
+                extra={"note": f"graphviz_bp.reading.parser.parse_program missing ({e}); "
                                "timed graphviz_bp.parse(text) = parse+build",
                        "parse_plus_build": True})
     else:
@@ -405,7 +405,7 @@ def case_gbp(c):
 
     # the same program pasted as LaTeX (convert.to_latex): translation, shapes, parse and build
     try:
-        from graphviz_bp.convert import to_latex
+        from graphviz_bp.reading.convert import to_latex
         latex = to_latex(parse_program(text))
     except Exception as e:                                # no convert module in this version
         c.skip("gbp", ["latex_build"], f"no LaTeX form: {type(e).__name__}: {e}")

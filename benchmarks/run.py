@@ -352,7 +352,7 @@ def tables(res, case_results, cold, targets, ns, quick):
         w(f"| {shape} | {RENDER_TARGET_N} | | | | | | | | {cell(g('gbp', 'dot'), 1e3)} "
           f"| {cell(g('gbp', 'svg'), 1e3)} |")
     w("")
-    w("‡ `graphviz_bp.parser.parse_program` missing: `graphviz_bp.parse` (parse + build) timed instead. "
+    w("‡ `graphviz_bp.reading.parser.parse_program` missing: `graphviz_bp.parse` (parse + build) timed instead. "
       "° a single cold call (the first one took > 10 s). "
       "§ graphviz-bp drew a summary, not the graph (above max_render_nodes, default limits; "
       f"the N={RENDER_TARGET_N} rows run with GRAPHVIZ_BP_MAX_RENDER_NODES={RENDER_TARGET_N + 100} "

@@ -10,15 +10,15 @@
 SymPy, the Graphviz binary and Streamlit are loaded only when used; the functions ``render``,
 ``explain`` and ``check`` are imported here so that ``graphviz_bp.render`` is always the function.
 """
-from .errors import InputError, LimitError, NumericWarning
-from .graph import ComputationGraph, parse
-from .limits import Limits
-from .paths import Path, count_paths, derivative_paths
-from .scalar_view import scalar_view
-from .render import render
-from .explain import explain
-from .check import check
-from .symbolic import symbolic_gradients
+from .core.errors import InputError, LimitError, NumericWarning
+from .core.graph import ComputationGraph, parse
+from .core.limits import Limits
+from .algorithms.paths import Path, count_paths, derivative_paths
+from .algorithms.scalar_view import scalar_view
+from .showing.render import render
+from .showing.explain import explain
+from .showing.check import check
+from .algorithms.symbolic import symbolic_gradients
 
 __version__ = "0.1.0"
 

@@ -4,7 +4,7 @@ from collections import Counter
 
 import numpy as np
 
-from graphviz_bp.parser import parse_program
+from graphviz_bp.reading.parser import parse_program
 
 
 def _program_names(g) -> set:

@@ -16,16 +16,16 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import graphviz_bp as gbp  # noqa: E402
-from graphviz_bp import dashboard as dash  # noqa: E402
-from graphviz_bp.display import fmt_value  # noqa: E402
+from graphviz_bp.app import dashboard as dash  # noqa: E402
+from graphviz_bp.showing.notation import fmt_value  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
 EXAMPLES = ROOT / "examples"
 E2 = (EXAMPLES / "l1_least_squares.txt").read_text(encoding="utf-8")
 E7 = (EXAMPLES / "mlp_relu_softmax.txt").read_text(encoding="utf-8")
-HAVE_RENDER = importlib.util.find_spec("graphviz_bp.render") is not None
-needs_render = pytest.mark.skipif(not HAVE_RENDER, reason="graphviz_bp.render has not landed yet")
+HAVE_RENDER = importlib.util.find_spec("graphviz_bp.showing.render") is not None
+needs_render = pytest.mark.skipif(not HAVE_RENDER, reason="graphviz_bp.showing.render has not landed yet")
 
 
 def ladder(layers: int) -> str:
@@ -136,7 +136,7 @@ def test_example_without_defaults_is_symbolic_until_given_values():
     assert not at.error
     assert any("No value yet" in i.value for i in at.info)
     g = gbp.parse((EXAMPLES / "lp_penalty.txt").read_text(encoding="utf-8"))
-    from graphviz_bp.symbolic import symbolic_gradients
+    from graphviz_bp.algorithms.symbolic import symbolic_gradients
     sym = symbolic_gradients(g)
     assert dash.symbolic_text(sym["w"]) in page_text(at)
     input_box(at, "w").set_value("[1, 2]")
@@ -275,7 +275,7 @@ def test_backward_stepper_walks_the_recorded_steps():
 
 
 def test_forward_mode_gives_the_same_gradient():
-    from graphviz_bp.forward import forward
+    from graphviz_bp.algorithms.forward import forward
     at = start(view="Forward mode")
     g = gbp.parse(E2)
     at.selectbox(key="fwd-src-False").set_value("lambda").run()
@@ -294,7 +294,7 @@ def test_scalar_view_of_a_tensor_program():
     at.toggle(key="scalar").set_value(True).run()
     no_traceback(at)
     assert not at.error
-    from graphviz_bp.scalar_view import scalar_view
+    from graphviz_bp.algorithms.scalar_view import scalar_view
     g = gbp.parse(E7)
     s = scalar_view(g)
     src = at.selectbox(key="path-src-True")
@@ -310,19 +310,19 @@ def test_worked_solution_tab_is_there():
     at = start(view="Worked solution")
     no_traceback(at)
     text = page_text(at)
-    if importlib.util.find_spec("graphviz_bp.explain") is None:
-        assert "worked solution (graphviz_bp.explain) is coming" in text
+    if importlib.util.find_spec("graphviz_bp.showing.explain") is None:
+        assert "worked solution (graphviz_bp.showing.explain) is coming" in text
         return
-    from graphviz_bp.explain import explain
+    from graphviz_bp.showing.explain import explain
     assert not at.error
     assert explain(gbp.parse(E2), fmt="md").strip() in [m.strip() for m in texts(at.markdown)]
     at.number_input(key="sgd-lr").set_value(0.1).run()
     assert explain(gbp.parse(E2), fmt="md", sgd_lr=0.1).strip() in [m.strip() for m in texts(at.markdown)]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("graphviz_bp.check") is None, reason="graphviz_bp.check not there yet")
+@pytest.mark.skipif(importlib.util.find_spec("graphviz_bp.showing.check") is None, reason="graphviz_bp.showing.check not there yet")
 def test_checker_finds_the_wrong_step():
-    from graphviz_bp.check import check
+    from graphviz_bp.showing.check import check
     at = start(view="Worked solution")
     g = gbp.parse(E2)
     at.text_area(key="answers").set_value("||W||_1 = 2\nL = 30").run()
@@ -340,7 +340,7 @@ def test_checker_finds_the_wrong_step():
 
 
 def test_an_internal_failure_is_a_short_message_not_a_traceback(monkeypatch):
-    import graphviz_bp.reverse as reverse_module
+    import graphviz_bp.algorithms.reverse as reverse_module
     at = start()
 
     def broken(*args, **kwargs):

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import graphviz_bp as gbp
-from graphviz_bp.display import fmt_number, fmt_value
+from graphviz_bp.showing.notation import fmt_number, fmt_value
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent

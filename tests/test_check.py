@@ -1,4 +1,4 @@
-"""graphviz_bp.check: the first wrong step of a hand solution (issue #6, part 2)."""
+"""graphviz_bp.showing.check: the first wrong step of a hand solution (issue #6, part 2)."""
 import json
 import subprocess
 import sys
@@ -9,7 +9,7 @@ import pytest
 
 import graphviz_bp as gbp
 from graphviz_bp import InputError
-from graphviz_bp.check import check
+from graphviz_bp.showing.check import check
 
 ROOT = Path(__file__).resolve().parent.parent
 EX = ROOT / "examples"

@@ -1,4 +1,4 @@
-r"""graphviz_bp.convert: programs printed back in the notation and as LaTeX for a sheet, and read
+r"""graphviz_bp.reading.convert: programs printed back in the notation and as LaTeX for a sheet, and read
 back (parse_program, latex.translate) to the same graph; ``graphviz-bp convert``.
 
 The printers write to the rules of the translator (latex.py): every example, the tables and
@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 import graphviz_bp as gbp
 from graphviz_bp import InputError
-from graphviz_bp.cli import main
-from graphviz_bp.convert import convert, plain_number, tex_name, tex_number, to_latex, to_plain
-from graphviz_bp.latex import translate
-from graphviz_bp.parser import parse_program
+from graphviz_bp.app.cli import main
+from graphviz_bp.reading.convert import convert, plain_number, tex_name, tex_number, to_latex, to_plain
+from graphviz_bp.reading.latex import translate
+from graphviz_bp.reading.parser import parse_program
 from graph_equality import assert_same_graph
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

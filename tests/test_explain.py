@@ -1,4 +1,4 @@
-"""graphviz_bp.explain: a worked solution in Markdown and LaTeX (issue #6, part 1).
+"""graphviz_bp.showing.explain: a worked solution in Markdown and LaTeX (issue #6, part 1).
 
 The numbers below are EXERCISES.md's; they are formatted with the module's own
 ``tex_value`` so the tests check values, not spacing.
@@ -15,7 +15,7 @@ import pytest
 
 import graphviz_bp as gbp
 from graphviz_bp import InputError
-from graphviz_bp.explain import explain, tex_name, tex_value
+from graphviz_bp.showing.explain import explain, tex_name, tex_value
 
 ROOT = Path(__file__).resolve().parent.parent
 EX = ROOT / "examples"

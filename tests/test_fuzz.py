@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import graphviz_bp as gbp
 from graphviz_bp import InputError, Limits
-from graphviz_bp.ops import FUNCTIONS
+from graphviz_bp.core.ops import FUNCTIONS
 
 from conftest import FUZZ_NOTES, FUZZ_STATS
 
@@ -150,7 +150,7 @@ def pipeline(text: str, pick: int = 0, deep: bool = True):
             return "parse"
         FUZZ_STATS["parsed"] += 1
         at = values_for(g, pick)
-        from graphviz_bp.render import render
+        from graphviz_bp.showing.render import render
         _tolerated("render", text, lambda: render(g).source)     # symbolic picture: no values needed
         try:
             values = g.evaluate(at=at)
@@ -189,7 +189,7 @@ def pipeline(text: str, pick: int = 0, deep: bool = True):
                 assert len(listed) == min(n, 30)
                 for p in listed[:5]:
                     p.factors, p.value
-            from graphviz_bp.explain import explain
+            from graphviz_bp.showing.explain import explain
             _tolerated("explain", text, lambda: explain(g, at=at))
             _tolerated("scalar_view", text, lambda: gbp.scalar_view(g, at=at))
             if len(g.nodes) <= 12:

@@ -16,8 +16,8 @@ import pytest
 
 import graphviz_bp as gbp
 from graphviz_bp import InputError, Limits
-from graphviz_bp.evaluate import run
-from graphviz_bp.ops import FUNCTIONS, OPS
+from graphviz_bp.core.evaluate import run
+from graphviz_bp.core.ops import FUNCTIONS, OPS
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "graphviz_bp"
@@ -106,10 +106,10 @@ def test_dunder_names_are_plain_names(tmp_path):
 
 
 def cli_in_process(*args, stdin=""):
-    """graphviz_bp.cli.main in this process (the code path of the command, without a Python start-up)."""
+    """graphviz_bp.app.cli.main in this process (the code path of the command, without a Python start-up)."""
     import contextlib
     import io
-    from graphviz_bp.cli import main
+    from graphviz_bp.app.cli import main
     out, err = io.StringIO(), io.StringIO()
     old_stdin = sys.stdin
     sys.stdin = io.StringIO(stdin)
@@ -182,7 +182,7 @@ def test_no_eval_or_exec_in_the_package():
 
 def test_comment_text_in_labels_cannot_break_the_dot_source():
     """Source text (with a comment inside brackets) reaches labels: it must be escaped."""
-    from graphviz_bp.render import render
+    from graphviz_bp.showing.render import render
     g = gbp.parse('f = (x # </TD></TR></TABLE>> ] "q" & <B>b</B> node[image="/etc/passwd"]\n + y)\nh = f*2')
     dot = render(g, at={"x": 1, "y": 2}, show="all").source
     assert 'image="/etc/passwd"' not in dot
@@ -282,7 +282,7 @@ def test_numeric_policy_is_documented_in_the_ops():
         doc = OPS[name].doc
         for w in words:
             assert w.lower() in doc.lower(), (name, w, doc)
-    import graphviz_bp.evaluate as evaluate
+    import graphviz_bp.core.evaluate as evaluate
     assert "warning" in evaluate.__doc__ and "NaN" in evaluate.__doc__
 
 
@@ -390,8 +390,8 @@ def test_deep_input_in_process_never_raises_recursion_error():
 
 def test_everything_works_at_the_default_depth():
     """A 190-deep expression: evaluate, all gradients, symbolic (or its limit), render, explain."""
-    from graphviz_bp.explain import explain
-    from graphviz_bp.render import render
+    from graphviz_bp.showing.explain import explain
+    from graphviz_bp.showing.render import render
     d = 190
     for text in ["f = " + "(" * d + "x" + ")" * d, "f = " + "sin(" * d + "x" + ")" * d, "f = " + "-" * d + "x",
                  "f = " + "| " * d + "x" + " |" * d]:
@@ -467,7 +467,7 @@ def test_symbolic_huge_powers_stay_small():
     import resource
     code = (
         "import graphviz_bp as gbp\n"
-        "from graphviz_bp.render import render\n"
+        "from graphviz_bp.showing.render import render\n"
         "for t in ['f = (x + 1)^1e308', 'f = (x + y)^2^2^2^2', 'f = x * 2^2^2^2^2^2', 'f = (x + y)^1e3',\n"
         "          'f = x^999999999999999 + 2^999999999999999*x', 'f = x*(1e6^64)^64^64']:\n"
         "    g = gbp.parse(t)\n"
@@ -505,7 +505,7 @@ def test_every_function_rejects_wrong_arity_cleanly():
 def test_big_evaluations_are_not_kept_on_the_graph():
     """The dashboard keeps many graphs: an evaluation with more than CACHE_MAX_ELEMENTS tensor
     entries is not cached on its graph (a small one is), and the numbers are the same either way."""
-    from graphviz_bp.evaluate import CACHE_MAX_ELEMENTS
+    from graphviz_bp.core.evaluate import CACHE_MAX_ELEMENTS
     x = "[" + ", ".join(str(k % 7 - 3) for k in range(1000)) + "]"
     c = "[" + ", ".join(f"[{k % 5 - 2}]" for k in range(1000)) + "]"
     big = gbp.parse(f"x = {x}\nc = {c}\nM = c * x\nA = sin(M)\nf = sum(A * M)")

@@ -1,14 +1,14 @@
-"""LaTeX pasted from the sheets → notation (graphviz_bp.latex), E13 of EXERCISES.md."""
+"""LaTeX pasted from the sheets → notation (graphviz_bp.reading.latex), E13 of EXERCISES.md."""
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import graphviz_bp as gbp
-from graphviz_bp.convert import to_plain
-from graphviz_bp.errors import InputError
-from graphviz_bp.latex import latex_to_program, looks_like_latex
-from graphviz_bp.parser import parse_program
+from graphviz_bp.reading.convert import to_plain
+from graphviz_bp.core.errors import InputError
+from graphviz_bp.reading.latex import latex_to_program, looks_like_latex
+from graphviz_bp.reading.parser import parse_program
 from graph_equality import assert_same_graph
 
 # --- E13, pasted verbatim from EXERCISES.md -------------------------------------------------
@@ -261,7 +261,7 @@ def test_shape_errors_point_into_the_pasted_text(latex, line, column, words):
 
 
 def test_cli_bad_latex_is_one_line_and_exit_2(tmp_path, capsys):
-    from graphviz_bp.cli import main
+    from graphviz_bp.app.cli import main
     for bad in ("$$\\frac{1}{2$$", "$y = \\nabla x$", "$$\\begin{bmatrix} 1 & 2$$", "$y = (x$"):
         path = tmp_path / "sheet.tex"
         path.write_text("% pasted\n" + bad + "\n")
@@ -273,7 +273,7 @@ def test_cli_bad_latex_is_one_line_and_exit_2(tmp_path, capsys):
 def test_cli_pasted_seed_000_lines(tmp_path, capsys):
     """The seed's two lines as they stand, formula first: L = 14, ∇W = [[11, 3]]."""
     import json
-    from graphviz_bp.cli import main
+    from graphviz_bp.app.cli import main
     seed = (Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_9b6579242660973a.txt")
     pasted = E13A.splitlines()[1] + "\n" + E13A.splitlines()[0] + "\n"
     if seed.exists():

@@ -1,4 +1,4 @@
-"""Every limit of graphviz_bp.limits (issue #8, item 1): a clear refusal that names the limit, its
+"""Every limit of graphviz_bp.core.limits (issue #8, item 1): a clear refusal that names the limit, its
 value and how to raise it; through the library (LimitError, an InputError of kind "limit") and
 through the CLI (exit 2, one line on standard error, no traceback); and the flag or environment
 variable the message names really raises it."""
@@ -16,7 +16,7 @@ import pytest
 
 import graphviz_bp as gbp
 from graphviz_bp import InputError, LimitError, Limits
-from graphviz_bp.limits import check_deadline, time_budget
+from graphviz_bp.core.limits import check_deadline, time_budget
 
 ROOT = Path(__file__).resolve().parent.parent
 FIELDS = [f.name for f in dataclasses.fields(Limits)]
@@ -58,7 +58,7 @@ def assert_limit_error(exc: LimitError, field, value):
 def test_every_limit_has_a_default_a_flag_and_a_variable():
     """The one place: each field of Limits has a CLI flag (every subcommand that reads a program)
     and an environment variable."""
-    from graphviz_bp.cli import build_parser
+    from graphviz_bp.app.cli import build_parser
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     for command in ("grad", "paths", "render", "explain", "check"):

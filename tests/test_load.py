@@ -9,7 +9,7 @@ memory (VmRSS) must have stayed under 1.5 GiB, and the server log must hold no t
 
 A slow program (a 40×40 convolution over a 1000×1000 image: 12 KB of text) must be cut at the time budget with
 a message. Streamlit cannot kill a script thread, so this relies on the engine's cooperative
-deadline (graphviz_bp.limits.time_budget) being wrapped around each run of the script.
+deadline (graphviz_bp.core.limits.time_budget) being wrapped around each run of the script.
 """
 from __future__ import annotations
 

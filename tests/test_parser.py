@@ -5,8 +5,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import graphviz_bp as gbp
-from graphviz_bp.parser import Apply, Literal, Name, Num, _Parser, parse_program, tokenize
-from graphviz_bp.limits import Limits
+from graphviz_bp.reading.parser import Apply, Literal, Name, Num, _Parser, parse_program, tokenize
+from graphviz_bp.core.limits import Limits
+from graphviz_bp.core.ops import FUNCTIONS
 
 
 def shape_of(e):
@@ -113,7 +114,7 @@ def test_long_sum_on_one_line_is_iterative():
 
 
 NAMES = st.from_regex(r"[a-zA-Z_λη][a-zA-Z0-9_]{0,3}", fullmatch=True).filter(
-    lambda s: s not in {"T"} and s not in __import__("graphviz_bp").ops.FUNCTIONS)
+    lambda s: s not in {"T"} and s not in FUNCTIONS)
 
 
 @settings(max_examples=200, deadline=None)

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import graphviz_bp as gbp
-from graphviz_bp.ops import OPS, operand_vjps
+from graphviz_bp.core.ops import OPS, operand_vjps
 
 rng = np.random.default_rng(7)
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 import graphviz_bp as gbp
-from graphviz_bp import engine
-from graphviz_bp.errors import InputError
-from graphviz_bp.limits import Limits
-from graphviz_bp.render import (parse_show, produce, render, render_bytes, render_svg, role, summary,
+from graphviz_bp.showing import layout as engine
+from graphviz_bp.core.errors import InputError
+from graphviz_bp.core.limits import Limits
+from graphviz_bp.showing.render import (parse_show, produce, render, render_bytes, render_svg, role, summary,
                                 to_png)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -338,7 +338,7 @@ def test_summary_card_when_chains_do_not_shrink_the_graph():
 
 def test_scalar_view_render():
     try:
-        from graphviz_bp.scalar_view import scalar_view
+        from graphviz_bp.algorithms.scalar_view import scalar_view
     except ImportError:
         pytest.skip("scalar view not there yet")
     s = scalar_view(graph(E3))

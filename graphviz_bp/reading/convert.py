@@ -3,10 +3,10 @@ r"""Statements → text again: the plain notation (:func:`to_plain`) or LaTeX fo
 Both printers write the fewest parentheses the reader needs (precedence, loosest first:
 ``+ -`` < ``* / @`` < unary ``-`` < ``^`` (right-associative) < postfix ``[i]`` ``^T``), so
 that reading the text back builds the same graph: ``parse_program(to_plain(s))`` for the
-notation, :func:`graphviz_bp.latex.translate` for LaTeX.  Numbers are printed exactly (the
+notation, :func:`graphviz_bp.reading.latex.translate` for LaTeX.  Numbers are printed exactly (the
 shortest text that reads back as the same float; ``2``, not ``2.0``).
 
->>> from graphviz_bp.parser import parse_program
+>>> from graphviz_bp.reading.parser import parse_program
 >>> print(to_plain(parse_program("f = ((x + y)) * (x - (y - 1))^(2)")), end="")
 f = (x + y) * (x - (y - 1))^2
 >>> print(to_latex(parse_program("L = ||X*W - Y||_2^2 + lambda*||W||_1")))
@@ -25,7 +25,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from .errors import InputError
+from ..core.errors import InputError
 from .latex import FUNCS, GREEK          # latex imports this module only inside translate()
 from .parser import Apply, Literal, Name, Num, Statement
 from .resolve import infer_shapes, product_op, sheet_power
@@ -205,7 +205,7 @@ def _plain_expr(e) -> str:
 def to_plain(statements: list[Statement]) -> str:
     """The statements in the plain notation, one a line (with a final newline).
 
-    >>> from graphviz_bp.parser import parse_program
+    >>> from graphviz_bp.reading.parser import parse_program
     >>> print(to_plain(parse_program("W = [[1, 2.0], [3, -4]]; v = [1e-3, 2]\\n"
     ...                              "f = -(x^2)^y.T + ||W @ v||_2^2 * abs(x - |y|) / A[0, 1]")), end="")
     W = [[1, 2], [3, -4]]
@@ -329,15 +329,15 @@ class _TexLayout:
 
 
 def to_latex(statements: list[Statement], tex_names: dict | None = None) -> str:
-    r"""LaTeX for a sheet, one ``$$…$$`` a statement, that :func:`graphviz_bp.latex.translate`
+    r"""LaTeX for a sheet, one ``$$…$$`` a statement, that :func:`graphviz_bp.reading.latex.translate`
     reads back to the same graph.  ``tex_names`` (name → LaTeX, as a translation gives it)
     overrides how names are written.
 
     A product is written ``\cdot`` where the sheet's reading (by shapes, see
-    :mod:`graphviz_bp.resolve`) gives the same operation, else ``*`` (elementwise) or
+    :mod:`graphviz_bp.reading.resolve`) gives the same operation, else ``*`` (elementwise) or
     ``\mathbin{@}`` (the matrix product); a power of a square matrix is ``X^{\circ 2}``.
 
-    >>> from graphviz_bp.parser import parse_program
+    >>> from graphviz_bp.reading.parser import parse_program
     >>> print(to_latex(parse_program("A = [[1, 2], [3, 4]]\nB = A @ A + A^2\nf = tr(B) / (2*n)")))
     $$A = \begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}$$
     $$B = A \cdot A + A^{\circ 2}$$
@@ -359,15 +359,15 @@ def to_latex(statements: list[Statement], tex_names: dict | None = None) -> str:
 def convert(text: str, to: str, syntax: str = "auto", limits=None) -> str:
     r"""A program (plain notation or LaTeX from a sheet) printed in the notation ``to``.
 
-    LaTeX is translated first (:func:`graphviz_bp.latex.translate`); ``to="plain"`` then gives
+    LaTeX is translated first (:func:`graphviz_bp.reading.latex.translate`); ``to="plain"`` then gives
     the translation itself.  The program must build a graph (names defined once, before use):
     bad input is an :class:`InputError`.
 
     >>> print(convert("f = x*(y + 1)", "latex"), end="")
     $$f = x \cdot \left(y + 1\right)$$
     """
-    from .graph import build, read_program
-    from .limits import current
+    from ..core.graph import build, read_program
+    from ..core.limits import current
     from .parser import parse_program
     if to not in TARGETS:
         raise InputError(f"unknown target {to!r} (choose one of {', '.join(TARGETS)})", kind="usage")

@@ -36,10 +36,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .display import shows_sheet_names
-from .display import fmt_number, fmt_value, pretty_name, to_json
-from .errors import InputError
-from .ops import OPS, Op
+from .notation import shows_sheet_names
+from .notation import fmt_number, fmt_value, pretty_name, to_json
+from ..core.errors import InputError
+from ..core.ops import OPS, Op
 
 ATOL = 1e-9          # absolute tolerance, for values that should be 0
 MAX_VARIANTS = 20    # ReLU nodes tried for a derivative slip (each costs a backward pass)
@@ -121,8 +121,8 @@ def parse_claims(text: str) -> list[Claim]:
 
 def parse_literal(text: str, line: int, column: int):
     """A number or a bracket literal, read by the notation's parser (never by Python)."""
-    from .evaluate import as_value
-    from .parser import Literal, Num, parse_program
+    from ..core.evaluate import as_value
+    from ..reading.parser import Literal, Num, parse_program
     prefix = "__value = "
     if not text:
         raise InputError("a claim needs a value after '='", line, column)
@@ -159,7 +159,7 @@ class Matcher:
 
     def resolve(self, text: str, line: int, column: int) -> tuple[int, tuple | None]:
         """(node index, entry or None) for a left side; an InputError when it names nothing."""
-        from .parser import Apply, parse_program
+        from ..reading.parser import Apply, parse_program
         prefix = "__lhs = "
         try:
             statements = parse_program(prefix + text)
@@ -179,7 +179,7 @@ class Matcher:
         raise InputError(self._unknown(text, expr), line, column, kind="name")
 
     def _node(self, e):
-        from .parser import Apply, Literal, Name, Num
+        from ..reading.parser import Apply, Literal, Name, Num
         cls = e.__class__
         if cls is Name:
             return self.g._names.get(e.id)
@@ -211,7 +211,7 @@ class Matcher:
         return entry
 
     def _unknown(self, text, expr) -> str:
-        from .parser import Name
+        from ..reading.parser import Name
         if expr.__class__ is Name:
             names = ", ".join(n for n in self.g._names if not n[:1].isdigit() and not n.startswith("-"))
             return f"{text!r} names nothing in the program (its names: {names})"
@@ -255,7 +255,7 @@ def variant(g, index: int, fn: Op | None = None, op: str | None = None, order=No
             default=None):
     """A copy of ``g`` in which node ``index`` uses another operation (``fn``/``op``), its operands in
     another ``order``, or (a leaf) another ``default`` value; the rest of the graph is shared."""
-    from .graph import ComputationGraph, Node
+    from ..core.graph import ComputationGraph, Node
     nodes = [Node(n.index, n.name, n.op, n.args, n.params, n.kind, n.default, n.src, n.line, n.column, n.expr)
              for n in g.nodes]
     node = nodes[index]
@@ -288,7 +288,7 @@ class _Outcome:
 
     def values(self):
         if self._values is None:
-            from .evaluate import run
+            from ..core.evaluate import run
             self._values = run(self.g, self.at).values
         return self._values
 
@@ -369,7 +369,7 @@ class Slip:
 
 
 def _operand_texts(node) -> list[str]:
-    from .parser import Apply
+    from ..reading.parser import Apply
     texts = []
     for a in node.expr.args if node.expr is not None and hasattr(node.expr, "args") else ():
         wrap = a.__class__ is Apply and a.op in ("add", "sub", "neg")
@@ -436,7 +436,7 @@ def grad_slips(g, claim: Claim, ctx) -> Slip | None:
 def _path_slip(g, claim: Claim, ctx, max_paths: int = 8) -> Slip | None:
     from itertools import islice
 
-    from .paths import count_paths, derivative_paths
+    from ..algorithms.paths import count_paths, derivative_paths
     name = g.nodes[claim.node].name
     n = count_paths(g, name)
     if not 2 <= n <= max_paths:

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError, LimitError
-from .limits import Limits, check_deadline, current as current_limits
-from .ops import FUNCTIONS
+from ..core.errors import InputError, LimitError
+from ..core.limits import Limits, check_deadline, current as current_limits
+from ..core.ops import FUNCTIONS
 
 
 # --- syntax tree -------------------------------------------------------------------

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .evaluate import _SCALAR_ERRORS, node_partials, run
-from .limits import check_deadline
-from .ops import operand_vjps
+from ..core.evaluate import _SCALAR_ERRORS, node_partials, run
+from ..core.limits import check_deadline
+from ..core.ops import operand_vjps
 
 
 def edge_jacobian(g, u: int, v: int, values) -> np.ndarray:

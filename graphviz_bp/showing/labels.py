@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .display import fmt_number, pretty_name
-from .engine import ink_width, text_width
+from .notation import fmt_number, pretty_name
+from .layout import ink_width, text_width
 
 SANS, MONO = "Helvetica", "Courier"
 SIZE = {"name": 14, "value": 14, "matrix": 13, "small": 10.5, "edge": 12, "title": 17, "subtitle": 13}
@@ -47,7 +47,7 @@ THEMES = {
 
 
 def theme(name: str) -> dict:
-    from .errors import InputError
+    from ..core.errors import InputError
     try:
         return THEMES[name]
     except KeyError:
@@ -100,7 +100,7 @@ def formula(g, node) -> str:
         terms = [f"{ops[k]}·{ops[n + k]}" for k in range(n)]
         return " + ".join(terms) if n <= 3 else f"{terms[0]} + … + {terms[-1]}"
     if node.op == "component":                 # one output entry of a tensor op (scalar view)
-        from .ops import OPS
+        from ..core.ops import OPS
         inner = OPS[node.params["op"]]
         bases = list(dict.fromkeys(_ELEMENT.sub(r"\1", g.nodes[j].name) for j in node.args))
         bases = [pretty_name(b) for b in bases]
@@ -230,7 +230,7 @@ def summary_lines(v) -> list[str]:
 
 def inline_value(v, digits: int = 4) -> str:
     """A value on one line (for edge labels and titles): ``6``, ``[[1, 1]]``."""
-    from .display import fmt_value
+    from .notation import fmt_value
     return fmt_value(v, digits) if np.ndim(v) else fmt_number(v, digits)
 
 
@@ -396,7 +396,7 @@ _RULE_SUBS = {"matmul": {"A": 0, "B": 1}, "inv": {"A": 0}, "det": {"A": 0}, "con
 
 def _rule(g, u: int, v: int) -> str:
     """The vector–Jacobian rule of an edge in the graph's names: ``ḡ ↦ ḡ·h₁ᵀ``."""
-    from .symbolic import local_text
+    from ..algorithms.symbolic import local_text
     node = g.nodes[v]
     text = local_text(g, u, v)
     for letter, k in _RULE_SUBS.get(node.op, {}).items():
@@ -480,7 +480,7 @@ def _equation(g, s) -> str:
 def _path_lines(g, at, facts: Facts, highlight, t) -> list:
     from itertools import islice
 
-    from .paths import count_paths, derivative_paths, path_value
+    from ..algorithms.paths import count_paths, derivative_paths, path_value
     names = list(highlight)
     src, dst = names[0], names[-1]
     lines = []

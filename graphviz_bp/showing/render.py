@@ -7,9 +7,9 @@
 (True, 3)
 
 :func:`render` builds a ``graphviz.Digraph``; :func:`render_svg` lays it out with the
-engine of :mod:`graphviz_bp.engine` under the time budget (a summary on timeout) and
+engine of :mod:`graphviz_bp.showing.layout` under the time budget (a summary on timeout) and
 returns SVG text; :func:`to_png` rasterises that SVG; :func:`render_bytes` does any format.
-Node labels come from :mod:`graphviz_bp.labels`.
+Node labels come from :mod:`graphviz_bp.showing.labels`.
 """
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ import re
 
 import numpy as np
 
-from .display import shows_sheet_names
+from .notation import shows_sheet_names
 from . import labels as L
-from .errors import InputError
+from ..core.errors import InputError
 
 LAYERS = ("values", "shapes", "locals", "numeric", "grads", "tangents")
 DEFAULT_SHOW = frozenset({"values", "locals", "grads"})
@@ -45,7 +45,7 @@ def parse_show(show) -> frozenset:
 
 
 def _facts(g, at, layers, step, tangent, highlight) -> L.Facts:
-    from .evaluate import run
+    from ..core.evaluate import run
     f = L.Facts()
     try:
         f.values = run(g, at).values
@@ -63,7 +63,7 @@ def _facts(g, at, layers, step, tangent, highlight) -> L.Facts:
                 raise
             f.notes.append(f"no gradients: {exc.message}")
     if "tangents" in layers:
-        from .forward import forward
+        from ..algorithms.forward import forward
         src = tangent or (highlight[0] if highlight else None) or (g.leaves[0] if g.leaves else None)
         if src is not None:
             g.index(src)
@@ -159,7 +159,7 @@ def render(g, at=None, show=DEFAULT_SHOW, highlight=None, step=None, theme="ligh
     drawn once per use as a small dashed reference node. Above ``g.limits.max_render_nodes`` nodes
     the result is a summary (chains collapsed, or counts per op); ``.gbp_notes`` lists such messages.
     """
-    from .engine import configure
+    from .layout import configure
     layers = parse_show(show)
     t = L.theme(theme)
     if rankdir not in ("LR", "TB", "auto"):
@@ -303,7 +303,7 @@ def summary(g, at=None, theme="light", rankdir="LR", reason=""):
     """A picture of a graph too big to draw node by node: chains of one-input operations
     collapsed into one box each if that leaves at most ``SUMMARY_BOXES`` boxes, else one card
     with the counts per op. ``.gbp_notes`` says why and how to raise the cap."""
-    from .evaluate import run
+    from ..core.evaluate import run
     t = L.theme(theme)
     leaves = [n for n in g.nodes if n.is_leaf and not _folded(n)]
     chains = _chains(g)
@@ -365,7 +365,7 @@ FORMATS = ("svg", "png", "pdf", "dot")
 
 
 def _svg(dot, engine, timeout) -> str:
-    from .engine import center_text, layout
+    from .layout import center_text, layout
     return center_text(layout(dot.source, "svg", engine, timeout).decode("utf-8"))
 
 
@@ -385,8 +385,8 @@ def _rankdir(g, rankdir):
 def produce(g, fmt="svg", *, engine="auto", timeout=None, **kw) -> tuple[bytes, list]:
     """``(picture bytes, notes)`` in ``svg``, ``png``, ``pdf`` or ``dot``; notes say what was
     left out (a summary instead of the graph, values that could not be computed)."""
-    from . import engine as engine_module
-    from .engine import LayoutTimeout, choose, layout, system_binary
+    from . import layout as engine_module
+    from .layout import LayoutTimeout, choose, layout, system_binary
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r} (svg, png, pdf or dot)", kind="usage")
     dot = render(g, **kw)
@@ -424,13 +424,13 @@ def render_svg(g, *, engine="auto", timeout=None, **kw) -> str:
 
 def to_png(svg_text: str, scale: float = 2.0) -> bytes:
     """PNG of an SVG from :func:`render_svg`, rasterised by cairosvg with fonts that have every glyph."""
-    from .engine import svg_to_png
+    from .layout import svg_to_png
     return svg_to_png(svg_text, scale)
 
 
 def to_pdf(svg_text: str) -> bytes:
     """PDF of an SVG from :func:`render_svg` (cairosvg)."""
-    from .engine import svg_to_pdf
+    from .layout import svg_to_pdf
     return svg_to_pdf(svg_text)
 
 
@@ -466,7 +466,7 @@ def _cli_format(args) -> str:
 def _cli_highlight(args, g, at) -> list | None:
     from itertools import islice
 
-    from .paths import count_paths, derivative_paths
+    from ..algorithms.paths import count_paths, derivative_paths
     if args.path_nodes:
         return [s.strip() for s in args.path_nodes.split(",") if s.strip()]
     if args.path is None:
@@ -483,7 +483,7 @@ def _cli_highlight(args, g, at) -> list | None:
 
 
 def _scalar(g, at):
-    from .scalar_view import scalar_view
+    from ..algorithms.scalar_view import scalar_view
     return scalar_view(g, at=at)
 
 
@@ -501,7 +501,7 @@ def frames(g, directory, fmt="svg", *, paths=False, source=None, engine="auto", 
     import os
     from itertools import islice
 
-    from .paths import derivative_paths
+    from ..algorithms.paths import derivative_paths
     os.makedirs(directory, exist_ok=True)
     at = kw.get("at")
     written = []
@@ -526,7 +526,7 @@ def render_cli(args, g, at) -> int:
     SVG/DOT to standard output without ``-o``, and frames with ``--frames DIR``."""
     import sys
 
-    from .engine import choose
+    from .layout import choose
     fmt = _cli_format(args)
     choose(args.engine)                      # a missing engine is a clear error before any work
     if args.scalar:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import InputError
-from .evaluate import run
+from ..core.errors import InputError
+from ..core.evaluate import run
 
 METHODS = ("reverse", "forward", "paths")
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .display import fmt_number, pretty_name, shape_text, sheet_tex
+from ..showing.notation import fmt_number, pretty_name, shape_text, sheet_tex
 
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 DEFAULT_EXAMPLE = "l1_least_squares.txt"        # E2, what the dashboard opens on
 PAGE_SIZE = 10                                   # paths listed per page
 MAX_ENTRIES_SHOWN = 64                           # larger tensors are not written out in the tables
@@ -142,11 +142,11 @@ _SAFE_TEX = re.compile(r"[A-Za-z0-9_^{}()\\ ,'+-]{1,60}")
 
 def latex_name(name: str) -> str:
     r"""A graph name for KaTeX: ``lambda`` → ``λ``; subscripts and odd characters kept as text.
-    For a pasted sheet (inside :func:`graphviz_bp.display.sheet_names`) the sheet's own LaTeX,
+    For a pasted sheet (inside :func:`graphviz_bp.showing.notation.sheet_names`) the sheet's own LaTeX,
     when it is plain enough to put on the page (``W^{(1)}``; nothing with ``$`` or unbalanced braces).
 
     >>> import graphviz_bp as gbp
-    >>> from graphviz_bp.display import sheet_names
+    >>> from graphviz_bp.showing.notation import sheet_names
     >>> g = gbp.parse(r"$W^{(1)} = 2, \quad f = 3 W^{(1)}$")
     >>> with sheet_names(g):
     ...     latex_name("W_1")
@@ -195,7 +195,7 @@ def notation_hint(text: str, chosen: str) -> str | None:
     >>> notation_hint("f = x +", "auto") is None
     True
     """
-    from .latex import looks_like_latex
+    from ..reading.latex import looks_like_latex
     if chosen == "plain" and looks_like_latex(text):
         return "The program looks like LaTeX but Notation is Plain: choose Auto or LaTeX to read it."
     if chosen == "latex" and not looks_like_latex(text):

@@ -10,8 +10,8 @@ import argparse
 import json
 import sys
 
-from .display import to_json  # noqa: F401  (part of the CLI's JSON contract, used by the dashboard)
-from .errors import InputError
+from ..showing.notation import to_json  # noqa: F401  (part of the CLI's JSON contract, used by the dashboard)
+from ..core.errors import InputError
 
 EPILOG = """\
 values: --at NAME=VALUE, VALUE a number or a bracket/JSON literal, e.g. --at 'W=[[1,1]]'.
@@ -78,8 +78,8 @@ def _clip(text: str, n: int = 80) -> str:
 
 def parse_value(text: str, name: str = "value"):
     """A number or a bracket literal, read by the notation's own parser (never by Python)."""
-    from .evaluate import as_value
-    from .parser import Literal, Num, parse_program
+    from ..core.evaluate import as_value
+    from ..reading.parser import Literal, Num, parse_program
     try:
         (st,) = parse_program(f"{name} = {text}")
     except (InputError, ValueError):
@@ -102,14 +102,14 @@ def _at(args) -> dict:
 
 
 def _limits(args):
-    from .limits import Limits
+    from ..core.limits import Limits
     overrides = {k[len("limit_"):].replace("-", "_"): v for k, v in vars(args).items()
                  if k.startswith("limit_") and v is not None}
     return Limits.from_env(**overrides)
 
 
 def _graph(args):
-    from .graph import parse
+    from ..core.graph import parse
     return parse(_read_program(args), limits=_limits(args), output=args.output, syntax=args.syntax)
 
 
@@ -125,17 +125,17 @@ def _warn(warnings):
 # --- commands ------------------------------------------------------------------------------
 
 def cmd_grad(args) -> int:
-    from .display import fmt_value
+    from ..showing.notation import fmt_value
     g = _graph(args)
     if args.symbolic:
-        from .symbolic import symbolic_gradients
+        from ..algorithms.symbolic import symbolic_gradients
         grads = {k: str(v).replace("**", "^") for k, v in symbolic_gradients(g, args.wrt).items()}
         _emit(args, {"output": g.output, "method": "symbolic", "gradients": grads},
               "\n".join(f"∂{g.output}/∂{k} = {v}" for k, v in grads.items()))
         return 0
     at = _at(args)
     grads = g.gradients(at=at, wrt=args.wrt, method=args.method)
-    from .evaluate import run
+    from ..core.evaluate import run
     ev = run(g, at)
     value = ev.values[g.index(g.output)]
     _warn(ev.warnings)
@@ -149,13 +149,13 @@ def cmd_grad(args) -> int:
 def cmd_paths(args) -> int:
     from itertools import islice
 
-    from .display import fmt_value
-    from .evaluate import run
-    from .paths import count_paths, derivative_paths
+    from ..showing.notation import fmt_value
+    from ..core.evaluate import run
+    from ..algorithms.paths import count_paths, derivative_paths
     g = _graph(args)
     at = _at(args)
     if args.scalar:
-        from .scalar_view import scalar_view
+        from ..algorithms.scalar_view import scalar_view
         g, at = scalar_view(g, at), {}
     dst = args.to or g.output
     try:
@@ -199,12 +199,12 @@ def _sum(values):
 
 
 def cmd_render(args) -> int:
-    from .render import render_cli
+    from ..showing.render import render_cli
     return render_cli(args, _graph(args), _at(args))
 
 
 def cmd_explain(args) -> int:
-    from .explain import explain
+    from ..showing.explain import explain
     g = _graph(args)
     text = explain(g, at=_at(args), fmt=args.format, method=args.method, wrt=args.wrt, sgd_lr=args.sgd_lr)
     if args.json:
@@ -215,7 +215,7 @@ def cmd_explain(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .check import check
+    from ..showing.check import check
     g = _graph(args)
     try:
         with open(args.answers, encoding="utf-8") as f:
@@ -228,7 +228,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_convert(args) -> int:
-    from .convert import convert
+    from ..reading.convert import convert
     print(convert(_read_program(args), args.to, syntax=args.syntax, limits=_limits(args)), end="")
     return 0
 
@@ -237,7 +237,7 @@ def cmd_app(args) -> int:
     import os
     import subprocess
     from pathlib import Path
-    app = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+    app = Path(__file__).resolve().parents[2] / "streamlit_app.py"
     if not app.exists():
         raise InputError(f"the dashboard script is missing: {app}", kind="usage")
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
@@ -326,7 +326,7 @@ def main(argv=None) -> int:
     wants_json = "--json" in argv
     try:
         args = build_parser().parse_args(argv)
-        from .limits import time_budget
+        from ..core.limits import time_budget
         with time_budget(getattr(args, "limit_time-budget-s", None)):
             return args.run(args)
     except InputError as exc:

@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from ..core.errors import InputError
 
 __all__ = ["Engine", "LayoutTimeout", "choose", "layout", "configure", "svg_to_png", "svg_to_pdf",
            "center_text", "text_width", "ink_width", "pure_binary", "system_binary"]

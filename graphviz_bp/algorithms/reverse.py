@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import InputError
-from .evaluate import _SCALAR_ERRORS, Evaluation, run
-from .limits import check_deadline
-from .ops import operand_vjps
+from ..core.errors import InputError
+from ..core.evaluate import _SCALAR_ERRORS, Evaluation, run
+from ..core.limits import check_deadline
+from ..core.ops import operand_vjps
 
 
 @dataclass
@@ -29,7 +29,7 @@ class Step:
 
     def equation(self, fmt=None) -> str:
         """``ā = d̄·∂d/∂a + …`` in words, with the numbers."""
-        from .display import fmt_value, pretty_name
+        from ..showing.notation import fmt_value, pretty_name
         fmt = fmt or fmt_value
         bar = pretty_name(self.node) + "\u0304"
         if not self.terms:

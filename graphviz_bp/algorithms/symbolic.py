@@ -9,7 +9,7 @@ elementwise form (``@``, softmax, …) give their vector–Jacobian rule as text
 """
 from __future__ import annotations
 
-from .errors import InputError
+from ..core.errors import InputError
 
 
 def _sp():

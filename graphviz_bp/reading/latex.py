@@ -21,7 +21,7 @@ Nothing is evaluated: the text is tokenized and rewritten by these rules.
 * Products and powers as the sheet means them: ``\cdot``, ``\times`` and juxtaposition
   (``xy``, ``2(x+y)``, ``W x``; a run of letters that is not a function, Greek or defined name
   is split) are written as the sheet product ``⋅`` and ``x^2`` as a sheet power in a draft;
-  :func:`graphviz_bp.resolve.resolve` then makes them ``*``/``@`` and matrix powers by shape.
+  :func:`graphviz_bp.reading.resolve.resolve` then makes them ``*``/``@`` and matrix powers by shape.
   ``*`` and ``\odot`` are elementwise, ``\mathbin{@}`` the matrix product.
 * ``X \in \mathbb{R}^{D \times D}`` declares X a (square) matrix; prose (``\text{ for all }``)
   ends a formula; ``\tag``/``\label`` are dropped.
@@ -43,8 +43,8 @@ import heapq
 import re
 from dataclasses import dataclass, field
 
-from .errors import InputError
-from .limits import current as current_limits
+from ..core.errors import InputError
+from ..core.limits import current as current_limits
 from .parser import Literal, Num, parse_program
 from .resolve import SHEET_PRODUCT, SQUARE, resolve
 

@@ -15,7 +15,7 @@ input without a value is taken to be a scalar unless the sheet marks it as a vec
 (an upper-case name, or ``\mathbf``/``\boldsymbol``/``\vec``: ``tensor_names``); its shape is then
 unknown (``None``).  A 1×1 result counts as a scalar, as everywhere in graphviz-bp.
 
->>> from graphviz_bp.parser import parse_program
+>>> from graphviz_bp.reading.parser import parse_program
 >>> draft = "W = [[1], [-1]]\nx = 3\na = W ⋅ x\nh = V ⋅ a\nf = x ⋅ y"
 >>> [(s.target, s.expr.op) for s in resolve(parse_program(draft), draft) if s.target in "ahf"]
 [('a', 'mul'), ('h', 'matmul'), ('f', 'mul')]
@@ -26,9 +26,9 @@ import warnings
 
 import numpy as np
 
-from .errors import InputError
-from .limits import check_deadline
-from .ops import OPS
+from ..core.errors import InputError
+from ..core.limits import check_deadline
+from ..core.ops import OPS
 from .parser import Apply, Literal, Name, Num, Statement
 
 SHEET_PRODUCT = "⋅"            # how the translator writes \cdot, \times and juxtaposition

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import InputError
-from .evaluate import node_partials, run
-from .limits import check_deadline
-from .ops import operand_vjps
+from ..core.errors import InputError
+from ..core.evaluate import node_partials, run
+from ..core.limits import check_deadline
+from ..core.ops import operand_vjps
 
 
 def _endpoints(g, src, dst):

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import InputError
-from .evaluate import run
-from .graph import ComputationGraph, Node
-from .ops import operand_vjps
+from ..core.errors import InputError
+from ..core.evaluate import run
+from ..core.graph import ComputationGraph, Node
+from ..core.ops import operand_vjps
 
 # --- building the view ------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from string import ascii_lowercase
 from .errors import InputError
 from .limits import Limits, check_deadline, current as current_limits
 from .ops import OPS
-from .parser import Apply, Literal, Name, Num, Statement, parse_program
+from ..reading.parser import Apply, Literal, Name, Num, Statement, parse_program
 
 
 class Node:
@@ -114,7 +114,7 @@ class ComputationGraph:
         edge attribute ``positions``: which operands of the target the source is.
         """
         import networkx as nx
-        from .display import pretty_name, sheet_names
+        from ..showing.notation import pretty_name, sheet_names
 
         dag = nx.DiGraph(output=self.output)
         names = [n.name for n in self.nodes]
@@ -130,7 +130,7 @@ class ComputationGraph:
 
     def formula(self, node: Node | str) -> str:
         """How the node's operation is written over its operands' names, e.g. ``‖b‖₂²``."""
-        from .display import fmt_number, pretty_name
+        from ..showing.notation import fmt_number, pretty_name
         node = node if isinstance(node, Node) else self.node(node)
         if node.is_leaf:
             return pretty_name(node.name) if node.kind != "const" else fmt_number(node.default) \
@@ -151,13 +151,13 @@ class ComputationGraph:
 
     # --- algorithms (each in its own module) ------------------------------------------------
     def evaluate(self, at=None) -> dict:
-        """Every node's value: ``{name: float | ndarray}``. See :mod:`graphviz_bp.evaluate`."""
+        """Every node's value: ``{name: float | ndarray}``. See :mod:`graphviz_bp.core.evaluate`."""
         from .evaluate import evaluate
         return evaluate(self, at)
 
     def reverse(self, at=None, record: bool = False):
-        """Reverse accumulation; see :func:`graphviz_bp.reverse.reverse`."""
-        from .reverse import reverse
+        """Reverse accumulation; see :func:`graphviz_bp.algorithms.reverse.reverse`."""
+        from ..algorithms.reverse import reverse
         return reverse(self, at, record=record)
 
     def gradients(self, at=None, wrt=None, method: str = "reverse") -> dict:
@@ -166,7 +166,7 @@ class ComputationGraph:
         ``method`` is ``"reverse"``, ``"forward"`` (one forward pass per leaf) or ``"paths"``
         (the sum over all derivative paths; refuses graphs with too many paths).
         """
-        from .gradients import gradients
+        from ..algorithms.gradients import gradients
         return gradients(self, at, wrt, method)
 
     def local_numeric(self, u: str, v: str, at=None):
@@ -177,12 +177,12 @@ class ComputationGraph:
 
     def local_symbolic(self, u: str, v: str):
         """Symbolic local derivative ∂v/∂u as a SymPy expression in the graph's names, or None."""
-        from .symbolic import local_symbolic
+        from ..algorithms.symbolic import local_symbolic
         return local_symbolic(self, self.index(u), self.index(v))
 
     def local_rule(self, u: str, v: str) -> str:
         """The local derivative as text: the SymPy expression when there is one, else the VJP rule."""
-        from .symbolic import local_text
+        from ..algorithms.symbolic import local_text
         return local_text(self, self.index(u), self.index(v))
 
     def __len__(self):
@@ -192,7 +192,7 @@ class ComputationGraph:
         return f"<ComputationGraph {len(self.nodes)} nodes, output {self.output!r}>"
 
     def _repr_svg_(self):
-        from .render import render_svg
+        from ..showing.render import render_svg
         return render_svg(self)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
@@ -344,7 +344,7 @@ def read_program(text: str, syntax: str = "auto"):
     if syntax not in SYNTAXES:
         raise InputError(f"unknown syntax {syntax!r} (choose one of {', '.join(SYNTAXES)})", kind="usage")
     if syntax == "latex" or syntax == "auto" and ("\\" in text or "$" in text):
-        from .latex import looks_like_latex, translate
+        from ..reading.latex import looks_like_latex, translate
         if syntax == "latex" or looks_like_latex(text):
             translation = translate(text)
             return translation.program, translation
@@ -357,7 +357,7 @@ def parse(text: str, limits: Limits | None = None, output: str | None = None,
 
     ``syntax="auto"`` reads the text as LaTeX when it holds ``$…$`` or a backslash command
     (``\\frac``, ``\\|``, ``\\lambda``), else as the plain notation; ``"plain"`` and ``"latex"``
-    force one.  A LaTeX program is translated to the notation first (:mod:`graphviz_bp.latex`);
+    force one.  A LaTeX program is translated to the notation first (:mod:`graphviz_bp.reading.latex`);
     ``g.text`` is then the translation, ``g.tex_names`` maps names to the sheet's LaTeX and
     ``g.variables`` holds the arguments of a left side ``f(x, y) = …`` (the default ``wrt``).
 
@@ -380,7 +380,7 @@ def parse(text: str, limits: Limits | None = None, output: str | None = None,
         g = build(parse_program(source, limits), source, limits, output)
     except InputError as e:
         if translation:                 # a name or shape error: where it stands in the pasted text
-            from .latex import at_origin
+            from ..reading.latex import at_origin
             raise at_origin(e, translation.origins) from None
         raise
     finally:

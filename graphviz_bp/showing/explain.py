@@ -25,8 +25,8 @@ from itertools import islice
 
 import numpy as np
 
-from .display import sheet_tex, shows_sheet_names
-from .display import GREEK, fmt_number
+from .notation import sheet_tex, shows_sheet_names
+from .notation import GREEK, fmt_number
 
 DIGITS = 6            # significant digits of the numbers shown
 MAX_PATHS_SHOWN = 20  # paths written out per variable; beyond that: the count and the DP sum
@@ -341,8 +341,8 @@ def chain(lhs: str, parts: list[str]) -> str:
 
 class _Context:
     def __init__(self, g, at, wrt, sgd_lr):
-        from .gradients import _check_wrt
-        from .evaluate import run
+        from ..algorithms.gradients import _check_wrt
+        from ..core.evaluate import run
         self.g = g
         self.at = at or {}
         evaluation = run(g, self.at)
@@ -361,7 +361,7 @@ class _Context:
                       else (1, leaves.index(n) if n in leaves else len(leaves)))
 
     def _statement_targets(self) -> set:
-        from .parser import parse_program
+        from ..reading.parser import parse_program
         try:
             return {s.target for s in parse_program(self.g.text, self.g.limits) if s.target}
         except Exception:   # the graph was built from this text; be safe anyway
@@ -567,7 +567,7 @@ def _locals(doc: _Doc, ctx: _Context):
 
 
 def _paths(doc: _Doc, ctx: _Context):
-    from .paths import count_paths, derivative_paths
+    from ..algorithms.paths import count_paths, derivative_paths
     g = ctx.g
     doc.section("Path method")
     doc.para("For each path from the variable to ", m(tex_name(g.output)),
@@ -705,7 +705,7 @@ def explain(g, at=None, fmt: str = "md", method: str = "both", wrt=None, sgd_lr:
     the variables (names, or a comma-separated string; default every input); ``sgd_lr`` adds one
     SGD step ``w ← w − η·∇w`` for the weights and biases (or for ``wrt`` when given).
     """
-    from .errors import InputError
+    from ..core.errors import InputError
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", kind="usage")
     if method not in METHODS:
