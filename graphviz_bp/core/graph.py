@@ -12,6 +12,7 @@ A scalar constant is one node per distinct value, named by its value (``2``).
 from __future__ import annotations
 
 import gc
+import re
 from functools import cached_property
 from itertools import count
 from string import ascii_lowercase
@@ -38,6 +39,25 @@ class Node:
 
     def __repr__(self):
         return f"Node({self.name!r}, op={self.op!r}, args={self.args})"
+
+
+# The one rule for "is this input a parameter?" (drawn with a double border, updated by an SGD or
+# training step when no --wrt says otherwise): the names courses give weights, biases and kernels.
+PARAMETER_NAME = re.compile(r"^(?:W|w|b|V|U|K|theta|θ|weights?|bias(?:es)?|kernel)(?:_?\d+|_\w+)?$")
+
+
+def is_parameter(name: str) -> bool:
+    """Whether an input's name is one courses give a weight, bias or kernel (``W1``, ``b_2``, ``θ``).
+
+    >>> [n for n in ["W1", "w", "b_out", "x", "y", "lambda", "K", "theta"] if is_parameter(n)]
+    ['W1', 'w', 'b_out', 'K', 'theta']
+    """
+    return PARAMETER_NAME.match(name) is not None
+
+
+def parameters(g) -> list[str]:
+    """The graph's parameters in program order: inputs whose names are parameter names."""
+    return [n.name for n in g.nodes if n.kind == "input" and is_parameter(n.name)]
 
 
 def _const_name(value: float) -> str:
