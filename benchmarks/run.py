@@ -178,7 +178,7 @@ def cold_start(repeats=5):
     not_programs = (".tex", ".md", ".json", ".answers", ".svg", ".png", ".pdf")
     found = []
     for pat in patterns:
-        found = [p for p in glob.glob(str(REPO / "examples" / pat))
+        found = [p for p in glob.glob(str(REPO / "graphviz_bp" / "examples" / pat))
                  if os.path.isfile(p) and not p.endswith(not_programs)
                  and "correct" not in os.path.basename(p)]
         # a .txt program first, then the shortest name (l1_least_squares.txt before variants)
@@ -186,7 +186,7 @@ def cold_start(repeats=5):
         if found:
             break
     if not found:
-        return {"status": "skipped", "note": "no examples/*least*squares* program found"}
+        return {"status": "skipped", "note": "no graphviz_bp/examples/*least*squares* program found"}
     example = os.path.relpath(found[0], REPO)
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")

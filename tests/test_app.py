@@ -1,4 +1,4 @@
-"""The dashboard (streamlit_app.py), panel by panel, through Streamlit's AppTest.
+"""The dashboard (graphviz_bp/app/page.py), panel by panel, through Streamlit's AppTest.
 
 Every number the page shows is compared with the library's own result for the
 same program and inputs, formatted the way the page formats it.
@@ -20,8 +20,8 @@ from graphviz_bp.app import dashboard as dash  # noqa: E402
 from graphviz_bp.showing.notation import fmt_value  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "streamlit_app.py")
-EXAMPLES = ROOT / "examples"
+APP = str(ROOT / "graphviz_bp" / "app" / "page.py")
+EXAMPLES = ROOT / "graphviz_bp" / "examples"
 E2 = (EXAMPLES / "l1_least_squares.txt").read_text(encoding="utf-8")
 E7 = (EXAMPLES / "mlp_relu_softmax.txt").read_text(encoding="utf-8")
 HAVE_RENDER = importlib.util.find_spec("graphviz_bp.showing.render") is not None

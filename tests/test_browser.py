@@ -25,7 +25,7 @@ from graphviz_bp.showing.notation import fmt_number, fmt_value
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "graphviz_bp" / "examples"
 E2 = (EXAMPLES / "l1_least_squares.txt").read_text(encoding="utf-8")
 E7 = (EXAMPLES / "mlp_relu_softmax.txt").read_text(encoding="utf-8")
 

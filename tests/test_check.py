@@ -12,7 +12,7 @@ from graphviz_bp import InputError
 from graphviz_bp.showing.check import check
 
 ROOT = Path(__file__).resolve().parent.parent
-EX = ROOT / "examples"
+EX = ROOT / "graphviz_bp" / "examples"
 E1 = EX / "chain_rule_paths.txt"
 E2 = EX / "l1_least_squares.txt"
 E3 = EX / "relu_network_sgd.txt"

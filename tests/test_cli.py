@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-E2 = str(ROOT / "examples" / "l1_least_squares.txt")
+E2 = str(ROOT / "graphviz_bp" / "examples" / "l1_least_squares.txt")
 
 
 def run(*args, stdin=None):
@@ -67,7 +67,7 @@ def test_expr_and_stdin_and_at():
 
 
 def test_symbolic_grad_e12():
-    doc = json.loads(run("grad", str(ROOT / "examples" / "lp_penalty.txt"), "--symbolic", "--json").stdout)
+    doc = json.loads(run("grad", str(ROOT / "graphviz_bp" / "examples" / "lp_penalty.txt"), "--symbolic", "--json").stdout)
     assert doc["gradients"]["w"] == "alpha*p*w^(p - 1)"
 
 

@@ -21,7 +21,7 @@ from graphviz_bp.reading.latex import translate
 from graphviz_bp.reading.parser import parse_program
 from graph_equality import assert_same_graph
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent / "graphviz_bp" / "examples"
 
 # --- rules the translator does not follow yet (each with the smallest LaTeX that shows it) -------------
 

@@ -7,7 +7,7 @@ import sympy as sp
 
 import graphviz_bp as gbp
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent / "graphviz_bp" / "examples"
 METHODS = ("reverse", "forward", "paths")
 
 

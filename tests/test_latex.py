@@ -34,7 +34,7 @@ E13D = r"""$$f(\mathbf{x}; \mathbf{w}) = \frac{1 - \exp(-\mathbf{w}^T \mathbf{x}
 """
 
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent / "graphviz_bp" / "examples"
 E2 = (EXAMPLES / "l1_least_squares.txt").read_text()
 E3 = (EXAMPLES / "relu_network_sgd.txt").read_text()
 

@@ -28,7 +28,7 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent
-E2 = (ROOT / "examples" / "l1_least_squares.txt").read_text(encoding="utf-8")
+E2 = (ROOT / "graphviz_bp" / "examples" / "l1_least_squares.txt").read_text(encoding="utf-8")
 USERS = 10
 DRIVE_SECONDS = float(os.environ.get("GBP_LOAD_SECONDS", "60"))
 BUDGET_S = 3.0

@@ -161,7 +161,7 @@ def test_scalar_view_agrees_with_tensor_graph(prog, x, y, v):
 
 def test_path_count_matches_networkx():
     import networkx as nx
-    g = gbp.parse(open("examples/mlp_relu_softmax.txt").read())
+    g = gbp.parse(open("graphviz_bp/examples/mlp_relu_softmax.txt").read())
     s = gbp.scalar_view(g)
     for src in ("x[0]", "W1[1,0]", "b2[1]"):
         assert gbp.count_paths(s, src) == len(list(nx.all_simple_paths(s.dag, src, s.output)))

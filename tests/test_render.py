@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
 REGEN = os.environ.get("GRAPHVIZ_BP_REGEN_GOLDEN") == "1"
 SVG_NS = "{http://www.w3.org/2000/svg}"
-E1, E2, E3, E7 = (ROOT / "examples" / f for f in ("chain_rule_paths.txt", "l1_least_squares.txt",
+E1, E2, E3, E7 = (ROOT / "graphviz_bp" / "examples" / f for f in ("chain_rule_paths.txt", "l1_least_squares.txt",
                                                  "relu_network_sgd.txt", "mlp_relu_softmax.txt"))
 ALL_LOCALS = {"values", "locals", "numeric", "grads"}
 

@@ -13,7 +13,7 @@ element values at ``at``, so every algorithm (evaluate, reverse, forward,
 paths, render) works on it unchanged.
 
 >>> import graphviz_bp as gbp
->>> g = gbp.parse(open("examples/relu_network_sgd.txt").read())
+>>> g = gbp.parse(open("graphviz_bp/examples/relu_network_sgd.txt").read())
 >>> s = scalar_view(g)
 >>> gbp.count_paths(s, "x"), s.gradients(wrt=["W2[1,0]"])
 (4, {'W2[1,0]': -18.0})

@@ -77,18 +77,15 @@ def _clip(text: str, n: int = 80) -> str:
 
 
 def parse_value(text: str, name: str = "value"):
-    """A number or a bracket literal, read by the notation's own parser (never by Python)."""
-    from ..core.evaluate import as_value
-    from ..reading.parser import Literal, Num, parse_program
+    """A number or a bracket literal (``showing.notation.read_value``), as ``--at NAME=VALUE`` gives it."""
+    from ..showing.notation import read_value
     try:
-        (st,) = parse_program(f"{name} = {text}")
-    except (InputError, ValueError):
+        return read_value(text, name)
+    except InputError as exc:
+        if not str(exc).endswith("expected a number or a literal like [[1, 2], [3, 4]]"):
+            raise                    # a literal that is not an array (ragged, empty): its own message
         raise InputError(f"--at {name}={_clip(text)}: expected a number or a literal like [[1, 2], [3, 4]]",
                          kind="usage") from None
-    if st.expr.__class__ not in (Num, Literal):
-        raise InputError(f"--at {name}={_clip(text)}: expected a number or a literal like [[1, 2], [3, 4]]",
-                         kind="usage")
-    return as_value(st.expr.value, name)
 
 
 def _at(args) -> dict:
@@ -234,17 +231,16 @@ def cmd_convert(args) -> int:
 
 
 def cmd_app(args) -> int:
-    import os
     import subprocess
-    from pathlib import Path
-    app = Path(__file__).resolve().parents[2] / "streamlit_app.py"
-    if not app.exists():
-        raise InputError(f"the dashboard script is missing: {app}", kind="usage")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
-           "--browser.gatherUsageStats", "false", "--server.address", args.address,
-           "--server.port", str(args.port)]
-    # run from the repository so that .streamlit/config.toml (theme, no error details) applies
-    return subprocess.call(cmd, env=dict(os.environ), cwd=app.parent)
+    from .launch import PAGE, command
+    if not PAGE.exists():
+        raise InputError(f"the dashboard page is missing: {PAGE}", kind="usage")
+    try:
+        import streamlit  # noqa: F401
+    except ImportError:
+        raise InputError("the dashboard needs Streamlit: pip install 'graphviz-bp[app]'", kind="usage") from None
+    # settings as flags (launch.SETTINGS), so the page looks the same from any directory
+    return subprocess.call(command(args.address, args.port))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""Helpers of the Streamlit dashboard (``streamlit_app.py``) that need no Streamlit.
+"""Helpers of the Streamlit dashboard (``graphviz_bp/app/page.py``) that need no Streamlit.
 
 State and formatting only: every number shown comes from the library
 (evaluation, reverse accumulation, paths, forward mode); this module lists the
@@ -16,13 +16,15 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import numpy as np
 
-from ..showing.notation import fmt_number, pretty_name, shape_text, sheet_tex
+from ..showing.notation import fmt_number, pretty_name, shape_text, sheet_tex, to_json
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES_DIR: Traversable = files("graphviz_bp") / "examples"   # package data: works from a wheel too
 DEFAULT_EXAMPLE = "l1_least_squares.txt"        # E2, what the dashboard opens on
 PAGE_SIZE = 10                                   # paths listed per page
 MAX_ENTRIES_SHOWN = 64                           # larger tensors are not written out in the tables
@@ -35,7 +37,7 @@ NOTATIONS = {"auto": "Auto", "plain": "Plain", "latex": "LaTeX"}   # the notatio
 
 @dataclass(frozen=True)
 class Example:
-    file: str       # file name in examples/, e.g. "l1_least_squares.txt"
+    file: str       # file name in graphviz_bp/examples/, e.g. "l1_least_squares.txt"
     title: str      # its first comment line, e.g. "E2 · L1-regularised least squares with matrices (seed 000)"
     text: str       # the program
 
@@ -64,11 +66,16 @@ def _order(ex: Example):
     return (0, int(m.group(1)), ex.title) if m else (1, 0, ex.title)
 
 
-def gallery(directory: Path | str = EXAMPLES_DIR) -> list[Example]:
-    """Every ``*.txt`` and ``*.tex`` program of ``examples/``, ordered E1, E2, … then the rest."""
-    directory = Path(directory)
+def _dir(directory) -> Traversable:
+    return Path(directory) if isinstance(directory, str) else directory
+
+
+def gallery(directory: Traversable | Path | str = EXAMPLES_DIR) -> list[Example]:
+    """Every ``*.txt`` and ``*.tex`` program of the examples (``graphviz_bp/examples``, package data),
+    ordered E1, E2, … then the rest."""
     out = []
-    for path in sorted(list(directory.glob("*.txt")) + list(directory.glob("*.tex"))):
+    for path in sorted((p for p in _dir(directory).iterdir() if p.name.endswith((".txt", ".tex"))),
+                       key=lambda p: p.name):
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
@@ -77,30 +84,31 @@ def gallery(directory: Path | str = EXAMPLES_DIR) -> list[Example]:
     return sorted(out, key=_order)
 
 
-def answer_files(examples: list[Example], text: str, directory: Path | str = EXAMPLES_DIR) -> list[str]:
+def answer_files(examples: list[Example], text: str,
+                 directory: Traversable | Path | str = EXAMPLES_DIR) -> list[str]:
     """Hand solutions (``<stem>*.answers`` in examples/) of the example whose program is ``text``.
 
     >>> answer_files([Example("e.txt", "E", "f = x")], "f = y")
     []
     """
-    directory = Path(directory)
     for ex in examples:
         if ex.text == text:
-            return sorted(p.name for p in directory.glob(f"{Path(ex.file).stem}*.answers"))
+            stem = Path(ex.file).stem
+            return sorted(p.name for p in _dir(directory).iterdir()
+                          if p.name.startswith(stem) and p.name.endswith(".answers"))
     return []
 
 
 # --- values as text --------------------------------------------------------------------------
 
 def value_literal(v) -> str:
-    """A value as the literal an input field shows (read back by ``cli.parse_value``).
+    """A value as the literal an input field shows (read back by ``showing.notation.read_value``).
 
     >>> value_literal(None), value_literal(-1.0), value_literal(np.array([0.1, 2.0]))
     ('', '-1', '[0.1, 2]')
     """
     if v is None:
         return ""
-    from .cli import to_json
     return json.dumps(to_json(v), ensure_ascii=False)
 
 
@@ -245,7 +253,6 @@ def svg_for_page(svg: str, zoom: float | None = None, max_height_px: int | None 
 
 def gradients_json(output: str, value, gradients: dict) -> str:
     """The document ``graphviz-bp grad --json`` writes: output, value, gradients, method."""
-    from .cli import to_json
     doc = {"output": output, "value": value, "gradients": gradients, "method": "reverse"}
     return json.dumps(to_json(doc), ensure_ascii=False, indent=2)
 

@@ -1,0 +1,669 @@
+"""graphviz-bp dashboard: program in, computation graph out (the Streamlit page).
+
+Run with ``graphviz-bp app`` (from any directory, after any install) or, in a checkout,
+``streamlit run streamlit_app.py`` (a launcher that runs this file). Streamlit runs this module
+as a script on every interaction, so it is not imported by the library or by the tests' doctest
+run (pyproject: ``--ignore=graphviz_bp/app/page.py``).
+
+Thin by design: layout and state only. Every number comes from the library
+(``graphviz_bp``: evaluation, reverse accumulation, derivative paths, forward
+mode) and every picture from its renderer (``graphviz_bp.showing.render``); helpers
+that need no Streamlit live in ``graphviz_bp/app/dashboard.py``.
+"""
+from __future__ import annotations
+
+import html
+import importlib
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import islice
+
+import streamlit as st
+
+import graphviz_bp as gbp
+from graphviz_bp import InputError
+from graphviz_bp.app import dashboard as dash
+from graphviz_bp.showing.notation import pretty_name, read_value, shape_text, use_sheet_names
+from graphviz_bp.core.limits import Limits, start_time_budget
+
+log = logging.getLogger("graphviz_bp.app")
+
+LAYERS = {                       # renderer layer -> what the toggle says
+    "values": "values",
+    "shapes": "shapes",
+    "locals": "local derivatives (symbolic)",
+    "numeric": "local derivatives (at the point)",
+    "grads": "gradients (adjoints)",
+}
+DEFAULT_LAYERS = ["values", "locals", "grads"]
+SIZES = {"fit": None, "100 %": 1.0, "150 %": 1.5}
+VIEWS = ["Graph", "Paths", "Backward pass", "Forward mode", "Worked solution"]
+SVG_ENGINE = "Graphviz SVG (server)"
+BROWSER_ENGINE = "in the browser"
+
+st.set_page_config(page_title="graphviz-bp · backpropagation graphs", layout="wide",
+                   page_icon=":material/account_tree:")
+
+# Each run of this script gets the request time budget (Limits.time_budget_s, GRAPHVIZ_BP_TIME_BUDGET_S):
+# the engine's loops check it and stop with a LimitError, shown like any other bad input.
+start_time_budget(Limits.from_env().time_budget_s)
+
+
+# --- library access (cached) -----------------------------------------------------------------
+
+def _renderer():
+    """``graphviz_bp.showing.render`` if installed, else None (the app says the drawing is coming)."""
+    try:
+        return importlib.import_module("graphviz_bp.showing.render")
+    except ModuleNotFoundError as exc:
+        if exc.name == "graphviz_bp.showing.render":
+            return None
+        raise
+
+
+_MODULES = {"explain": "graphviz_bp.showing.explain", "check": "graphviz_bp.showing.check",
+            "scalar_view": "graphviz_bp.algorithms.scalar_view"}
+
+
+def _optional(name: str):
+    """The function ``graphviz_bp.<name>.<name>`` (explain, check, scalar_view) if that part is
+    installed, else None. (Imported from its module: once ``graphviz_bp.<name>`` is imported,
+    the package attribute of that name is the module, not the function.)"""
+    try:
+        module = importlib.import_module(_MODULES[name])
+    except ModuleNotFoundError as exc:
+        if exc.name == _MODULES[name]:
+            return None
+        raise
+    return getattr(module, name, None)
+
+
+@st.cache_data(show_spinner=False)
+def _gallery():
+    return dash.gallery()
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _graph(prog: tuple):
+    """The graph of ``prog = (text, syntax)``; syntax is the notation switch (auto, plain, latex)."""
+    text, syntax = prog
+    return gbp.parse(text, syntax=syntax)
+
+
+def _at(key: tuple) -> dict:
+    at = {}
+    for name, text in key:
+        if text:
+            try:
+                at[name] = read_value(text, name)
+            except InputError:
+                raise InputError(f"input {name} = {text}: expected a number or a literal like "
+                                 f"[[1, 2], [3, 4]]", kind="value") from None
+    return at
+
+
+@dataclass
+class Model:
+    """Everything the panels show for one program and one set of input values."""
+    prog: tuple                # (program text, notation), see _graph
+    key: tuple                 # the inputs' texts, see dash.values_key
+    g: object                  # ComputationGraph
+    at: dict
+    missing: list              # inputs without a value (then the graph is symbolic)
+    values: dict | None = None
+    gradients: dict | None = None
+    gradient_error: str | None = None
+    symbolic: dict | None = None
+    warnings: list = field(default_factory=list)
+
+    @property
+    def has_values(self) -> bool:
+        return self.values is not None
+
+    @property
+    def has_gradients(self) -> bool:
+        return self.gradients is not None
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _model(prog: tuple, key: tuple) -> Model:
+    g = _graph(prog)
+    at = _at(key)
+    missing = [n for n in g.leaves if n not in at and g.node(n).default is None]
+    m = Model(prog, key, g, at, missing)
+    if missing:
+        try:
+            from graphviz_bp.algorithms.symbolic import symbolic_gradients
+            m.symbolic = symbolic_gradients(g)
+        except InputError as exc:
+            m.gradient_error = str(exc)
+        return m
+    from graphviz_bp.core.evaluate import run
+    m.warnings = list(run(g, at).warnings)
+    values = g.evaluate(at)                  # the page shows inputs and output; intermediates of
+    m.values = {n: values[n] for n in [*g.leaves, g.output]}   # 10⁶ entries stay out of the cache
+    try:
+        m.gradients = g.gradients(at=at)
+    except InputError as exc:          # e.g. a non-scalar output
+        m.gradient_error = str(exc)
+    return m
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _scalar_graph(prog: tuple, key: tuple):
+    m = _model(prog, key)
+    return _optional("scalar_view")(m.g, at=m.at if m.has_values else None)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _steps(prog: tuple, key: tuple, scalar: bool):
+    g, at = _active(prog, key, scalar)
+    return g.reverse(at=at, record=True).steps
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _tangents(prog: tuple, key: tuple, scalar: bool, src: str):
+    from graphviz_bp.algorithms.forward import forward
+    g, at = _active(prog, key, scalar)
+    return forward(g, src, at)
+
+
+def _active(prog: tuple, key: tuple, scalar: bool):
+    """The graph the panels work on (the program's, or its scalar view) and its inputs."""
+    m = _model(prog, key)
+    if scalar:
+        return _scalar_graph(prog, key), None
+    return m.g, (m.at if m.has_values else None)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _path_counts(prog: tuple, key: tuple, scalar: bool) -> dict:
+    g, _ = _active(prog, key, scalar)
+    return {name: gbp.count_paths(g, name) for name in g.leaves}
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _path_page(prog: tuple, key: tuple, scalar: bool, src: str, page: int):
+    """The paths of one page, their contributions and running sums (lazy: islice)."""
+    g, at = _active(prog, key, scalar)
+    with_values = _model(prog, key).has_values
+    start = page * dash.PAGE_SIZE
+    paths = list(islice(gbp.derivative_paths(g, src, at=at, values=with_values), start, start + dash.PAGE_SIZE))
+    contributions = [p.value for p in paths] if with_values else [None] * len(paths)
+    running = []
+    if with_values and all(c is not None for c in contributions):
+        total = _prefix_sum(prog, key, scalar, src, start)
+        for c in contributions:
+            total = c if total is None else total + c
+            running.append(total)
+    return paths, contributions, running
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _prefix_sum(prog: tuple, key: tuple, scalar: bool, src: str, n: int):
+    """Sum of the contributions of the first ``n`` paths (None for n = 0)."""
+    if n == 0:
+        return None
+    g, at = _active(prog, key, scalar)
+    total = None
+    for p in islice(gbp.derivative_paths(g, src, at=at), n):
+        total = p.value if total is None else total + p.value
+    return total
+
+
+def _render_args(prog: tuple, key: tuple, scalar: bool, opts: tuple):
+    g, at = _active(prog, key, scalar)
+    kwargs = dict(opts)
+    kwargs["show"] = set(kwargs["show"])
+    if kwargs.get("highlight") is not None:
+        kwargs["highlight"] = list(kwargs["highlight"])
+    return g, at, kwargs
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _svg(prog: tuple, key: tuple, scalar: bool, opts: tuple) -> str:
+    """Server-side SVG of one view (Graphviz's own layout and font metrics, under the time budget)."""
+    g, at, kwargs = _render_args(prog, key, scalar, opts)
+    return _renderer().render_svg(g, at=at, **kwargs)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _dot(prog: tuple, key: tuple, scalar: bool, opts: tuple) -> str:
+    """DOT source of one view (for st.graphviz_chart and the DOT download)."""
+    g, at, kwargs = _render_args(prog, key, scalar, opts)
+    return _renderer().render(g, at=at, **kwargs).source
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _explanation(prog: tuple, key: tuple, sgd_lr: float | None) -> str:
+    m = _model(prog, key)
+    return _optional("explain")(m.g, at=m.at if m.has_values else None, fmt="md", sgd_lr=sgd_lr)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _check_report(prog: tuple, key: tuple, answers: str, sgd_lr: float | None) -> tuple:
+    m = _model(prog, key)
+    report = _optional("check")(m.g, answers, at=m.at if m.has_values else None, sgd_lr=sgd_lr)
+    return report.ok, report.text()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _png(svg: str) -> bytes:
+    return _renderer().to_png(svg)
+
+
+# --- small UI helpers --------------------------------------------------------------------------
+
+@contextmanager
+def guarded(what: str):
+    """Input errors as st.error with line and column; anything else as a short generic message."""
+    try:
+        yield
+    except InputError as exc:
+        st.error(str(exc), icon=":material/error:")
+    except Exception:                                   # never a traceback on the page
+        log.exception("dashboard: %s failed", what)
+        st.error(f"Something went wrong while {what}. The details are in the server log.",
+                 icon=":material/error:")
+
+
+def md(name: str) -> str:
+    """A graph name as written on paper, safe inside Markdown (``x_i``, ``W1[0,1]``)."""
+    return dash.md_escape(pretty_name(name))
+
+
+def path_label(g, nodes) -> str:
+    return " → ".join(g.dag.nodes[n]["label"] for n in nodes)
+
+
+def big(text: str):
+    st.markdown(f'<div style="font-size:1.35rem;line-height:1.6;font-family:monospace">{html.escape(text)}</div>',
+                unsafe_allow_html=True)
+
+
+def load_example():
+    ex = {e.title: e for e in _gallery()}.get(st.session_state.example)
+    if ex is not None:
+        st.session_state.program = ex.text
+        st.session_state.syntax = "auto"          # a gallery program is read as it is written
+
+
+def _init_state():
+    if "program" not in st.session_state:
+        examples = _gallery()
+        first = next((e for e in examples if e.file == dash.DEFAULT_EXAMPLE), examples[0] if examples else None)
+        st.session_state.program = first.text if first else "f = x^2 + x*y + (x + y)^2\nx = 1\ny = 2"
+        if first:
+            st.session_state.example = first.title
+    st.session_state.setdefault("syntax", "auto")
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+_init_state()
+renderer = _renderer()
+
+CSS = """<style>
+[data-testid="stMainBlockContainer"] {padding-top: 2.2rem; padding-bottom: 2rem;
+                                      padding-left: 2.5rem; padding-right: 2.5rem;}
+.st-key-program textarea {font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.95rem;}
+</style>"""
+st.markdown(CSS, unsafe_allow_html=True)
+
+left, right = st.columns([4, 9], gap="large")
+
+with right:                                   # what the drawing shows: one compact block above the views
+    layers = st.pills("Layers", list(LAYERS), selection_mode="multi", default=DEFAULT_LAYERS,
+                      format_func=LAYERS.get, key="layers")
+    c = st.columns([5, 6, 5, 4, 5], vertical_alignment="bottom")
+    theme = c[0].segmented_control("Theme", ["light", "dark", "print"], default="light", key="theme",
+                                   required=True)
+    rankdir = c[1].segmented_control("Direction", ["auto", "LR", "TB"], default="auto", key="rankdir",
+                                     required=True,
+                                     format_func={"auto": "auto", "LR": "left → right", "TB": "top → bottom"}.get,
+                                     help="auto: left → right for graphs up to six steps deep, top → bottom "
+                                          "for deeper ones (they stay readable on a 16:9 slide)")
+    size = c[2].segmented_control("Size", list(SIZES), default="fit", key="size", required=True,
+                                  help="fit: the whole graph in the column; 100 % / 150 %: the graph at "
+                                       "that size (scroll to see the rest), for big graphs on a projector")
+    scalar = c[3].toggle("Scalar view", key="scalar",
+                         help="Tensor programs as neurons and weights: every tensor operation expanded "
+                              "into element nodes (W₁[0,0], h[1], …).")
+    engine = c[4].selectbox("Layout", [SVG_ENGINE, BROWSER_ENGINE], key="engine",
+                            help="Graphviz SVG made on the server keeps Graphviz's own font metrics, so "
+                                 "the matrices in the labels line up; st.graphviz_chart lays the graph "
+                                 "out in the browser in Streamlit's font, where they do not.")
+
+with left:
+    st.markdown("#### graphviz-bp · backpropagation, drawn")
+    st.selectbox("Example", [e.title for e in _gallery()], key="example", on_change=load_example,
+                 help="Every example shipped with graphviz-bp (graphviz_bp/examples)")
+    text = st.text_area("Program", key="program", height=250,
+                        help="One statement a line: `W = [[1, 1]]` declares an input with its default, "
+                             "`L = ||X*W - Y||_2^2 + lambda*||W||_1` computes. LaTeX pasted from a sheet "
+                             "(`$$L = \\|X * W - Y\\|_2^2 + \\lambda * \\|W\\|_1$$`) works too.")
+    c = st.columns([5, 6], vertical_alignment="bottom")
+    syntax = c[0].segmented_control(
+        "Notation", list(dash.NOTATIONS), format_func=dash.NOTATIONS.get, key="syntax", required=True,
+        help="Auto: LaTeX when the program holds `$…$` or a backslash command, else the plain notation. "
+             "Plain / LaTeX: read it that way.") or "auto"
+    note = c[1].empty()
+    prog = (text, syntax)
+
+    # the graph of the program, or the last one that worked
+    use_sheet_names(None)
+    error = None
+    graph = None
+    try:
+        graph = _graph(prog)
+    except InputError as exc:
+        error = str(exc)
+    except Exception:
+        log.exception("dashboard: parsing failed")
+        error = "Something went wrong while reading the program. The details are in the server log."
+    last = st.session_state.get("last_good")
+    if graph is None:
+        st.error(error, icon=":material/error:")
+        hint = dash.notation_hint(text, syntax)
+        if hint:
+            st.caption(hint)
+        if last is None:
+            st.stop()
+        st.caption("Showing the last program that worked.")
+        shown_prog = last[0]
+        graph = _graph(shown_prog)
+    else:
+        shown_prog = prog
+        said = dash.notation_note(graph.syntax, syntax)
+        if said:
+            note.markdown(f":material/check_circle: {said}")
+            with st.expander("In the plain notation"):
+                st.code(graph.text.rstrip("\n"), language=None)
+
+    use_sheet_names(graph)                      # W^{(1)} of a pasted sheet is written W⁽¹⁾ below
+    st.subheader("Inputs")
+    texts = {}
+    cols = st.columns(2)
+    for k, name in enumerate(graph.leaves):
+        default = dash.value_literal(graph.node(name).default)
+        with cols[k % 2]:
+            value = graph.node(name).default
+            texts[name] = st.text_input(
+                pretty_name(name) + (f"  ·  {shape_text(value)}" if value is not None else ""), value=default, key=f"input:{name}:{default}",
+                placeholder="a value, e.g. 1 or [[1, 2]]" if not default else None,
+                help=f"{name}: a number or a literal like [[1, 2], [3, 4]] (default {default or 'none'})")
+    key = dash.values_key(texts)
+
+    model = None
+    try:
+        model = _model(shown_prog, key)
+    except InputError as exc:
+        st.error(str(exc), icon=":material/error:")
+    except Exception:
+        log.exception("dashboard: evaluation failed")
+        st.error("Something went wrong while computing the graph. The details are in the server log.",
+                 icon=":material/error:")
+    if model is None:
+        if last is None:
+            st.stop()
+        st.caption("Showing the last program that worked.")
+        model = _model(*last)
+    else:
+        st.session_state.last_good = (model.prog, model.key)
+
+    g = model.g
+    out = g.output
+    st.subheader("Values and gradients")
+    for w in model.warnings:
+        st.warning(str(w), icon=":material/warning:")
+    if model.missing:
+        st.info("No value yet for " + ", ".join(f"`{n}`" for n in model.missing)
+                + ": the graph is symbolic until you give one.", icon=":material/info:")
+    if model.has_values:
+        st.markdown(f"${dash.latex_name(out)} = {dash.latex_value(model.values[out])}$")
+    if model.gradient_error:
+        st.warning(model.gradient_error, icon=":material/warning:")
+    rows = [f"| input | shape | value | ∂{md(out)}/∂input |", "|---|---|---|---|"]
+    for name in g.leaves:
+        value = model.values[name] if model.has_values else None
+        if model.has_gradients and name in model.gradients:      # a sheet's f(x, y): only x and y
+            grad = f"${dash.latex_value(model.gradients[name])}$"
+        elif model.symbolic and name in model.symbolic:
+            grad = f"`{dash.symbolic_text(model.symbolic[name])}`"
+        else:
+            grad = "—"
+        rows.append(f"| ${dash.latex_name(name)}$ | {shape_text(value) if value is not None else '—'} | "
+                    f"{'$' + dash.latex_value(value) + '$' if value is not None else '—'} | {grad} |")
+    st.markdown("\n".join(rows))
+
+model_args = (model.prog, model.key, bool(scalar) and model.has_values)
+active_g, active_at = g, model.at
+if model_args[2]:
+    with right:
+        with guarded("building the scalar view"):
+            active_g, active_at = _active(*model_args)
+            if len(active_g) > g.limits.max_render_nodes:
+                st.info(f"The scalar view has {len(active_g)} nodes; the drawing shows at most "
+                        f"{g.limits.max_render_nodes} (GRAPHVIZ_BP_MAX_RENDER_NODES).", icon=":material/info:")
+if scalar and not model.has_values:
+    with right:
+        st.info("The scalar view needs values for every input.", icon=":material/info:")
+
+
+def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name="graph"):
+    """The drawing of the current view, with its downloads."""
+    if renderer is None:
+        st.info("The drawing (graphviz_bp.showing.render) is coming; the tables below already work.",
+                icon=":material/hourglass_empty:")
+        return
+    show = set(layers or ()) | set(extra_layers)
+    if not model.has_values:
+        show -= {"values", "numeric", "grads", "tangents"}
+    opts = {"show": tuple(sorted(show)), "theme": theme or "light", "rankdir": rankdir or "auto"}
+    if highlight:
+        opts["highlight"] = tuple(highlight)
+    if step is not None:
+        opts["step"] = step
+    if tangent is not None:
+        opts["tangent"] = tangent
+    with guarded("drawing the graph"):
+        args = (*model_args, tuple(sorted(opts.items())))
+        if engine == BROWSER_ENGINE:
+            st.graphviz_chart(_dot(*args), width="stretch")
+        else:
+            # inline SVG (st.html strips <svg>; st.image would hide the text from the page)
+            st.markdown(dash.svg_for_page(_svg(*args), zoom=SIZES.get(size)), unsafe_allow_html=True)
+        c = st.columns(4)
+        c[0].download_button("SVG", lambda: _svg(*args), file_name=f"{name}.svg", mime="image/svg+xml",
+                             on_click="ignore", icon=":material/download:", key=f"dl-svg-{name}")
+        c[1].download_button("PNG", lambda: _png(_svg(*args)), file_name=f"{name}.png", mime="image/png",
+                             on_click="ignore", icon=":material/download:", key=f"dl-png-{name}")
+        c[2].download_button("DOT", lambda: _dot(*args), file_name=f"{name}.gv", mime="text/vnd.graphviz",
+                             on_click="ignore", icon=":material/download:", key=f"dl-dot-{name}")
+        if model.has_values and model.has_gradients:
+            c[3].download_button("Gradients (JSON)",
+                                 dash.gradients_json(out, model.values[out], model.gradients),
+                                 file_name="gradients.json", mime="application/json",
+                                 on_click="ignore", icon=":material/download:", key=f"dl-json-{name}")
+
+
+def paths_panel():
+    counts = _path_counts(*model_args)
+    sources = list(counts)
+    if not sources:
+        st.info("The program has no inputs.")
+        return
+    default = max(sources, key=lambda n: (counts[n], -sources.index(n)))
+    top = st.columns([3, 8, 3], vertical_alignment="bottom")
+    src = top[0].selectbox("Paths from", sources, index=sources.index(default), key=f"path-src-{model_args[2]}",
+                           format_func=lambda n: f"{active_g.dag.nodes[n]['label']}  ({counts[n]:,} path"
+                                                   f"{'s' if counts[n] != 1 else ''})")
+    count = counts[src]
+    dst = active_g.output
+    if count == 0:
+        st.info(f"No path from {pretty_name(src)} to {pretty_name(dst)}: ∂{pretty_name(dst)}/∂{pretty_name(src)} = 0.")
+        show_graph(name="paths")
+        return
+    cap = active_g.limits.max_paths_listed
+    pages = dash.page_count(count, cap)
+    page = 0
+    if pages > 1:
+        page = top[2].number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1,
+                                   key=f"path-page-{src}",
+                                   help=f"{dash.PAGE_SIZE} paths a page" + (
+                                       f"; the first {cap:,} paths are listed (max_paths_listed), the count "
+                                       f"stays exact" if count > cap else "")) - 1
+    paths, contributions, running = _path_page(*model_args, src, page)
+    start = page * dash.PAGE_SIZE
+    labels = {i: f"{start + i + 1}. {path_label(active_g, p.nodes)}" for i, p in enumerate(paths)}
+    choice = top[1].selectbox(f"Path ({count:,} from {pretty_name(src)} to {pretty_name(dst)}"
+                              f"{dash.count_note(count)})", list(labels), format_func=labels.get,
+                              key=f"path-choice-{src}-{page}")
+    choice = 0 if choice is None else choice
+    p = paths[choice]
+    k = start + choice + 1
+    st.markdown(f"**{count:,}** path{'s' if count != 1 else ''} from {md(src)} to {md(dst)}"
+                f"{dash.count_note(count)}; path {k}: {dash.md_escape(path_label(active_g, p.nodes))}")
+    show_graph(highlight=p.nodes, extra_layers=("locals",), name="path")
+
+    left_, right_ = st.columns([3, 2], gap="medium")
+    with left_:
+        rows = [f"| edge of path {k} | local derivative | at the point |", "|---|---|---|"]
+        for (u, v), factor in zip(p.edges, p.factors):
+            numeric = "—"
+            if model.has_values:
+                num = active_g.local_numeric(u, v, at=active_at)
+                numeric = f"${dash.latex_value(num)}$" if num is not None else \
+                    f"vector–Jacobian rule `{active_g.local_rule(u, v)}`"
+            rows.append(f"| {md(u)} → {md(v)} | `{factor}` | {numeric} |")
+        st.markdown("\n".join(rows))
+    with right_:
+        if contributions[choice] is not None:
+            st.markdown(f"Contribution of path {k}: ${dash.latex_value(contributions[choice])}$")
+        if running:
+            grad = (model.gradients if not model_args[2] else active_g.gradients(at=active_at, wrt=[src])).get(src)
+            st.markdown(f"Running sum of paths 1–{k}: ${dash.latex_value(running[choice])}$  \n"
+                        f"Reverse mode, ∂{md(dst)}/∂{md(src)}: ${dash.latex_value(grad)}$")
+            if k == count:
+                if dash.same_value(running[choice], grad):
+                    st.success(f"All {count:,} paths summed: the running sum equals the reverse-mode gradient.",
+                               icon=":material/check:")
+                else:
+                    st.warning(f"All {count:,} paths summed, but the sum differs from the reverse-mode gradient.")
+            else:
+                st.caption(f"{count - k:,} more path{'s' if count - k != 1 else ''} to add.")
+    if len(paths) > 1 and contributions[0] is not None:
+        with st.expander(f"Paths {start + 1}–{start + len(paths)} with their contributions"):
+            rows = ["| # | path | contribution | running sum |", "|---|---|---|---|"]
+            for i, q in enumerate(paths):
+                rows.append(f"| {start + i + 1} | {dash.md_escape(path_label(active_g, q.nodes))} | "
+                            f"${dash.latex_value(contributions[i])}$ | "
+                            f"{'$' + dash.latex_value(running[i]) + '$' if running else '—'} |")
+            st.markdown("\n".join(rows))
+
+
+def step_move(delta: int, n: int):
+    st.session_state.step = min(n, max(1, st.session_state.get("step", 1) + delta))
+
+
+def backward_panel():
+    if not model.has_gradients:
+        st.info(model.gradient_error or "The backward pass needs values for every input.")
+        return
+    steps = _steps(*model_args)
+    n = len(steps)
+    if not 1 <= st.session_state.get("step", 1) <= n:
+        st.session_state.step = n
+    st.session_state.setdefault("step", 1)
+    c = st.columns([1, 1, 6])
+    c[0].button("◀ Previous", on_click=step_move, args=(-1, n), key="step-prev", width="stretch")
+    c[1].button("Next ▶", on_click=step_move, args=(1, n), key="step-next", width="stretch")
+    if n > 1:
+        with c[2]:
+            k = st.slider("Step", 1, n, key="step", label_visibility="collapsed")
+    else:
+        k = st.session_state.step = 1
+    s = steps[k - 1]
+    st.markdown(f"**Step {k} of {n}:** the adjoint of {md(s.node)} is final")
+    big(s.equation())
+    show_graph(step=k, extra_layers=("grads",), name=f"step-{k}")
+    with st.expander("All steps so far"):
+        st.markdown("\n".join(f"{i}. `{t.equation()}`" for i, t in enumerate(steps[:k], 1)))
+
+
+def forward_panel():
+    if not model.has_values:
+        st.info("Forward mode needs values for every input.")
+        return
+    leaves = active_g.leaves
+    counts = _path_counts(*model_args)
+    default = max(leaves, key=lambda n: (counts.get(n, 0), -leaves.index(n)))
+    src = st.columns([3, 11])[0].selectbox("Tangents of", leaves, index=leaves.index(default),
+                                            key=f"fwd-src-{model_args[2]}",
+                                            format_func=lambda n: active_g.dag.nodes[n]["label"])
+    tangents = _tangents(*model_args, src)
+    st.markdown(f"Forward mode pushes ∂node/∂{md(src)} from {md(src)} to the output "
+                f"(for a tensor input: one column per entry of {md(src)}).")
+    show_graph(tangent=src, extra_layers=("tangents",), name=f"forward-{src}")
+    rows = [f"| node | ∂node/∂{md(src)} |", "|---|---|"]
+    for node, t in tangents.items():
+        rows.append(f"| ${dash.latex_name(node)}$ | ${dash.latex_value(t)}$ |")
+    st.markdown("\n".join(rows))
+    dst = active_g.output
+    if dst in tangents and model.has_gradients:
+        reverse = model.gradients.get(src) if not model_args[2] else \
+            active_g.gradients(at=active_at, wrt=[src])[src]
+        st.markdown(f"Forward mode at the output: ${dash.latex_value(tangents[dst])}$; "
+                    f"reverse mode ∂{md(dst)}/∂{md(src)}: ${dash.latex_value(reverse)}$")
+
+
+def load_answers():
+    name = st.session_state.get("answers-file")
+    path = dash.EXAMPLES_DIR / name if name else None
+    if path is not None and path.is_file():
+        st.session_state.answers = path.read_text(encoding="utf-8")
+
+
+def solution_panel():
+    # ---- worked solution and checker: graphviz_bp.showing.explain / graphviz_bp.showing.check (their own issue) ----
+    lr = None
+    explain = _optional("explain")
+    if explain is None:
+        st.info("The worked solution (graphviz_bp.showing.explain) is coming.", icon=":material/hourglass_empty:")
+    else:
+        lr = st.columns([3, 11])[0].number_input("With one SGD step, η =", min_value=0.0, value=0.0, step=0.01,
+                                                 format="%g", key="sgd-lr", help="0: no SGD step") or None
+        with guarded("writing the worked solution"):
+            st.markdown(_explanation(model.prog, model.key, lr))
+    st.divider()
+    check = _optional("check")
+    st.markdown("**Check a hand solution**")
+    if check is None:
+        st.info("The checker (graphviz_bp.showing.check) is coming.", icon=":material/hourglass_empty:")
+        return
+    sheets = dash.answer_files(_gallery(), model.prog[0])
+    if sheets:
+        st.selectbox("Answers of this example", sheets, index=None, key="answers-file", on_change=load_answers,
+                     placeholder="load a hand solution shipped with this example")
+    st.session_state.setdefault("answers", "")
+    answers = st.text_area("Your answers, one a line: `L = 30`, `X*W - Y = [[-1, 1], …]`, `grad W = [[11, 3]]`",
+                           key="answers", height=160)
+    if answers.strip():
+        with guarded("checking the answers"):
+            ok, report = _check_report(model.prog, model.key, answers, lr)
+            head, _, rest = report.partition("\n")
+            (st.success if ok else st.warning)(head, icon=":material/check:" if ok else ":material/warning:")
+            if rest.strip():
+                st.code(rest, language=None)
+
+
+with right:
+    tabs = st.tabs(VIEWS, key="view", on_change="rerun")
+    panels = [lambda: show_graph(name="graph"), paths_panel, backward_panel, forward_panel, solution_panel]
+    for tab, panel, view in zip(tabs, panels, VIEWS):
+        with tab:
+            if tab.open is False:
+                continue
+            with guarded(f"showing the {view.lower()} view"):
+                panel()
