@@ -1,0 +1,262 @@
+"""prove / facts: the seeds' "show that" items, each verdict checked against NumPy/math here.
+
+Independent computation: every claim is evaluated in this file with ``math``/NumPy (derivatives
+by central differences), and every link of a proof chain is evaluated with SymPy's ``lambdify``
+at random points and compared with the left side computed here.
+"""
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pytest
+
+from graphviz_bp.algorithms.facts import function_facts
+from graphviz_bp.algorithms.prove import prove, prove_exprs
+from graphviz_bp.core.errors import InputError
+
+
+def sig(x):
+    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+
+
+def softplus(x):
+    return max(x, 0) + math.log1p(math.exp(-abs(x)))
+
+
+def sign(x):
+    return (x > 0) - (x < 0)
+
+
+def d(f, x, h=1e-5):
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+POINTS = [-7.3, -2.0, -0.4, 0.3, 1.0, 2.5, 6.1]
+
+
+def _chain_is_equal(verdict, lhs_numeric, points=POINTS):
+    """Every expression of the chain equals the left side (computed here) at every point."""
+    import sympy as sp
+    from graphviz_bp.algorithms.prove import expand_definitions, numeric
+    for step in verdict.chain:
+        e = step.expr
+        if isinstance(e, sp.Equality):        # a case of a proof by cases
+            continue
+        syms = sorted(e.free_symbols, key=lambda s: s.name)
+        for x in points:
+            if "u" in [s.name for s in syms]:  # the substitution u = e^{x/k}: compare in x
+                continue
+            env = {s: x for s in syms}
+            got = numeric(e, env)
+            assert got is not None
+            assert float(got) == pytest.approx(lhs_numeric(x), rel=1e-7, abs=1e-9), (step.note, str(e), x)
+
+
+# --- seed 001 question 1 ---------------------------------------------------------------
+
+SEED_001 = [
+    (r"$sigmoid(x) = \frac{1}{2}(tanh(\frac{1}{2}x) + 1)$", lambda x: sig(x), lambda x: 0.5 * (math.tanh(x / 2) + 1)),
+    (r"$\ln sigmoid(x) = -softplus(-x)$", lambda x: math.log(sig(x)), lambda x: -softplus(-x)),
+    (r"$\frac{d \ sigmoid}{dx}(x) = sigmoid(x)(1 - sigmoid(x))$", lambda x: d(sig, x), lambda x: sig(x) * (1 - sig(x))),
+    (r"$tanh'(x) = 1 - tanh^2(x)$", lambda x: d(math.tanh, x), lambda x: 1 - math.tanh(x) ** 2),
+    (r"$sign(x) = \mathbb{1}_{\{x > 0\}}(x) - \mathbb{1}_{\{x < 0\}}(x)$", sign, lambda x: (x > 0) - (x < 0)),
+    ("abs'(x) = sign(x)", lambda x: d(abs, x), sign),
+]
+
+
+@pytest.mark.parametrize("claim, lhs, rhs", SEED_001, ids=["sigma_tanh", "ln_sigma", "sigma_prime", "tanh_prime",
+                                                           "sign_indicators", "abs_prime"])
+def test_seed_001_question_1_is_proved(claim, lhs, rhs):
+    v = prove(claim)
+    assert v.status == "proved", (v.status, v.note)
+    assert v.chain
+    for x in POINTS + [0.0, 30.0, -30.0]:
+        if x == 0.0 and "abs'" in claim:
+            continue                           # the kink: the convention abs'(0) = sign(0) = 0
+        assert lhs(x) == pytest.approx(rhs(x), rel=1e-7, abs=1e-9)
+    _chain_is_equal(v, lhs if "sign(x) =" not in claim else sign)
+
+
+# --- seed 002 §2 ex. 1 (f(t) = e^t/(1 + e^t)) and §5.1 -----------------------------------------
+
+F = r"$f(t) = \frac{e^t}{1+e^t}$. "
+
+
+def f_(t):
+    return math.exp(t) / (1 + math.exp(t)) if t < 0 else 1 / (1 + math.exp(-t))
+
+
+SEED_002 = [
+    (F + "Show that $f(-t) = 1 - f(t)$", lambda t: f_(-t), lambda t: 1 - f_(t)),
+    (F + "$f'(-t) = f'(t)$", lambda t: d(f_, -t), lambda t: d(f_, t)),
+    (F + "$f'(t) = f(t)(1 - f(t))$", lambda t: d(f_, t), lambda t: f_(t) * (1 - f_(t))),
+    (F + r"$\frac{d \ln f(t)}{dt} = f(-t)$", lambda t: d(lambda s: math.log(f_(s)), t), lambda t: f_(-t)),
+]
+
+
+@pytest.mark.parametrize("claim, lhs, rhs", SEED_002, ids=["symmetry", "prime_even", "prime_self", "dlog"])
+def test_seed_002_section_2_relations_are_proved(claim, lhs, rhs):
+    v = prove(claim)
+    assert v.status == "proved", (v.status, v.note)
+    for t in POINTS:
+        assert lhs(t) == pytest.approx(rhs(t), rel=1e-7, abs=1e-9)
+    _chain_is_equal(v, lhs)
+
+
+def test_two_neuron_net_is_linear_in_x():
+    """Seed 002 §1 ex. 1: w1·h1 + w2·h2 with h_i = w1i + w2i·x is γ1 + γ2·x."""
+    claim = "w1*(w11 + w21*x) + w2*(w12 + w22*x) = (w1*w11 + w2*w12) + (w1*w21 + w2*w22)*x"
+    v = prove(claim)
+    assert v.status == "proved"
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        w1, w2, w11, w12, w21, w22, x = rng.normal(size=7)
+        assert w1 * (w11 + w21 * x) + w2 * (w12 + w22 * x) == pytest.approx(
+            (w1 * w11 + w2 * w12) + (w1 * w21 + w2 * w22) * x)
+
+
+def test_a_nonlinear_net_is_not_linear():
+    v = prove("w1*sigmoid(w11 + w21*x) = w1*w11 + w1*w21*x")
+    assert v.status == "false"
+    at = v.counterexample["at"]
+    lhs = at["w1"] * sig(at["w11"] + at["w21"] * at["x"])
+    rhs = at["w1"] * at["w11"] + at["w1"] * at["w21"] * at["x"]
+    assert lhs != pytest.approx(rhs)
+    assert v.counterexample["lhs"] == pytest.approx(lhs, rel=1e-9)
+
+
+# --- seed 001 question 2 items 3 and 4 (vectors) ------------------------------------------------
+
+def _softmax(o):
+    e = np.exp(o - o.max())
+    return e / e.sum()
+
+
+def test_softmax_sums_to_one_and_is_positive():
+    v = prove("sum(softmax(o)) = 1")
+    assert v.status == "holds numerically" and "proved symbolically" in v.note
+    assert prove("softmax(o) > 0").status == "holds numerically"
+    rng = np.random.default_rng(2)
+    for n in (2, 3, 6):
+        o = rng.normal(size=n) * 5
+        assert _softmax(o).sum() == pytest.approx(1.0) and (_softmax(o) > 0).all()
+
+
+def test_cross_entropy_is_logsumexp_minus_the_true_score():
+    v = prove("-log(softmax(o)[1]) = logsumexp(o) - o[1]")
+    assert v.status == "holds numerically" and "proved symbolically" in v.note
+    o = np.array([0.3, -1.2, 2.0])
+    assert -math.log(_softmax(o)[1]) == pytest.approx(math.log(np.exp(o).sum()) - o[1])
+
+
+# --- false claims and bad input ----------------------------------------------------------
+
+@pytest.mark.parametrize("claim, lhs, rhs", [
+    ("sigmoid(x) = tanh(x)", sig, math.tanh),
+    ("sigmoid(-x) = sigmoid(x)", lambda x: sig(-x), sig),
+    ("tanh'(x) = 1 - tanh(x)", lambda x: d(math.tanh, x), lambda x: 1 - math.tanh(x)),
+])
+def test_false_claims_give_a_counterexample(claim, lhs, rhs):
+    v = prove(claim)
+    assert v.status == "false"
+    (x,) = v.counterexample["at"].values()
+    assert lhs(x) != pytest.approx(rhs(x), abs=1e-6)
+    assert v.counterexample["lhs"] == pytest.approx(lhs(x), rel=1e-5, abs=1e-9)
+
+
+def test_a_claim_that_holds_only_numerically_is_not_called_proved():
+    import sympy as sp
+    x = sp.Symbol("x", real=True)
+    v = prove_exprs(sp.sin(x) ** 2 + sp.cos(x) ** 2, sp.Integer(1), timeout=1e-4)
+    assert v.status in ("holds numerically", "proved")
+    assert v.points > 40
+    for t in POINTS:
+        assert math.sin(t) ** 2 + math.cos(t) ** 2 == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("sigmoid(x)", "not an equation"),
+    ("", "no claim"),
+    ("g(t) = 1 - g(-t)", "define it first"),
+    ("x = ", "empty side"),
+    ("log(x - 1e9) = x", "not both defined"),
+])
+def test_bad_claims_are_one_clear_error(text, words):
+    with pytest.raises(InputError) as exc:
+        prove(text)
+    assert words in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+# --- facts (seed 002 §2 ex. 1, §5.1) ------------------------------------------------------------
+
+def _fact(ff, start):
+    (f,) = [f for f in ff.facts if f.what.startswith(start)]
+    assert f.ok
+    return f
+
+
+def test_sigmoid_facts_against_math():
+    ff = function_facts(r"$f(t) = \frac{e^t}{1+e^t}$")
+    assert float(_fact(ff, "f(0)").value) == pytest.approx(f_(0.0)) == 0.5
+    assert float(_fact(ff, "f′(0)").value) == pytest.approx(d(f_, 0.0)) == pytest.approx(0.25)
+    assert float(_fact(ff, "ln f(0)").value) == pytest.approx(math.log(0.5))
+    assert float(_fact(ff, "lim t→+∞").value) == pytest.approx(f_(700.0)) == 1.0
+    assert float(_fact(ff, "lim t→−∞").value) == pytest.approx(f_(-700.0), abs=1e-300) == 0.0
+    mx = _fact(ff, "max f′")
+    grid = np.linspace(-10, 10, 200001)
+    dv = np.array([d(f_, t) for t in grid[::100]])
+    assert float(mx.value) == pytest.approx(dv.max(), rel=1e-6) == pytest.approx(0.25)
+    assert float(mx.where) == pytest.approx(grid[::100][dv.argmax()], abs=1e-2)
+    inv = _fact(ff, "f⁻¹")
+    import sympy as sp
+    g = sp.lambdify(sp.Symbol("t", real=True), inv.value)
+    for y in (0.01, 0.2, 0.5, 0.9, 0.999):
+        assert f_(float(g(y))) == pytest.approx(y)
+        assert float(g(y)) == pytest.approx(math.log(y / (1 - y)))
+    assert "f(−t) = 1 − f(t)" in _fact(ff, "symmetry of f ").value if any(
+        x.what == "symmetry of f " for x in ff.facts) else True
+    rels = [f.value for f in ff.facts if f.ok]
+    assert "f(−t) = 1 − f(t)" in rels and "f′(−t) = f′(t)" in rels
+    assert "f′(t) = f(t)*(1 - f(t))" in rels and "d ln f(t)/dt = f(−t)" in rels
+
+
+def test_tanh_facts_against_math():
+    ff = function_facts("tanh(t)")
+    mx = _fact(ff, "max tanh′")
+    assert float(mx.value) == pytest.approx(max(d(math.tanh, t) for t in np.linspace(-5, 5, 1001))) == 1.0
+    assert float(_fact(ff, "lim t→+∞").value) == math.tanh(50.0)
+    assert float(_fact(ff, "lim t→−∞").value) == math.tanh(-50.0)
+    rels = [f.value for f in ff.facts if f.ok]
+    assert "tanh′(t) = 1 - tanh(t)^2" in rels and "tanh(−t) = −tanh(t)" in rels
+    import sympy as sp
+    g = sp.lambdify(sp.Symbol("t", real=True), _fact(ff, "tanh⁻¹").value)
+    for y in (-0.9, 0.0, 0.5):
+        assert float(g(y)) == pytest.approx(math.atanh(y))
+
+
+def test_sigma_prime_maximum_is_a_quarter():
+    """Seed 002 §5.1 ex. 1: the largest σ′ is 1/4, at 0."""
+    ff = function_facts("sigmoid(t)")
+    mx = _fact(ff, "max sigmoid′")
+    best = max(sig(t) * (1 - sig(t)) for t in np.linspace(-20, 20, 40001))
+    assert float(mx.value) == pytest.approx(best) and float(mx.where) == 0.0
+
+
+def test_facts_refuse_two_variables():
+    with pytest.raises(InputError):
+        function_facts("x*y")
+
+
+def test_random_identities_of_sigmoid_agree_with_numbers():
+    """Random affine arguments: σ(a·x + b) = 1 − σ(−a·x − b) is proved, and a shifted claim is false."""
+    rng = random.Random(3)
+    for _ in range(3):
+        a, b = rng.randint(1, 4), rng.randint(-3, 3)
+        assert prove(f"sigmoid({a}*x + {b}) = 1 - sigmoid(-{a}*x - {b})").status == "proved"
+        v = prove(f"sigmoid({a}*x + {b}) = 1 - sigmoid(-{a}*x + {b + 1})")
+        assert v.status == "false"
+        (x,) = v.counterexample["at"].values()
+        assert sig(a * x + b) != pytest.approx(1 - sig(-a * x + b + 1))
