@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import graphviz_bp as gbp  # noqa: E402
 from graphviz_bp.app import dashboard as dash  # noqa: E402
-from graphviz_bp.showing.notation import fmt_value  # noqa: E402
+from graphviz_bp.core.notation import fmt_value  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "graphviz_bp" / "app" / "page.py")
@@ -384,7 +384,7 @@ def test_display_controls_change_the_drawing():
     assert not at.error and tb != h
     at.segmented_control(key="size").set_value("150 %").run()
     (big_,) = svgs(at)
-    assert "max-width:none" in big_ and "max-width:100%" in tb
+    assert 'width="' in big_ and "clamp(" not in big_ and "clamp(" in tb     # 150 %: a fixed size; fit: clamped
     at.selectbox(key="engine").set_value("in the browser").run()
     assert not svgs(at) and len(at.get("graphviz_chart")) == 1
     assert not at.error

@@ -225,30 +225,78 @@ def md_escape(text: str) -> str:
 
 _PROLOGUE = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?(<!--.*?-->\s*)*", re.S)
 _SIZE = re.compile(r'<svg([^>]*?)\swidth="([\d.]+)pt"\s+height="([\d.]+)pt"', re.S)
+_GROUP = re.compile(r'<g id="[^"]*" class="(node|edge)">(.*?)</g>', re.S)
+_FONT = re.compile(r'font-size="([\d.]+)"')
+
+# Readable from the back of a classroom on a 1080p projector (issue 18): on screen, node text at
+# least 12 px and edge labels at least 11 px. "fit" never draws a graph smaller than that (a graph
+# too big for the column then scrolls: pan by scrolling), and never larger than FIT_MAX_ZOOM times
+# its natural size (a three-node graph does not fill the screen with 40 px letters).
+MIN_NODE_PX, MIN_EDGE_PX = 12.0, 11.0
+FIT_MAX_ZOOM = 1.75
+PT = 4 / 3                      # CSS px per Graphviz point
 
 
-def svg_for_page(svg: str, zoom: float | None = None, max_height_px: int | None = 760) -> str:
-    """Inline SVG for the page. ``zoom=None`` fits it to the column (never wider than the page,
-    never taller than ``max_height_px``, aspect kept); a number draws it at that multiple of its
-    natural size (1.0 = Graphviz's points at 96 dpi) and the block scrolls.
+def text_sizes(svg: str) -> dict:
+    """The smallest font size of node texts and of edge labels of a Graphviz SVG, in points
+    (None when there is none).
+
+    >>> text_sizes('<g id="n" class="node"><text font-size="14.00">x</text></g>'
+    ...            '<g id="e" class="edge"><text font-size="12.00">2x</text></g>')
+    {'node': 14.0, 'edge': 12.0}
+    """
+    out: dict = {"node": None, "edge": None}
+    for kind, body in _GROUP.findall(svg):
+        sizes = [float(x) for x in _FONT.findall(body)]
+        if sizes:
+            out[kind] = min(sizes + ([out[kind]] if out[kind] else []))
+    return out
+
+
+def readable_zoom(svg: str) -> float:
+    """The smallest zoom (1 = natural size) at which node text is MIN_NODE_PX and edge labels
+    MIN_EDGE_PX on screen.
+
+    >>> round(readable_zoom('<g id="e" class="edge"><text font-size="12.00">2x</text></g>'), 4)  # 11/16 px
+    0.7013
+    """
+    sizes = text_sizes(svg)
+    need = [MIN_NODE_PX / (sizes["node"] * PT) if sizes["node"] else 0.0,
+            MIN_EDGE_PX / (sizes["edge"] * PT) if sizes["edge"] else 0.0]
+    return max(need) * 1.02     # 2 %: the browser rounds sizes and widths to device pixels
+
+
+def svg_for_page(svg: str, zoom: float | None = None, *, height_css: str = "100vh - 280px") -> str:
+    """Inline SVG for the page, in a block that scrolls (pan by scrolling).
+
+    ``zoom=None`` ("fit") draws the graph as wide as the column and as tall as ``height_css``
+    allows (aspect kept), but never below :func:`readable_zoom` (then the block scrolls) and never
+    above FIT_MAX_ZOOM times its natural size. A number draws it at that multiple of its natural
+    size (1.0 = Graphviz's points at 96 dpi).
 
     >>> svg = '<?xml version="1.0"?>\\n<svg width="300pt" height="150pt" viewBox="0 0 300 150"></svg>'
     >>> 'width="400px" height="200px"' in svg_for_page(svg), 'width="600px"' in svg_for_page(svg, zoom=1.5)
     (True, True)
+    >>> "clamp(0px, min(100%, calc((100vh - 280px) * 2.0000)), 700px)" in svg_for_page(svg)
+    True
     """
     svg = _PROLOGUE.sub("", svg, count=1)
     m = _SIZE.search(svg)
-    style = "max-width:100%;height:auto;" if zoom is None else "max-width:none;"
     if m:
-        w_px, h_px = float(m.group(2)) * 4 / 3, float(m.group(3)) * 4 / 3
-        if zoom is not None:
+        w_px, h_px = float(m.group(2)) * PT, float(m.group(3)) * PT
+        if zoom is None:
+            low = w_px * readable_zoom(svg)
+            high = max(low, w_px * FIT_MAX_ZOOM)
+            style = (f"width:clamp({low:.0f}px, min(100%, calc(({height_css}) * {w_px / h_px:.4f})), "
+                     f"{high:.0f}px);height:auto;max-width:none;")
+        else:
             w_px, h_px = w_px * zoom, h_px * zoom
-        elif max_height_px and h_px > max_height_px:
-            w_px, h_px = w_px * max_height_px / h_px, max_height_px
-        svg = svg[:m.start()] + f'<svg{m.group(1)} width="{w_px:.0f}px" height="{h_px:.0f}px"' + svg[m.end():]
+            style = "max-width:none;"
+        svg = (svg[:m.start()] + f'<svg{m.group(1)} width="{w_px:.0f}px" height="{h_px:.0f}px" '
+               f'style="{style}"' + svg[m.end():])
     svg = "\n".join(line for line in svg.splitlines() if line.strip())   # a blank line would end the HTML block
-    return (f'<div class="gbp-graph" style="overflow:auto;text-align:center">'
-            f'<style>.gbp-graph svg{{{style}}}</style>{svg}</div>')
+    block = "max-height:calc(100vh - 120px);" if zoom is not None else ""
+    return f'<div class="gbp-graph" style="overflow:auto;text-align:center;{block}">{svg}</div>'
 
 
 def gradients_json(output: str, value, gradients: dict) -> str:
