@@ -139,6 +139,7 @@ class Op:
     doc: str = ""
     scalar_ok: bool = True                # may run on Python floats through SCALAR
     params: tuple[str, ...] = field(default=())
+    matrix: Callable | None = None        # matrix(M, g, out, *args, **params) -> tuple of adjoint exprs
 
     def __post_init__(self):
         v, p = self.value, self.partials
@@ -615,3 +616,55 @@ FUNCTIONS: dict[str, str] = {
     "tr": "trace", "trace": "trace", "det": "det", "inv": "inv", "softmax": "softmax",
     "logsumexp": "logsumexp", "conv2d": "conv2d",
 }
+
+
+# --- matrix-form VJP templates (issue 14; graphviz_bp/algorithms/matrix_form) ---------------------
+# Ḡ = g is the adjoint of the result ``out``; each template returns one adjoint expression per
+# operand (None: no matrix rule for these shapes).  They are written against a namespace ``M`` of
+# canonicalising expression constructors passed in at run time, as ``value`` is written against
+# math/NumPy.  Ops without one (maximum, minimum, conv2d, dot, component) fall back to numbers.
+
+def _matrix(name, rule):
+    OPS[name].matrix = rule
+
+
+def _mm_rule(M, g, out, a, b):
+    if M.is_scalar(a) or M.is_scalar(b):                 # a scalar side: plain multiplication
+        return M.unbroadcast(M.mul(g, b), a), M.unbroadcast(M.mul(g, a), b)
+    return M.mm(g, M.T(b)), M.mm(M.T(a), g)             # Ā = ḠBᵀ, B̄ = AᵀḠ
+
+
+_matrix("add", lambda M, g, out, a, b: (M.unbroadcast(g, a), M.unbroadcast(g, b)))
+_matrix("sub", lambda M, g, out, a, b: (M.unbroadcast(g, a), M.unbroadcast(M.neg(g), b)))
+_matrix("mul", lambda M, g, out, a, b: (M.unbroadcast(M.mul(g, b), a), M.unbroadcast(M.mul(g, a), b)))
+_matrix("div", lambda M, g, out, a, b: (M.unbroadcast(M.div(g, b), a),
+                                        M.unbroadcast(M.neg(M.div(M.mul(g, a), M.pow(b, 2))), b)))
+_matrix("pow", lambda M, g, out, a, b: (M.unbroadcast(M.mul(g, b, M.pow(a, M.sub(b, 1))), a),
+                                        M.unbroadcast(M.mul(g, out, M.log(a)), b)))
+_matrix("neg", lambda M, g, out, a: (M.neg(g),))
+_matrix("exp", lambda M, g, out, a: (M.mul(g, out),))
+_matrix("log", lambda M, g, out, a: (M.div(g, a),))
+_matrix("sqrt", lambda M, g, out, a: (M.div(g, M.mul(2, out)),))
+_matrix("sin", lambda M, g, out, a: (M.mul(g, M.fn("cos", a)),))
+_matrix("cos", lambda M, g, out, a: (M.neg(M.mul(g, M.fn("sin", a))),))
+_matrix("tanh", lambda M, g, out, a: (M.mul(g, M.sub(1, M.pow(out, 2))),))
+_matrix("sigmoid", lambda M, g, out, a: (M.mul(g, out, M.sub(1, out)),))
+_matrix("relu", lambda M, g, out, a: (M.mul(g, M.fn("step", a)),))          # relu'(0) = 0
+_matrix("softplus", lambda M, g, out, a: (M.mul(g, M.fn("sigmoid", a)),))
+_matrix("abs", lambda M, g, out, a: (M.mul(g, M.fn("sign", a)),))            # abs'(0) = 0
+_matrix("sign", lambda M, g, out, a: (M.zeros_like(a),))                     # sign' = 0
+_matrix("sum", lambda M, g, out, a: (M.mul(g, M.ones_like(a)),))
+_matrix("mean", lambda M, g, out, a: (M.div(M.mul(g, M.ones_like(a)), M.size(a)),))
+_matrix("norm1", lambda M, g, out, a: (M.mul(g, M.fn("sign", a)),))
+_matrix("sqnorm2", lambda M, g, out, a: (M.mul(2, g, a),))
+_matrix("norm2", lambda M, g, out, a: (M.div(M.mul(g, a), out),))
+_matrix("trace", lambda M, g, out, a: (M.mul(g, M.eye_like(a)),))             # Ā = ḡI
+_matrix("det", lambda M, g, out, a: (M.mul(g, out, M.T(M.inv(a))),))         # Ā = ḡ·det(A)·A⁻ᵀ
+_matrix("matmul", _mm_rule)
+_matrix("transpose", lambda M, g, out, a: (M.T(g),))
+_matrix("inv", lambda M, g, out, a: (M.neg(M.mm(M.T(out), g, M.T(out))),))    # Ā = −CᵀḠCᵀ
+_matrix("softmax", lambda M, g, out, a: (M.sub(M.mul(out, g), M.mul(out, M.sum(M.mul(out, g)))),)
+        if M.is_vector(a) else None)                                           # s⊙Ḡ − s·(sᵀḠ)
+_matrix("logsumexp", lambda M, g, out, a: (M.mul(g, M.softmax(a)),) if M.is_vector(a) else None)
+_matrix("index", lambda M, g, out, a, index: (M.mul(g, M.basis_like(a, index)),)
+        if M.is_vector(a) and M.basis_like(a, index) is not None else None)    # ḡ·eᵢ

@@ -1,0 +1,269 @@
+"""Symbolic reverse accumulation in matrix form: the op table's matrix templates run backwards.
+
+For every node the adjoint ∂L/∂node (shaped like the node: the *gradient layout*) at three levels:
+
+* ``rule``: in the adjoints of its consumers, as a sheet's rule line (W̄ = Xᵀā + λ·sign(W));
+* ``named``: in the node names, consumers' adjoints substituted (∂L/∂W = 2Xᵀc + λ·sign(W));
+* ``inputs``: everything expanded into the inputs (2Xᵀ(XW − Y) + λ·sign(W)).
+
+An op with no matrix template (conv2d, max/min, indexing of a matrix, a row-wise softmax) makes
+its operands' adjoints *opaque*: a name (``dL_dz``) whose value is the numeric adjoint, so the
+formulas above it are still right and still checked, and a note says why.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import numpy as np
+
+from ...core.ops import OPS
+from . import expr as X
+from .expr import E, SCALAR, ShapeError
+
+
+def _as_expr(v) -> E:
+    return v if isinstance(v, E) else X.num(v)
+
+
+def _unbroadcast(x: E, like: E) -> E:
+    """``x`` summed over the axes broadcasting added, so it has ``like``'s shape."""
+    x, like_shape = _as_expr(x), like.shape
+    if x.shape == like_shape:
+        return x
+    if like_shape == SCALAR:
+        return X.red("sum", x)
+    m, p = x.shape
+    if like_shape == (m, 1):                       # a column broadcast along the rows: x·𝟏
+        if x.kind == "mul":
+            rows = [f for f in x.args if f.shape == (1, p)]
+            if len(rows) == 1:
+                rest = X.mul(*[f for f in x.args if f is not rows[0]])
+                return X.mm(rest, X.T(rows[0]))
+        return X.mm(x, X.num(1, (p, 1)))
+    if like_shape == (1, p):                       # a row broadcast down the columns: 𝟏ᵀx
+        if x.kind == "mul":
+            cols = [f for f in x.args if f.shape == (m, 1)]
+            if len(cols) == 1:
+                rest = X.mul(*[f for f in x.args if f is not cols[0]])
+                return X.mm(X.T(cols[0]), rest)
+        return X.mm(X.num(1, (1, m)), x)
+    raise ShapeError(f"cannot reduce shape {x.shape} to {like_shape}")
+
+
+def _binary(f):
+    return lambda *a: f(*[_as_expr(x) for x in a])
+
+
+#: The namespace the op table's ``matrix`` templates are written against (as ``value`` is
+#: written against math/NumPy): our canonicalising constructors.
+M = SimpleNamespace(
+    add=_binary(X.add), sub=_binary(X.sub), neg=X.neg, mul=_binary(X.mul), div=_binary(X.div),
+    pow=lambda a, p: X.pow_(a, _as_expr(p)), mm=X.mm, T=X.T, inv=X.inv, softmax=X.softmax,
+    fn=X.fn, log=lambda a: X.fn("log", a), sum=lambda a: X.red("sum", a),
+    unbroadcast=_unbroadcast, is_scalar=lambda a: a.shape == SCALAR,
+    is_vector=lambda a: a.shape != SCALAR and 1 in a.shape,
+    ones_like=lambda a: X.num(1, a.shape), zeros_like=lambda a: X.num(0, a.shape),
+    eye_like=lambda a: X.eye(a.shape[0]), size=lambda a: X.size(a.shape),
+    basis_like=lambda a, i: X.basis(i if not isinstance(i, tuple) else (i[0] if len(i) == 1 else None),
+                                    a.shape) if _vector_index(a, i) is not None else None,
+)
+
+
+def _vector_index(a, i):
+    if isinstance(i, tuple):
+        if len(i) != 1:
+            return None
+        i = i[0]
+    if not isinstance(i, int):
+        return None
+    n = max(d for d in a.shape if isinstance(d, int)) if all(isinstance(d, int) for d in a.shape) else None
+    if n is not None and i < 0:
+        return None
+    return i
+
+
+def _forward(op: str, args: list, params: dict):
+    """The node's value as an expression of its operands' expressions, or None (opaque)."""
+    if op in ("add", "sub", "mul", "div"):
+        return getattr(M, op)(*args)
+    if op == "pow":
+        return X.pow_(*args)
+    if op == "neg":
+        return X.neg(args[0])
+    if op in X.ELEMENTWISE:
+        return X.fn(op, args[0])
+    red = {"sum": "sum", "mean": "mean", "norm1": "norm1", "sqnorm2": "sqnorm", "norm2": "norm2",
+           "trace": "tr", "det": "det", "logsumexp": "logsumexp"}
+    if op in red:
+        if op == "logsumexp" and not M.is_vector(args[0]) and args[0].shape != SCALAR:
+            return None
+        return X.red(red[op], args[0])
+    if op == "matmul":
+        a, b = args
+        return X.mul(a, b) if SCALAR in (a.shape, b.shape) else X.mm(a, b)
+    if op == "transpose":
+        return X.T(args[0])
+    if op == "inv":
+        return X.inv(args[0])
+    if op == "softmax":
+        return X.softmax(args[0]) if M.is_vector(args[0]) else None
+    if op == "index":
+        i = _vector_index(args[0], params["index"]) if M.is_vector(args[0]) else None
+        return X.index(args[0], i) if i is not None else None
+    return None
+
+
+def shape_of(v) -> tuple:
+    """A value's shape with vectors as columns: float → 1×1, (n,) → n×1; None for 3-D and up."""
+    if isinstance(v, float) or np.ndim(v) == 0:
+        return SCALAR
+    s = np.shape(v)
+    if len(s) == 1:
+        return (s[0], 1)
+    if len(s) == 2:
+        return tuple(s)
+    return None
+
+
+@dataclass
+class Derivation:
+    """Every node's adjoint at three levels (None where there is none); see the module doc."""
+    graph: object
+    shapes: dict                                   # node name -> (rows, cols)
+    rule: dict = field(default_factory=dict)       # name -> E (in consumers' ḡ symbols)
+    named: dict = field(default_factory=dict)      # name -> E (in node names)
+    inputs: dict = field(default_factory=dict)     # name -> E (in the inputs)
+    values: dict = field(default_factory=dict)     # name -> E: the node's value in the inputs
+    syms: dict = field(default_factory=dict)       # name -> E: the node's own symbol
+    opaque: dict = field(default_factory=dict)     # name -> why its adjoint is numbers only
+    notes: list = field(default_factory=list)
+
+
+def leaf_shapes(g, at=None, declared=None) -> dict:
+    """Input shapes: declared ones (``{"X": ("n", "n"), "w": ("n",)}``) first, else from values."""
+    out, values = {}, None
+    for node in g.nodes:
+        if not node.is_leaf:
+            continue
+        if node.kind == "const":
+            out[node.name] = shape_of(node.default)
+            continue
+        d = (declared or {}).get(node.name)
+        if d is not None:
+            d = tuple(d)
+            out[node.name] = SCALAR if len(d) == 0 else (d[0], 1) if len(d) == 1 else d
+            continue
+        if values is None:
+            values = g.evaluate(at)
+        out[node.name] = shape_of(values[node.name])
+    return out
+
+
+def derive(g, at=None, shapes: dict | None = None) -> Derivation:
+    """Run the matrix templates backwards over ``g`` (output must be scalar).
+
+    ``shapes``: declared input shapes (symbolic sizes allowed); the rest come from values at ``at``.
+    Raises :class:`ShapeError` when a shape is not a matrix (3-D values) or the output is not scalar.
+    """
+    ls = leaf_shapes(g, at, shapes)
+    d = Derivation(g, {})
+    out = g._output
+    named, value = {}, {}
+    for node in g.nodes[:out + 1]:
+        i, name = node.index, node.name
+        if node.is_leaf:
+            shape = ls[name]
+            if shape is None:
+                raise ShapeError(f"{name!r} has more than two axes; matrix formulas need matrices")
+            if node.kind == "const" and isinstance(node.default, float):
+                e = X.num(node.default)
+            else:
+                e = X.sym(name, shape, "in")
+            named[i] = value[i] = e
+        else:
+            args_v = [value[j] for j in node.args]
+            try:
+                v = _forward(node.op, args_v, node.params)
+            except ShapeError:
+                v = None
+            if v is None:
+                shape = _numeric_shape(g, at, name)
+                v = X.sym(name, shape, "node")
+            named[i] = X.sym(name, v.shape, "node")
+            value[i] = v
+        d.shapes[name] = named[i].shape
+        d.syms[name], d.values[name] = named[i], value[i]
+    if d.shapes[g.output] != SCALAR:
+        raise ShapeError(f"the output {g.output!r} is not a scalar")
+
+    # definitions in node names, so that p = s[1] is written p wherever s[1] turns up
+    defs = {}
+    for node in g.nodes[:out + 1]:
+        if node.args:
+            try:
+                f = _forward(node.op, [named[j] for j in node.args], node.params)
+            except ShapeError:
+                f = None
+            if f is not None and f.kind not in ("sym", "num"):
+                defs[f] = named[node.index]
+
+    contrib = {"rule": {}, "named": {}, "inputs": {}}
+    contrib["rule"][out] = contrib["named"][out] = contrib["inputs"][out] = [X.ONE]
+    opaque = set()
+    for node in reversed(g.nodes[:out + 1]):
+        i = node.index
+        if i not in contrib["named"] or node.kind == "const":
+            continue
+        name = node.name
+        if i in opaque:
+            gbar = X.sym(name, named[i].shape, "opaque")
+            total = {"rule": gbar, "named": gbar, "inputs": gbar}
+        else:
+            total = {lvl: X.add(*contrib[lvl][i]) if len(contrib[lvl][i]) > 1 else contrib[lvl][i][0]
+                     for lvl in contrib}
+            if i == out:
+                total["rule"] = X.ONE
+        d.rule[name], d.named[name], d.inputs[name] = total["rule"], total["named"], total["inputs"]
+        if node.is_leaf:
+            continue
+        template = node.fn.matrix if node.fn is not None else None
+        results = None
+        if template is not None:
+            try:
+                gbar_rule = X.sym(name, named[i].shape, "bar") if i != out else X.ONE
+                results = {
+                    "rule": template(M, gbar_rule, named[i], *[named[j] for j in node.args], **node.params),
+                    "named": template(M, total["named"], named[i], *[named[j] for j in node.args],
+                                      **node.params),
+                    "inputs": template(M, total["inputs"], value[i], *[value[j] for j in node.args],
+                                       **node.params)}
+                if any(r is None or any(x is None for x in r) for r in results.values()):
+                    results = None
+            except (ShapeError, TypeError, ValueError, KeyError):
+                results = None
+        for k, j in enumerate(node.args):
+            if g.nodes[j].kind == "const":
+                continue
+            if results is None:
+                if j not in opaque:
+                    opaque.add(j)
+                    d.opaque[g.nodes[j].name] = f"{node.op} has no matrix rule here"
+                    d.notes.append(f"∂L/∂{g.nodes[j].name}: {node.src!r} ({node.op}) has no matrix-form rule "
+                                   f"for these shapes; its adjoint is shown as numbers")
+                for lvl in contrib:
+                    contrib[lvl].setdefault(j, [])
+                continue
+            for lvl in contrib:
+                c = _as_expr(results[lvl][k])
+                if lvl == "named":
+                    c = X.substitute(c, defs)
+                contrib[lvl].setdefault(j, []).append(c)
+    return d
+
+
+def _numeric_shape(g, at, name):
+    s = shape_of(g.evaluate(at)[name])
+    if s is None:
+        raise ShapeError(f"{name!r} has more than two axes; matrix formulas need matrices")
+    return s
