@@ -40,18 +40,37 @@ def _program_args(p):
     p.add_argument("--at", action="append", default=[], metavar="NAME=VALUE", help="value of an input")
     p.add_argument("--output", help="node to differentiate (default: the last statement)")
     p.add_argument("--json", action="store_true", help="one JSON document on standard output")
-    for field, help_text in (("max-nodes", "nodes in the graph"), ("max-paths-listed", "paths listed"),
-                             ("max-render-nodes", "nodes drawn"), ("max-depth", "expression nesting"),
-                             ("max-tensor-elements", "elements of one tensor"),
-                             ("max-total-elements", "tensor elements of all values together"),
-                             ("max-program-chars", "characters in the program"),
-                             ("max-statements", "statements in the program"),
-                             ("max-scalar-view-nodes", "element nodes of the scalar view"),
-                             ("max-symbolic-ops", "operations in one symbolic expression"),
-                             ("max-jacobian-elements", "entries of one edge Jacobian (forward mode)")):
-        p.add_argument(f"--limit-{field}", type=int, help=f"limit on {help_text}", dest=f"limit_{field}")
-    p.add_argument("--limit-time-budget-s", type=float, dest="limit_time-budget-s",
-                   help="stop with an error after this many seconds (default: no budget on the command line)")
+    # --- issue 19: one flag per field of Limits, generated (a new limit gets its flag) ---
+    import dataclasses
+
+    from ..core.limits import Limits, describe
+    docs = describe()
+    for f in dataclasses.fields(Limits):
+        if f.name == "time_budget_s":
+            continue
+        flag = f.name.replace("_", "-")
+        p.add_argument(f"--limit-{flag}", type=_positive(int), dest=f"limit_{flag}", metavar="N",
+                       help=f"limit on {docs.get(f.name, f.name)} (default {getattr(Limits(), f.name)})")
+    p.add_argument("--limit-time-budget-s", type=_positive(float), dest="limit_time-budget-s", metavar="S",
+                   help=f"stop with an error after this many seconds (default {CLI_TIME_BUDGET_S:g} on the "
+                        f"command line, or GRAPHVIZ_BP_TIME_BUDGET_S)")
+    # --- end issue 19 ---
+
+
+CLI_TIME_BUDGET_S = 60.0     # a run without end is not a default; the dashboard's is time_budget_s (10 s)
+
+
+def _positive(kind):
+    def convert(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+        if not value > 0 or value != value or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
+        return value
+    convert.__name__ = kind.__name__
+    return convert
 
 
 def _read_program(args) -> str:
@@ -59,15 +78,21 @@ def _read_program(args) -> str:
         return args.expr
     if args.program is None:
         raise InputError("no program: give a file, '-' for standard input, or -e TEXT", kind="usage")
-    if args.program == "-":
-        return sys.stdin.read()
+    return _read_file(args.program, args, "the program")
+
+
+def _read_file(path, args, what) -> str:
+    """A file or '-' (standard input), streamed: stops at max_program_chars (so /dev/zero is refused
+    after 10 MB, not after the machine's memory) and says where invalid UTF-8 is (issue 19)."""
+    from ..reading.parser import read_bounded
+    limits = _limits(args)
+    if path == "-":
+        return read_bounded(getattr(sys.stdin, "buffer", sys.stdin), limits, f"{what} on standard input")
     try:
-        with open(args.program, encoding="utf-8") as f:
-            return f.read()
+        with open(path, "rb") as f:
+            return read_bounded(f, limits, f"{what} in {path}")
     except OSError as exc:
-        raise InputError(f"cannot read {args.program}: {exc.strerror}", kind="usage") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{args.program} is not UTF-8 text", kind="usage") from None
+        raise InputError(f"cannot read {path}: {exc.strerror}", kind="usage") from None
 
 
 def _clip(text: str, n: int = 80) -> str:
@@ -94,7 +119,11 @@ def _at(args) -> dict:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise InputError(f"--at {item}: expected NAME=VALUE", kind="usage")
-        at[name.strip()] = parse_value(value.strip(), name.strip())
+        from ..reading.parser import normalize_name
+        key = normalize_name(name.strip())          # --at 𝑥=1 is x, as in the program
+        if key in at:                               # the last one silently winning hides a typo
+            raise InputError(f"--at {_clip(item)}: {key} is given twice", kind="usage")
+        at[key] = parse_value(value.strip(), key)
     return at
 
 
@@ -126,7 +155,9 @@ def cmd_grad(args) -> int:
     g = _graph(args)
     if args.symbolic:
         from ..algorithms.symbolic import symbolic_gradients
-        grads = {k: str(v).replace("**", "^") for k, v in symbolic_gradients(g, args.wrt).items()}
+        exprs = symbolic_gradients(g, args.wrt)
+        _warn(_nonfinite_formulas(g, exprs))
+        grads = {k: str(v).replace("**", "^") for k, v in exprs.items()}
         _emit(args, {"output": g.output, "method": "symbolic", "gradients": grads},
               "\n".join(f"∂{g.output}/∂{k} = {v}" for k, v in grads.items()))
         return 0
@@ -135,12 +166,30 @@ def cmd_grad(args) -> int:
     from ..core.evaluate import run
     ev = run(g, at)
     value = ev.values[g.index(g.output)]
-    _warn(ev.warnings)
+    _warn(ev.warnings + _nonfinite_gradients(g, at, grads, ev))
     lines = [f"{g.output} = {fmt_value(value, 6)}"] + \
             [f"∂{g.output}/∂{k} = {fmt_value(v, 6)}" for k, v in grads.items()]
     _emit(args, {"output": g.output, "value": value, "gradients": grads, "method": args.method},
           "\n".join(lines))
     return 0
+
+
+def _nonfinite_gradients(g, at, grads, ev) -> list[str]:
+    """Issue 19: a NaN/inf gradient is said, with the node whose local derivative brought it in."""
+    from ..core.evaluate import _finite, gradient_warnings
+    bad = [k for k, v in grads.items() if not _finite(v)]
+    if not bad or ev.warnings:        # a non-finite value already explains it
+        return []
+    from ..algorithms.reverse import reverse
+    found = gradient_warnings(g, reverse(g, at=at).adjoints, ev.values)
+    return found or [f"∂{g.output}/∂{k} is not finite (NaN or infinite) at this point" for k in bad]
+
+
+def _nonfinite_formulas(g, exprs) -> list[str]:
+    import sympy
+    return [f"the formula of ∂{g.output}/∂{k} holds {'NaN' if e.has(sympy.nan) else 'an infinity'} "
+            f"(a division by zero or a kink where it is evaluated)"
+            for k, e in exprs.items() if getattr(e, "has", None) and e.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)]
 
 
 def cmd_paths(args) -> int:
@@ -214,11 +263,7 @@ def cmd_explain(args) -> int:
 def cmd_check(args) -> int:
     from ..showing.check import check
     g = _graph(args)
-    try:
-        with open(args.answers, encoding="utf-8") as f:
-            answers = f.read()
-    except OSError as exc:
-        raise InputError(f"cannot read {args.answers}: {exc.strerror}", kind="usage") from None
+    answers = _read_file(args.answers, args, "the answers")
     report = check(g, answers, at=_at(args), sgd_lr=args.sgd_lr, rtol=args.rtol)
     _emit(args, report.to_json(), report.text())
     return 0 if report.ok else 1
@@ -261,7 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     _program_args(s)
     s.add_argument("--from", dest="source", required=True, help="start of the paths (an input)")
     s.add_argument("--to", help="end of the paths (default: the output)")
-    s.add_argument("--limit", type=int, help="list at most N paths (the count stays exact)")
+    s.add_argument("--limit", type=_positive(int), metavar="N",
+                   help="list at most N paths (at most max_paths_listed; the count stays exact)")
     s.add_argument("--scalar", action="store_true", help="on the scalar view (element nodes)")
     s.set_defaults(run=cmd_paths)
 
@@ -317,13 +363,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _cli_budget(args):
+    """The flag, else GRAPHVIZ_BP_TIME_BUDGET_S, else CLI_TIME_BUDGET_S (issue 19); none for ``app``."""
+    if args.command == "app":
+        return None
+    flag = getattr(args, "limit_time-budget-s", None)
+    if flag is not None:
+        return flag
+    import os
+    return _limits(args).time_budget_s if os.environ.get("GRAPHVIZ_BP_TIME_BUDGET_S") else CLI_TIME_BUDGET_S
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     wants_json = "--json" in argv
     try:
         args = build_parser().parse_args(argv)
         from ..core.limits import time_budget
-        with time_budget(getattr(args, "limit_time-budget-s", None)):
+        with time_budget(_cli_budget(args)):
             return args.run(args)
     except InputError as exc:
         if wants_json:

@@ -96,6 +96,10 @@ def run(g, at=None) -> Evaluation:
                 raise InputError(f"no value for input {node.name!r}: give it one in the program "
                                  f"({node.name} = 1) or with --at {node.name}=...", node.line, node.column,
                                  kind="value")
+            if not _finite(v):      # 1e999999, --at x=1e309: said once, where it enters (issue 19)
+                warnings.append(f"line {node.line}, column {node.column}: the value of {node.name!r} is "
+                                f"{_nonfinite_word(v)}" + (" (beyond the largest float, about 1.8e308)"
+                                                           if not np.any(np.isnan(v)) else ""))
             if v.__class__ is not float_:
                 total += v.size
                 if total > max_total:
@@ -190,6 +194,35 @@ def _nonfinite_word(v) -> str:
     if np.any(np.isnan(arr)):
         return "NaN (not a number)" if arr.ndim == 0 else "NaN in some entries"
     return "infinite" if arr.ndim == 0 else "infinite in some entries"
+
+
+def gradient_warnings(g, adjoints: dict, values: list) -> list[str]:
+    """Where a gradient turns NaN or infinite though the values are finite (∂/∂x sqrt(x²) at 0):
+    one warning per edge whose local derivative brought it in, naming the node and its operand
+    (issue 19). ``adjoints``: node name → ∂output/∂node, as reverse accumulation gives them."""
+    out = []
+    nodes = g.nodes
+    for v in reversed(nodes):
+        a = adjoints.get(v.name)
+        if a is None or not _finite(a) or not v.args or not _finite(values[v.index]):
+            continue
+        parts = None
+        if v.fn.kind != "tensor":
+            try:
+                parts = node_partials(v, values)
+            except Exception:       # noqa: BLE001 - a warning must never fail the request
+                parts = None
+        for k, u in enumerate(v.args):
+            if parts is not None and _finite(parts[k]) or k != v.args.index(u):
+                continue            # this edge's local derivative is finite: not the culprit
+            au = adjoints.get(nodes[u].name)
+            if au is not None and not _finite(au) and _finite(values[u]):
+                un = nodes[u]
+                what = un.name if un.src in (None, "", un.name) else f"{un.name} = {un.src}"
+                out.append(f"line {v.line}, column {v.column}: the derivative of {v.src!r} with respect "
+                           f"to its operand {what} is {_nonfinite_word(au)} at this point, so "
+                           f"∂{g.output}/∂{un.name} is too")
+    return out
 
 
 def evaluate(g, at=None) -> dict:

@@ -7,7 +7,13 @@ with an environment variable ``GRAPHVIZ_BP_<FIELD>`` (e.g.
 ``Limits(max_nodes=...)`` to :func:`graphviz_bp.parse`.
 
 Counting paths is never capped (it is exact, by dynamic programming);
-*listing* them is.
+*listing* them is (by count, by total characters and by the length of one path).
+
+Two layers enforce these: cooperative checks in the engine give a clean early message
+(``check_deadline``, the size checks before the work), and in the dashboard every computation
+also runs in a worker process (:mod:`graphviz_bp.app.worker`) whose CPU time
+(``time_budget_s`` plus a grace) and memory (``max_worker_memory_mib``) are hard operating-system
+limits, at most ``max_workers`` at a time.
 """
 from __future__ import annotations
 
@@ -33,6 +39,13 @@ class Limits:
     max_scalar_view_nodes: int = 5_000    #: element nodes in the scalar view
     max_symbolic_ops: int = 400           #: SymPy operations in one symbolic expression
     max_jacobian_elements: int = 1_000_000  #: entries of one edge Jacobian (forward mode)
+    max_claims: int = 2_000               #: claims in one answers file (the checker)
+    max_path_output_chars: int = 2_000_000  #: characters of all the paths listed by one request
+    max_path_length: int = 2_000          #: nodes on one listed path (counting stays exact)
+    max_frames: int = 500                 #: pictures written by one ``render --frames``
+    max_train_steps: int = 10_000         #: steps of one training run (the training helper)
+    max_worker_memory_mib: int = 1_536    #: memory of one dashboard worker process (address space)
+    max_workers: int = 4                  #: dashboard worker processes running at once
     time_budget_s: float = 10.0           #: seconds per dashboard request / render layout
 
     @classmethod
@@ -60,6 +73,17 @@ class Limits:
 
 
 DEFAULT = Limits()
+
+
+def describe() -> dict[str, str]:
+    """Each limit's one-line description (the ``#:`` comment of its field), for --help and the README."""
+    import inspect
+    out = {}
+    for line in inspect.getsource(Limits).splitlines():
+        name, sep, rest = line.strip().partition(":")
+        if sep and "#:" in rest and name.isidentifier():
+            out[name] = rest.split("#:", 1)[1].strip()
+    return out
 
 
 def current() -> Limits:

@@ -18,13 +18,14 @@ Lines that are plain ``name = a op b`` or ``name = f(a)`` take a fast path
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import unicodedata
 
 import numpy as np
 
 from ..core.errors import InputError, LimitError
 from ..core.limits import Limits, check_deadline, current as current_limits
 from ..core.ops import FUNCTIONS
+from dataclasses import dataclass
 
 
 # --- syntax tree -------------------------------------------------------------------
@@ -81,19 +82,43 @@ _TOKEN = re.compile(r"""
 _ALIASES = {"·": "*", "×": "*", "⋅": "*", "−": "-"}
 
 
-@dataclass
 class Token:
-    kind: str   # "num" "name" "op" "nl" "eof"
-    text: str
-    line: int
-    col: int
-    start: int  # offset in the text
-    end: int
+    """kind: "num" "name" "op" "nl" "eof"; 1-based line and column; start/end offsets in the text."""
+    __slots__ = ("kind", "text", "line", "col", "start", "end")
+
+    def __init__(self, kind, text, line, col, start, end):
+        self.kind, self.text, self.line, self.col, self.start, self.end = kind, text, line, col, start, end
+
+    def __repr__(self):
+        return f"Token({self.kind!r}, {self.text!r}, {self.line}, {self.col})"
 
 
-def tokenize(text: str, first_line: int = 1) -> list[Token]:
-    """Tokens of ``text`` with 1-based line and column; an unknown character is an InputError."""
-    tokens, pos, line, line_start, n, brackets = [], 0, first_line, 0, len(text), 0
+def normalize_name(name: str, line: int | None = None, col: int | None = None) -> str:
+    """A name as the graph knows it: NFKC-normalised, so that the mathematical italic 𝑥 (pasted
+    from a PDF) and x are one name, and w₁ is w1.  A superscript is not part of a name: ``x²``
+    is an error that says to write ``x^2`` (issue 19)."""
+    if name.isascii():
+        return name
+    for k, c in enumerate(name):
+        if unicodedata.decomposition(c).startswith("<super>"):
+            raise InputError(f"{name!r}: the superscript {c!r} is not part of a name; "
+                             f"write a power as {name[:k]}^{unicodedata.normalize('NFKC', name[k:])}",
+                             line, None if col is None else col + k)
+    out = unicodedata.normalize("NFKC", name)
+    if not _NAME.fullmatch(out):
+        raise InputError(f"{name!r} is not a name (letters, digits and _, starting with a letter)", line, col)
+    return out
+
+
+_NAME = re.compile(r"[^\W\d]\w*")
+_DEADLINE_EVERY = 1023      # tokens between two checks of the time budget (a check costs ~0.1 µs)
+
+
+def tokenize(text: str, first_line: int = 1):
+    """Tokens of ``text`` with 1-based line and column, lazily (a generator, so that a 7 MB line
+    costs no list of millions of tokens); an unknown character is an InputError. The last token
+    is ``eof``."""
+    pos, line, line_start, n, brackets, count = 0, first_line, 0, len(text), 0, 0
     match = _TOKEN.match
     while pos < n:
         m = match(text, pos)
@@ -103,19 +128,23 @@ def tokenize(text: str, first_line: int = 1) -> list[Token]:
         end = m.end()
         if kind == "nl" or (kind == "ws" and "\n" in m.group()):
             if kind == "nl" and brackets <= 0:   # inside ( ) or [ ] a statement goes on
-                tokens.append(Token("nl", "\n", line, pos - line_start + 1, pos, end))
+                yield Token("nl", "\n", line, pos - line_start + 1, pos, end)
             line += 1
             line_start = end
         elif kind != "ws" and kind != "comment":
+            count += 1
+            if not count & _DEADLINE_EVERY:
+                check_deadline("reading the program")
             t = m.group()
             if t in "([":
                 brackets += 1
             elif t in ")]":
                 brackets -= 1
-            tokens.append(Token(kind, _ALIASES.get(t, t), line, pos - line_start + 1, pos, end))
+            elif kind == "name" and not t.isascii():
+                t = normalize_name(t, line, pos - line_start + 1)
+            yield Token(kind, _ALIASES.get(t, t), line, pos - line_start + 1, pos, end)
         pos = end
-    tokens.append(Token("eof", "", line, pos - line_start + 1, pos, pos))
-    return tokens
+    yield Token("eof", "", line, pos - line_start + 1, pos, pos)
 
 
 # --- the Pratt parser -----------------------------------------------------------------------
@@ -128,17 +157,42 @@ _SRC_MAX = 240      # characters of source text kept per node (longer ones are e
 
 
 class _Parser:
-    def __init__(self, text: str, tokens: list[Token], limits: Limits):
-        self.text, self.tokens, self.i, self.limits, self.depth = text, tokens, 0, limits, 0
+    """Reads a token stream with two tokens of lookahead.  ``made`` counts the operations and
+    tensor literals built so far (each becomes one graph node), shared across the chunks of one
+    program: the parse stops at ``max_nodes`` instead of building the whole tree first."""
+
+    def __init__(self, text: str, tokens, limits: Limits, made: list | None = None):
+        self.text, self.limits, self.depth = text, limits, 0
+        self._next = iter(tokens).__next__
+        self.buf = [self._next()]
+        self.last_end = 0
+        self.made = [0] if made is None else made
 
     # helpers
     def peek(self, k=0) -> Token:
-        return self.tokens[min(self.i + k, len(self.tokens) - 1)]
+        buf = self.buf
+        while len(buf) <= k:
+            if buf[-1].kind == "eof":
+                return buf[-1]
+            buf.append(self._next())
+        return buf[k]
 
     def take(self) -> Token:
-        t = self.tokens[self.i]
-        self.i += 1
+        buf = self.buf
+        t = buf[0]
+        if t.kind != "eof":
+            del buf[0]
+            if not buf:
+                buf.append(self._next())
+        self.last_end = t.end
         return t
+
+    def apply(self, op, args, params, line, col, src):
+        made = self.made
+        made[0] += 1
+        if made[0] > self.limits.max_nodes:
+            self.limits.refuse("max_nodes", f"a graph of more than {self.limits.max_nodes} nodes", line, col)
+        return Apply(op, args, params, line, col, src)
 
     def error(self, message, tok: Token | None = None):
         tok = tok or self.peek()
@@ -152,7 +206,7 @@ class _Parser:
         return self.take()
 
     def src(self, start_tok: Token) -> str:
-        start, end = start_tok.start, self.tokens[self.i - 1].end
+        start, end = start_tok.start, self.last_end
         if end - start > _SRC_MAX:   # a 100,000-term sum: every partial sum would copy its prefix
             return self.text[start:start + _SRC_MAX // 2] + " … " + self.text[end - _SRC_MAX // 4:end]
         return self.text[start:end]
@@ -173,7 +227,7 @@ class _Parser:
     def statement(self) -> Statement:
         t = self.peek()
         if t.kind == "name" and self.peek(1).text == "=" and self.peek(1).kind == "op":
-            self.i += 2
+            self.take(), self.take()
             if t.text in FUNCTIONS or t.text == "T":
                 raise self.error(f"cannot assign to {t.text!r}: it is a function name", t)
             return Statement(t.text, self.expr(0), t.line, t.col)
@@ -195,10 +249,10 @@ class _Parser:
                 self.take()
                 if op == "pow" and self.peek().kind == "name" and self.peek().text == "T":
                     self.take()
-                    left = Apply("transpose", (left,), {}, t.line, t.col, self.src(first))
+                    left = self.apply("transpose", (left,), {}, t.line, t.col, self.src(first))
                     continue
                 right = self.expr(bp - 1 if op == "pow" else bp)
-                left = Apply(op, (left, right), {}, t.line, t.col, self.src(first))
+                left = self.apply(op, (left, right), {}, t.line, t.col, self.src(first))
             elif t.kind == "op" and t.text in ("[", ".") and _POSTFIX_BP > min_bp:
                 left = self.postfix(left, first)
             elif (first.kind == "num" and left.__class__ is Num and t.start == first.end
@@ -206,7 +260,7 @@ class _Parser:
                 # "2x", "0.5(y - yhat)": a number written right against a factor multiplies it;
                 # also under a unary minus: "-2x", "exp(-2x)" (x*2y, x/2x, x^2x stay errors: ambiguous)
                 right = self.expr(20)
-                left = Apply("mul", (left, right), {}, t.line, t.col, self.src(first))
+                left = self.apply("mul", (left, right), {}, t.line, t.col, self.src(first))
             else:
                 break
         self.depth -= 1
@@ -219,7 +273,7 @@ class _Parser:
             if name.kind != "name" or name.text != "T":
                 raise self.error("expected T after '.' (transpose is written .T)", name)
             self.take()
-            return Apply("transpose", (left,), {}, t.line, t.col, self.src(first))
+            return self.apply("transpose", (left,), {}, t.line, t.col, self.src(first))
         index = []
         while True:
             sign, tok = 1, self.peek()
@@ -229,14 +283,14 @@ class _Parser:
             if tok.kind != "num" or not tok.text.isdigit():
                 raise self.error("an index must be an integer literal, e.g. p[1] or A[0, 1]", tok)
             self.take()
-            index.append(sign * int(tok.text))
+            index.append(sign * _small_int(tok, "an index"))
             if self.peek().text == ",":
                 self.take()
                 continue
             self.expect("]", "to close the index")
             break
         idx = index[0] if len(index) == 1 else tuple(index)
-        return Apply("index", (left,), {"index": idx}, t.line, t.col, self.src(first))
+        return self.apply("index", (left,), {"index": idx}, t.line, t.col, self.src(first))
 
     def prefix(self):
         t = self.peek()
@@ -258,7 +312,7 @@ class _Parser:
                     return Num(-operand.value, t.line, t.col, self.src(t))
                 if operand.__class__ is Literal:
                     return Literal(-operand.value, t.line, t.col, self.src(t))
-                return Apply("neg", (operand,), {}, t.line, t.col, self.src(t))
+                return self.apply("neg", (operand,), {}, t.line, t.col, self.src(t))
             if t.text == "+":
                 self.take()
                 return self.expr(_UNARY_BP)
@@ -275,7 +329,7 @@ class _Parser:
                 self.take()
                 inner = self.expr(0)
                 self.expect("|", f"to close the '|' at line {t.line}, column {t.col}")
-                return Apply("abs", (inner,), {}, t.line, t.col, self.src(t))
+                return self.apply("abs", (inner,), {}, t.line, t.col, self.src(t))
         found = "the end of the line" if t.kind in ("nl", "eof") else repr(t.text)
         raise self.error(f"expected a number, a name or '(', found {found}", t)
 
@@ -291,14 +345,14 @@ class _Parser:
             while True:
                 k = self.peek()
                 if k.kind == "name" and self.peek(1).text == "=":
-                    self.i += 2
+                    self.take(), self.take()
                     value = self.peek()
-                    if value.kind != "num" or not value.text.isdigit() or int(value.text) < 1:
+                    if value.kind != "num" or not value.text.isdigit() or _small_int(value, k.text) < 1:
                         raise self.error(f"{k.text}= needs a positive integer", value)
                     self.take()
                     if op != "conv2d" or k.text != "stride":
                         raise self.error(f"{fname}() has no parameter {k.text!r}", k)
-                    params[k.text] = int(value.text)
+                    params[k.text] = _small_int(value, k.text)
                 else:
                     args.append(self.expr(0))
                 if self.peek().text == ",":
@@ -310,7 +364,7 @@ class _Parser:
         if len(args) != arity:
             raise InputError(f"{fname}() takes {arity} argument{'s' if arity > 1 else ''}, given {len(args)}",
                              name_tok.line, name_tok.col)
-        return Apply(op, tuple(args), params, name_tok.line, name_tok.col, self.src(name_tok))
+        return self.apply(op, tuple(args), params, name_tok.line, name_tok.col, self.src(name_tok))
 
     def norm(self):
         t = self.take()
@@ -318,7 +372,7 @@ class _Parser:
         self.expect("||", f"to close the norm opened at line {t.line}, column {t.col}")
         p = 2.0
         sub = self.peek()
-        if sub.kind == "name" and sub.text.startswith("_") and sub.start == self.tokens[self.i - 1].end:
+        if sub.kind == "name" and sub.text.startswith("_") and sub.start == self.last_end:
             self.take()
             spec = sub.text[1:]
             if spec == "":
@@ -334,15 +388,15 @@ class _Parser:
             if not p >= 1.0:
                 raise self.error(f"the norm's p must be at least 1, not {spec}", sub)
         if p == 2.0 and self.peek().text in ("^", "**") and self.peek(1).text == "2" and self.peek(1).kind == "num":
-            self.i += 2
-            return Apply("sqnorm2", (inner,), {}, t.line, t.col, self.src(t))
+            self.take(), self.take()
+            return self.apply("sqnorm2", (inner,), {}, t.line, t.col, self.src(t))
         if p == 1.0:
-            return Apply("norm1", (inner,), {}, t.line, t.col, self.src(t))
+            return self.apply("norm1", (inner,), {}, t.line, t.col, self.src(t))
         if p == 2.0:
-            return Apply("norm2", (inner,), {}, t.line, t.col, self.src(t))
+            return self.apply("norm2", (inner,), {}, t.line, t.col, self.src(t))
         if p == float("inf"):
             raise self.error("the max-norm ||e||_inf is not supported; write max(...) of |e| instead", sub)
-        return Apply("normp", (inner,), {"p": p}, t.line, t.col, self.src(t))
+        return self.apply("normp", (inner,), {"p": p}, t.line, t.col, self.src(t))
 
     def literal(self):
         start = self.peek()
@@ -385,7 +439,25 @@ class _Parser:
             raise InputError("an empty literal has no value", start.line, start.col, kind="shape")
         if value.size > self.limits.max_tensor_elements:
             self.limits.refuse("max_tensor_elements", f"a literal of {value.size} elements", start.line, start.col)
+        self.made[0] += 1
+        if self.made[0] > self.limits.max_nodes:
+            self.limits.refuse("max_nodes", f"a graph of more than {self.limits.max_nodes} nodes",
+                               start.line, start.col)
         return Literal(value, start.line, start.col, self.src(start))
+
+
+_INT_DIGITS = 9     # an index or stride beyond 10⁹ fits no tensor under the limits
+
+
+def _small_int(tok: Token, what: str) -> int:
+    """An index or stride as an int; a huge one (5,000 digits: int() refuses more than 4,300;
+    2⁶³: NumPy overflows) is a clear error at its column instead."""
+    digits = tok.text.lstrip("0")
+    if len(digits) > _INT_DIGITS:
+        shown = tok.text if len(tok.text) <= 20 else f"{tok.text[:8]}…({len(tok.text)} digits)"
+        raise InputError(f"{what} of {shown} is too large: at most {_INT_DIGITS} digits "
+                         f"(no tensor under the limits is that long)", tok.line, tok.col)
+    return int(tok.text)
 
 
 # --- the fast path for plain one-op lines ------------------------------------------------------
@@ -423,6 +495,36 @@ def _fast_statement(line_text: str, lineno: int):
     return Statement(target, expr, lineno, col)
 
 
+def read_bounded(stream, limits: Limits | None = None, what: str = "the program") -> str:
+    """Text from a binary ``stream`` (a file, standard input, /dev/zero), read in 1 MiB pieces and
+    decoded as UTF-8 as it comes: stops with a :class:`LimitError` once it holds more than
+    ``max_program_chars`` characters (before reading the rest), and invalid UTF-8 is an
+    :class:`InputError` naming the line and column of the first bad byte."""
+    import codecs
+    limits = limits or current_limits()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    parts, chars = [], 0
+    while True:
+        block = stream.read(1 << 20)
+        final = not block
+        try:
+            piece = block if isinstance(block, str) else decoder.decode(block, final)   # a text stream too
+        except UnicodeDecodeError as exc:
+            before = block[:exc.start].decode("utf-8", "replace")
+            head = "".join(parts) + before
+            bad_line = head.count("\n") + 1
+            column = len(head) - (head.rfind("\n") + 1) + 1
+            raise InputError(f"{what} is not UTF-8 text (byte 0x{block[exc.start]:02x} cannot be read)",
+                             bad_line, column, kind="usage") from None
+        chars += len(piece)
+        if chars > limits.max_program_chars:
+            limits.refuse("max_program_chars", f"{what} (more than {limits.max_program_chars} characters)")
+        parts.append(piece)
+        if final:
+            return "".join(parts)
+        check_deadline("reading the input")
+
+
 def parse_program(text: str, limits: Limits | None = None) -> list[Statement]:
     """Parse a program into statements; every error is an :class:`InputError` with line and column.
 
@@ -435,13 +537,15 @@ def parse_program(text: str, limits: Limits | None = None) -> list[Statement]:
     statements: list[Statement] = []
     lines = text.split("\n")
     chunk_start, chunk, depth = None, [], 0
+    made = [0]       # operations and tensor literals so far: one graph node each
     for lineno, line_text in enumerate(lines, 1):
         if not lineno & 4095:
             check_deadline("parsing")
-        if chunk_start is None and ";" not in line_text:
+        if chunk_start is None and ";" not in line_text and line_text.isascii():
             fast = _fast_statement(line_text, lineno)
             if fast is not None:
                 statements.append(fast)
+                made[0] += 1
                 continue
         if chunk_start is None:
             chunk_start = lineno
@@ -451,7 +555,7 @@ def parse_program(text: str, limits: Limits | None = None) -> list[Statement]:
         if depth <= 0 or lineno == len(lines):
             body = "\n".join(chunk)
             try:
-                statements.extend(_Parser(body, tokenize(body, chunk_start), limits).program())
+                statements.extend(_Parser(body, tokenize(body, chunk_start), limits, made).program())
             except RecursionError:    # max_depth raised beyond what Python's stack holds
                 raise LimitError(f"an expression is nested too deeply for Python's stack; keep max_depth "
                                  f"(now {limits.max_depth}) at most 200-300 (--limit-max-depth or "
