@@ -39,12 +39,14 @@ Example::
 """
 from __future__ import annotations
 
+import copy
 import heapq
 import re
 from dataclasses import dataclass, field
 
 from ..core.errors import InputError
 from ..core.limits import current as current_limits
+from . import prose, sums
 from .parser import Literal, Num, parse_program
 from .resolve import SHEET_PRODUCT, SQUARE, resolve
 
@@ -63,8 +65,6 @@ _SKIP = set(",;:! ") | set("displaystyle textstyle limits nonumber notag big Big
                            "Bigl Bigr biggl biggr".split())
 _TRANSPARENT = set("align aligned gather gathered equation split".split())   # environments read through
 _SEPARATORS = {("sym", ";"), ("sym", ","), ("cmd", "quad"), ("cmd", "qquad"), ("cmd", "\\")}
-_CLOSERS = {"$$": "$$", "$": "$", "\\[": "\\]", "\\(": "\\)"}
-_OPENER = re.compile(r"(?<!\\)(\$\$|\$|\\\[|\\\()")
 _TOKEN = re.compile(r"""(?P<ws>\s+|%[^\n]*|~|\\(?:tag|label)\*?\s*\{[^{}]*\})
   | \\(?P<env>begin|end)\s*\{\s*(?P<envname>[a-zA-Z]+\*?)\s*\}
   | (?:\\(?P<lr>left|right)\s*)?(?P<delim>[()\[\]|]|\\[{}|]|\\[lr]?[vV]ert(?![a-zA-Z]))
@@ -74,6 +74,37 @@ _TOKEN = re.compile(r"""(?P<ws>\s+|%[^\n]*|~|\\(?:tag|label)\*?\s*\{[^{}]*\})
   | (?P<word>[^\W\d_][^\W_]*)
   | (?P<sym>.)""", re.VERBOSE | re.DOTALL)
 _VALEND, _VALSTART = {"name", "val", "close"}, {"name", "val", "open", "func"}
+
+
+# single letters a sheet uses for a function it names but may not define: f(…) is never a product
+_FUNCTION_LETTERS = set("f g F G L J R P E phi psi Phi Psi".split())
+
+
+def _unknown_function(written, name=None):
+    name = name or written
+    return (f"{written}(…) calls a function the sheet does not define: define it on the sheet "
+            f"({written}(x) = …) or choose one with --define {name}=sigmoid (relu, tanh, exp, …); "
+            f"for a product write {written} \\cdot (…)")
+
+
+class _Sheet:
+    """What every span of one sheet shares while it is read."""
+
+    def __init__(self, define=None, given=None):
+        self.notes: list[str] = []           # "read as: …" where the reader chose a meaning
+        self.functions: dict = {}            # f -> (converter, params, rhs span): f(x; w) = …
+        self.called: set = set()             # functions called somewhere (not statements then)
+        self.calling: list = []              # the calls being expanded (recursion guard)
+        self.define = dict(define or {})     # f -> function name chosen by the user
+        self.labels: set = set()             # (base, letter): h^a, o^s are names, not powers
+        self.data: dict = {}                 # name -> shape of a value the sheet or the user gives
+        self.numbers: dict = {}              # name -> a number the sheet gives (N = 3)
+        self.given = dict(given or {})       # name -> shape of a value given with --at
+        self.implied: dict = {}              # N -> (count, offset): a sum's limit that the data give
+
+    def note(self, text):
+        if text not in self.notes:
+            self.notes.append(text)
 
 
 class _Fail(Exception):
@@ -120,13 +151,16 @@ def _tokens(text, lo, hi):
 class _Converter:
     """Rewrites the tokens of one math span; ``defined`` names are never split into letters."""
 
-    def __init__(self, toks, limits, tensor_names: set, square_names: set, tex_names: dict):
+    def __init__(self, toks, limits, tensor_names: set, square_names: set, tex_names: dict, sheet=None):
         self.t, self.defined, self.used, self.match = toks, {}, set(), {}
+        self.sheet = sheet if sheet is not None else _Sheet()
+        self.sample = None                       # (index, k, {name: how}) while a sum is unrolled
+        self.bases = None                        # names subscripted by the sum's index (a probe)
         # shared by every span of the sheet:
         self.tensor_names = tensor_names         # names the sheet writes bold: vectors and matrices
         self.square_names = square_names         # X \in \mathbb{R}^{D \times D}: square matrices
         self.tex_names = tex_names               # W_1 -> W^{(1)}: what the notation's name loses
-        self.index: str | None = None            # the index of the \sum being read (w_i -> w)
+        self.index: tuple = ()                   # the indices of the \sum being read (w_i -> w)
         self.header = False                      # reading f(x, y) of "f(x, y) = …"
         stack = []
         for k, (kind, v, pos) in enumerate(toks):
@@ -162,8 +196,15 @@ class _Converter:
                 items.append(_Item("val", v, pos))
             elif kind in ("word", "text"):
                 w = v.strip()
-                if w.lower() in FUNCS and (calls or kind == "text"):
+                if calls and not self.header and w in self.sheet.functions:
+                    i = self.call(w, i, hi, pos, items)
+                elif calls and not self.header and w in self.sheet.define:
+                    items.append(_Item("func", self.sheet.define[w], pos))
+                elif w.lower() in FUNCS and (calls or kind == "text"):
                     items.append(_Item("func", w.lower(), pos))
+                    i = self.apply_power(i, hi, items)
+                elif calls and not self.header and w in _FUNCTION_LETTERS and w not in self.defined:
+                    raise _Fail(_unknown_function(w), pos)
                 elif re.fullmatch(r"[^\W\d]\w*", w):
                     items.append(_Item("name", w, pos, atomic=kind == "text"))
                 else:
@@ -205,14 +246,32 @@ class _Converter:
             elif kind == "sym" and v in "^_":
                 if prev is None or prev.kind not in _VALEND:
                     raise _Fail(f"{v} needs something before it", pos)
-                i = (self.sup if v == "^" else self.sub)(prev, i, hi, pos)
+                if v == "_" and (prev.kind, prev.text) == ("close", "||"):
+                    i = self.norm_sub(prev, i, hi, pos, items)
+                else:
+                    i = (self.sup if v == "^" else self.sub)(prev, i, hi, pos)
             elif kind != "cmd":
                 raise _Fail(f"cannot translate {v!r}", pos)
+            elif (v in GREEK or v in _VAR) and calls and not self.header and _VAR.get(v, v) in self.sheet.define:
+                items.append(_Item("func", self.sheet.define[_VAR.get(v, v)], pos))
+            elif v == "sigma" and calls and not self.header:
+                self.sheet.note("read as: σ(…) is the logistic sigmoid 1/(1 + e^−x)")
+                items.append(_Item("func", "sigmoid", pos))
             elif v in GREEK or v in _VAR:
-                items.append(_Item("func", "sigmoid", pos) if v == "sigma" and calls
-                             else _Item("name", _VAR.get(v, v), pos))
-            elif v in _FUNC_CMDS or v == "sum" and calls:
+                if calls and not self.header and _VAR.get(v, v) in _FUNCTION_LETTERS \
+                        and _VAR.get(v, v) not in self.defined:
+                    raise _Fail(_unknown_function("\\" + v, _VAR.get(v, v)), pos)
+                items.append(_Item("name", _VAR.get(v, v), pos))
+            elif v in _FUNC_CMDS:
                 items.append(_Item("func", v, pos))
+                i = self.apply_power(i, hi, items)
+                if i < hi and self.t[i][:2] != ("open", "("):
+                    i = self.operand(i, hi, items)
+            elif v in ("langle",):
+                i = self.inner_product(i, hi, pos, items)
+            elif v in ("leftarrow", "gets"):
+                raise _Fail("an update w \\leftarrow w - \\eta g is a step of gradient descent, not a formula: "
+                            "paste the loss and ask for its gradient", pos)
             elif v in _OPS:
                 items.append(_Item("op", _OPS[v], pos))
             elif v in ("frac", "dfrac", "tfrac"):
@@ -238,8 +297,8 @@ class _Converter:
                     inner[0].text, inner[0].suffix = inner[0].render() + _ACCENTS[v], ""
                     inner[0].atomic = True
                 items += inner
-            elif v == "sum":
-                i = self.indexed_sum(i, hi, pos, items)
+            elif v in ("sum", "prod"):
+                i = self.indexed_sum(i, hi, pos, items, v)
             elif v in ("partial", "nabla"):
                 raise _Fail(f"cannot translate \\{v}: paste the function itself, graphviz-bp works out "
                             "its derivatives", pos)
@@ -274,20 +333,60 @@ class _Converter:
             items.append(_Item("val", text, pos))
         return j
 
-    def indexed_sum(self, i, hi, pos, items):
-        r"""``\sum_i w_i^p``, ``\sum_{i=1}^{N} (y_i - \hat{y}_i)^2``: the sum of the entries.
+    def indexed_sum(self, i, hi, pos, items, kind="sum"):
+        r"""``\sum_{i=1}^{N} (y_i - \hat{y}_i)^2``, ``\sum (y - b)^2``, ``\prod_i p_i``.
 
-        The index only subscripts names (``w_i`` is an entry of ``w``); the limits are dropped
-        (the whole vector is summed); the summand runs to the next ``+`` or ``-`` outside brackets."""
-        index = None
+        The summand runs to the next ``+`` or ``-`` outside brackets.  Without an index it is the
+        sum of the entries of the summand.  With one, names subscripted by the index are read per
+        sample (:mod:`graphviz_bp.reading.sums`): vectorised over the entries of data vectors,
+        or written out term by term when the samples are known (N at most MAX_UNROLL)."""
+        index, upper = (), None
         if i < hi and self.t[i][:2] == ("sym", "_"):
-            lo, h, i = self.arg(i + 1, hi, "\\sum_")
-            words = [t[1] for t in self.t[lo:h] if t[0] == "word"]
-            index = words[0] if words else None
-        if index is None:
-            raise _Fail("\\sum needs an index (\\sum_i w_i) or parentheses (\\sum(w))", pos)
+            lo, h, i = self.arg(i + 1, hi, f"\\{kind}_")
+            index = sums.index_letters(self.t[lo:h])
         if i < hi and self.t[i][:2] == ("sym", "^"):
-            i = self.arg(i + 1, hi, "\\sum^")[2]
+            lo, h, i = self.arg(i + 1, hi, f"\\{kind}^")
+            upper = [t[:2] for t in self.t[lo:h]]
+        end = self.summand_end(i, hi)
+        if end == i:
+            raise _Fail(f"\\{kind} needs something to {'sum' if kind == 'sum' else 'multiply'}", pos)
+        outer, outer_bases, self.index, self.bases = self.index, self.bases, index, {}
+        try:
+            inner = self.convert(i, end)                   # a probe: which names the index runs over
+            bases = self.bases
+        finally:
+            self.index, self.bases = outer, outer_bases
+        plan = sums.plan(kind, index, upper, bases, self.sheet, self.defined, self.t[i][2])
+        if plan.fail:
+            raise _Fail(plan.fail, pos)
+        if plan.note:
+            self.sheet.note(plan.note)
+        if plan.implied:
+            self.sheet.implied.setdefault(plan.implied[0], (plan.implied[1], pos))
+        if plan.terms is None:                            # the entries of a vector expression
+            if index and bases:                           # per-sample scalars: elementwise
+                self.index = index
+                try:
+                    inner = sums.elementwise(self.expand(self.convert(i, end)), _Item)
+                finally:
+                    self.index = outer
+            items += [_Item("func", "sum", pos), _Item("open", "(", pos), *inner, _Item("close", ")", pos)]
+            return end
+        parts = [_Item("open", "(", pos)]
+        for k in plan.terms:
+            self.sample, outer_sample, self.index = (index[0], k, plan.how), self.sample, index
+            try:
+                term = self.convert(i, end)
+            finally:
+                self.sample, self.index = outer_sample, outer
+            if len(parts) > 1:
+                parts.append(_Item("op", "+" if kind == "sum" else "*", pos))
+            parts += [_Item("open", "(", pos), *term, _Item("close", ")", pos)]
+        items += parts + [_Item("close", ")", pos)]
+        return end
+
+    def summand_end(self, i, hi):
+        """Where a summand that starts at token i ends: the next + - = , ; outside brackets."""
         end, depth, bars = i, 0, []
         while end < hi:
             kind, v, _ = self.t[end]
@@ -307,18 +406,149 @@ class _Converter:
                 else:
                     bars.append(v)
             elif depth == 0 and not bars and end > i and (
-                    kind == "sym" and v in "+-=,;" or (kind, v) in _SEPARATORS):
+                    kind == "sym" and v in "+-=,;" or (kind, v) in _SEPARATORS
+                    or (kind, v) == ("cmd", "rangle")):
                 break
             end += 1
-        if end == i:
-            raise _Fail("\\sum needs something to sum", pos)
-        outer, self.index = self.index, index
-        try:
-            inner = self.convert(i, end)
-        finally:
-            self.index = outer
-        items += [_Item("func", "sum", pos), _Item("open", "(", pos), *inner, _Item("close", ")", pos)]
         return end
+
+    def close_of(self, i, hi):
+        """The token after the group opened at i: ( … ) with nesting, or a {…} group."""
+        if self.t[i][:2] == ("sym", "{") or self.t[i][0] == "begin":
+            return self.match[i] + 1
+        depth = 0
+        for j in range(i, hi):
+            kind = self.t[j][0]
+            if kind in ("begin",) or self.t[j][:2] == ("sym", "{"):
+                continue
+            depth += kind in ("open", "lbar")
+            depth -= kind in ("close", "rbar")
+            if depth == 0:
+                return j + 1
+        raise _Fail("unclosed '('", self.t[i][2])
+
+    def operand_end(self, i, hi):
+        r"""End of the operand of a function written without parentheses when it is a compound
+        one (``\log\frac{a}{b}``, ``\log \sigma(z)``, ``\log\det X``, ``\log\sqrt{x}``); None when it
+        is a name or number (then it is the next name, with its sub- and superscripts)."""
+        kind, v, _ = self.t[i]
+        if (kind, v) in (("cmd", "frac"), ("cmd", "dfrac"), ("cmd", "tfrac")):
+            return self.arg(self.arg(i + 1, hi, "\\frac")[2], hi, "\\frac")[2]
+        if (kind, v) == ("cmd", "sqrt"):
+            return self.arg(i + 1, hi, "\\sqrt")[2]
+        if (kind, v) == ("sym", "{"):
+            return self.match[i] + 1
+        fn = kind == "cmd" and (v in _FUNC_CMDS or v == "sigma") or kind in ("word", "text") and (
+            v.strip().lower() in FUNCS or v.strip() in self.sheet.functions or v.strip() in self.sheet.define)
+        if not fn or i + 1 >= hi:
+            return None
+        j = i + 1
+        if self.t[j][:2] == ("sym", "^"):
+            j = self.arg(j + 1, hi, "^")[2]
+        if j < hi and self.t[j][:2] == ("open", "("):
+            return self.close_of(j, hi)
+        return self.operand_end(j, hi) if j < hi else None
+
+    def operand(self, i, hi, items):
+        """A compound operand of a function without parentheses, parenthesized (see operand_end)."""
+        end = self.operand_end(i, hi)
+        if end is None:
+            return i
+        pos = self.t[i][2]
+        items += [_Item("open", "(", pos), *self.convert(i, end), _Item("close", ")", pos)]
+        return end
+
+    def apply_power(self, i, hi, items):
+        r"""``\tanh^2(x)`` → ``tanh(x)^2``; ``f^{-1}`` (the inverse function) is not read."""
+        if not (i < hi and self.t[i][:2] == ("sym", "^")):
+            return i
+        pos = self.t[i][2]
+        lo, h, j = self.arg(i + 1, hi, "^")
+        exponent = self.join(self.convert(lo, h))
+        if exponent.replace(" ", "") in ("-1", "(-1)"):
+            raise _Fail(f"{items[-1].text}^{{-1}} is the inverse function, which graphviz-bp does not read", pos)
+        if j >= hi:
+            raise _Fail(f"{items[-1].text}^{exponent} needs an argument", pos)
+        end = self.close_of(j, hi) if self.t[j][:2] == ("open", "(") else self.operand_end(j, hi) or j + 1
+        inner = self.convert(j + 1, end - 1) if self.t[j][:2] == ("open", "(") else self.convert(j, end)
+        close = _Item("close", ")", pos)
+        close.post = "^" + (exponent if re.fullmatch(r"[\w.]+", exponent) else f"({exponent})")
+        items += [_Item("open", "(", pos), *inner, close]
+        return end
+
+    def args_of(self, i, hi):
+        """The arguments of a call whose ( is at token i: item lists, and the token after )."""
+        end = self.close_of(i, hi)
+        args, lo, depth = [], i + 1, 0
+        for j in range(i + 1, end):
+            kind, v, _ = self.t[j]
+            if kind == "begin" or (kind, v) == ("sym", "{"):
+                depth += 1
+            elif kind == "end" or (kind, v) == ("sym", "}"):
+                depth -= 1
+            elif kind in ("open", "lbar"):
+                depth += 1
+            elif kind in ("close", "rbar"):
+                depth -= 1
+            if depth < 0 or depth == 0 and kind == "sym" and v in ",;":
+                args.append(self.convert(lo, j))
+                lo = j + 1
+        return args, end
+
+    def call(self, name, i, hi, pos, items):
+        """``f(\\mathbf{x}_i; \\mathbf{w})`` of a function the sheet defines: its formula, arguments put in."""
+        conv, params, body = self.sheet.functions[name]
+        args, end = self.args_of(i, hi)
+        if len(args) != len(params):
+            raise _Fail(f"{name} is defined with {len(params)} argument(s) ({', '.join(params)}) but called "
+                        f"with {len(args)}", pos)
+        if name in self.sheet.calling or len(self.sheet.calling) > 32:
+            raise _Fail(f"{name} is defined in terms of itself", pos)
+        self.sheet.calling.append(name)
+        saved = conv.used, conv.sample, conv.index
+        conv.used, conv.sample, conv.index = set(), None, ()
+        try:
+            formula = conv.expand(conv.convert(*body))
+        finally:
+            self.sheet.calling.pop()
+            inner_used, (conv.used, conv.sample, conv.index) = conv.used, saved
+        self.used |= inner_used - set(params)
+        self.sheet.called.add(name)
+        out = []
+        for it in formula:
+            if it.kind == "name" and it.text + it.suffix in params and not it.post.startswith("["):
+                arg = [copy.copy(a) for a in args[params.index(it.text + it.suffix)]]
+                close = _Item("close", ")", it.pos)
+                close.post = it.post
+                out += [_Item("open", "(", it.pos), *arg, close]
+            elif it.kind == "val" and any(re.search(rf"\b{re.escape(p)}\b", it.text) for p in params):
+                raise _Fail(f"cannot put the arguments into {name}'s formula here ({it.text}): write "
+                            f"{name}'s formula with parentheses, e.g. \\exp(-x)", it.pos)
+            else:
+                out.append(it)
+        items += [_Item("open", "(", pos), *out, _Item("close", ")", pos)]
+        return end
+
+    def inner_product(self, i, hi, pos, items):
+        r"""``\langle A, B \rangle`` → ``sum(A * B)`` (the Frobenius inner product)."""
+        depth, sep = 0, None
+        for j in range(i, hi):
+            kind, v, _ = self.t[j]
+            if (kind, v) == ("cmd", "rangle") and depth == 0:
+                break
+            depth += kind in ("open", "lbar", "begin") or (kind, v) in (("sym", "{"), ("cmd", "langle"))
+            depth -= kind in ("close", "rbar", "end") or (kind, v) in (("sym", "}"), ("cmd", "rangle"))
+            if depth == 0 and kind == "sym" and v == "," and sep is None:
+                sep = j
+        else:
+            raise _Fail("\\langle without \\rangle", pos)
+        if sep is None:
+            raise _Fail("\\langle A, B \\rangle needs two arguments", pos)
+        self.sheet.note("read as: ⟨A, B⟩ = Σ A∘B (the sum of the entrywise products)")
+        a, b = self.convert(i, sep), self.convert(sep + 1, j)
+        items += [_Item("func", "sum", pos), _Item("open", "(", pos), *self.paren(a, pos, True),
+                  _Item("op", "*", pos), *self.paren(b, pos, True), _Item("close", ")", pos)]
+        return j + 1
 
     @staticmethod
     def paren(items, pos, force=False):
@@ -333,6 +563,13 @@ class _Converter:
         vals = [t[1] for t in core]
         if vals in (["T"], ["top"], ["intercal"], ["⊤"]):
             prev.post, prev.transposed = prev.post + "^T", True
+        elif (prev.kind == "name" and not prev.post and len(core) == 3 and core[0][:2] == ("open", "(")
+              and core[1][0] == "word" and core[1][1] in self.index):
+            self.per_sample(prev, core[1][1], pos)                        # x^{(i)}: sample i
+        elif (prev.kind == "name" and not prev.post and len(core) == 1 and core[0][0] == "word"
+              and (prev.text, vals[0]) in self.sheet.labels):
+            prev.tex = f"{prev.tex or _tex_of(prev)}^{{{vals[0]}}}"          # h^a, o^s: a label
+            prev.suffix += "_" + vals[0]
         elif (prev.kind == "name" and not prev.post and len(core) == 3 and core[0][:2] == ("open", "(")
               and core[1][0] in ("num", "word") and core[2][0] == "close"):
             prev.tex = f"{prev.tex or _tex_of(prev)}^{{({vals[1]})}}"     # a layer index, not a power
@@ -362,14 +599,84 @@ class _Converter:
                              for t in toks) and not prev.post
                 and (prev.kind == "name" or (prev.kind, prev.text) == ("close", "||"))):
             raise _Fail("cannot translate this subscript", pos)
-        if prev.kind == "name" and s == self.index:
-            pass                                          # \sum_i w_i: the entries of w
+        if prev.kind == "name" and self.index and s in sums.entry_subscripts(self.index):
+            self.per_sample(prev, s, pos)                 # \sum_i w_i: the entries of w
+        elif prev.kind == "name" and self.index and sums.mixes_index(s, self.index):
+            raise _Fail(f"{prev.render()}_{{{s}}} mixes the summation index {self.index[0]} with another "
+                        "index: write this sum in matrix form (W x, W^T y)", pos)
         elif prev.kind == "name":
             prev.suffix += "_" + s
             if prev.tex:
                 prev.tex += f"_{{{s}}}"
         else:
             prev.post = "_" + s
+        return nxt
+
+    def per_sample(self, prev, s, pos):
+        """A name subscripted by the index of the sum being read: sample k when the sum is written
+        out term by term, else the whole vector (its entries are summed)."""
+        base = prev.text + prev.suffix
+        if self.bases is not None:
+            self.bases.setdefault(base, prev.bold)
+        if self.sample and len(s) == 1 and s == self.sample[0]:
+            how = self.sample[2].get(base)
+            k = self.sample[1]
+            if how == "named":                           # y_1, y_2 given one by one
+                prev.suffix += f"_{k}"
+                if prev.tex:
+                    prev.tex += f"_{{{k}}}"
+            elif how == "upper":                         # x_i: row i of the data matrix X
+                prev.text, prev.suffix, prev.post = prev.text.upper(), "", f"[{k - 1}]" + prev.post
+            elif how in ("entry", "row"):
+                prev.post = (f"[{k - 1}]" if how == "entry" else f"[{k - 1}, 0]") + prev.post
+            elif how == "column":
+                prev.post = f"[0, {k - 1}]" + prev.post
+            else:
+                raise _Fail(f"cannot read {base}_{s} per sample", pos)
+
+    def norm_sub(self, prev, i, hi, pos, items):
+        r"""``\|W\|_F`` (Frobenius: the root of the sum of squares), ``\|w\|_p^p`` with a letter p."""
+        lo, h, nxt = self.arg(i, hi, "_")
+        toks = self.t[lo:h]
+        if [t[1] for t in toks] == ["F"]:
+            self.sheet.note("read as: ‖W‖_F = √(Σ W²), the Frobenius norm")
+            prev.post = "_2"
+            return nxt
+        if not (len(toks) == 1 and toks[0][0] == "word" and toks[0][1] != "F"):
+            return self.sub(prev, i, hi, pos)
+        p = toks[0][1]
+        power = None
+        if nxt < hi and self.t[nxt][:2] == ("sym", "^"):
+            elo, eh, after = self.arg(nxt + 1, hi, "^")
+            power = [t[1] for t in self.t[elo:eh]]
+            nxt = after
+        depth, k = 0, len(items) - 1
+        while k >= 0:
+            it = items[k]
+            depth += (it.kind, it.text) == ("close", "||")
+            depth -= (it.kind, it.text) == ("open", "||")
+            if depth == 0:
+                break
+            k -= 1
+        inner = items[k + 1:-1]
+        bar = _Item("close", "|", pos)
+        bar.post = f"^{p}"
+        total = [_Item("func", "sum", pos), _Item("open", "(", pos), _Item("open", "|", pos), *inner, bar,
+                 _Item("close", ")", pos)]
+        if power == [p]:
+            self.sheet.note(f"read as: ‖w‖_{p}^{p} = Σ|wᵢ|^{p}")
+            del items[k:]
+            items += total
+        else:
+            self.sheet.note(f"read as: ‖w‖_{p} = (Σ|wᵢ|^{p})^(1/{p})")
+            close = _Item("close", ")", pos)
+            close.post = f"^(1 / {p})"
+            del items[k:]
+            items += [_Item("open", "(", pos), *total, close]
+            if power is not None:
+                close.post = f"^({' '.join(power)} / {p})" if len(power) == 1 else close.post
+                if len(power) != 1:
+                    raise _Fail("write the power of a norm with a letter p as ^{2} or ^p", pos)
         return nxt
 
     def matrix(self, k):
@@ -414,6 +721,10 @@ class _Converter:
                     if p.kind not in ("name", "val"):
                         raise _Fail(f"{out[-1].text} needs an argument", out[-1].pos)
                     p = _Item("val", f"{out[-1].text}({p.render()})", out.pop().pos)
+                    p.atomic = "bare"
+                elif out and getattr(out[-1], "atomic", None) == "bare" and p.kind in ("name", "val"):
+                    raise _Fail(f"{out[-1].text} {p.render()}: where does the argument end? Write "
+                                f"{out[-1].text.split('(')[0]}(… …) with parentheses", p.pos)
                 out.append(p)
         if out and out[-1].kind == "func":
             raise _Fail(f"{out[-1].text} needs an argument", out[-1].pos)
@@ -444,34 +755,29 @@ class _Converter:
         return "".join(out)
 
 
-def _spans(text):
-    """(start, end) of each math span; with no delimiters at all, each line with a = or a \\."""
-    if not _OPENER.search(text):
-        return [(m.start(), m.end()) for m in re.finditer(r"[^\n]*[=\\][^\n]*", text)]
-    spans, i = [], 0
-    while m := _OPENER.search(text, i):
-        end = re.compile(r"(?<!\\)" + re.escape(_CLOSERS[m.group()])).search(text, m.end())
-        if end is None or (m.group() == "$" and "\n" in text[m.end():end.start()]):
-            raise _Fail(f"unterminated {m.group()}", m.start())
-        spans.append((m.end(), end.start()))
-        i = end.end()
-    return spans
-
-
 def _statements(toks):
-    """Split a span's tokens at top-level separators; a statement is its list of (lo, hi) sides."""
+    """Split a span's tokens at top-level separators; a statement is its list of (lo, hi) sides.
+
+    ``… \\rightarrow \\min_w`` (what is done with a loss) ends a formula; an empty last side (a
+    line of an aligned derivation ending in ``=``) is dropped; a statement that starts with ``=``
+    continues the derivation before it (a worked step) and is returned with an empty first side."""
     if toks and toks[-1][:2] == ("sym", "."):
         toks.pop()
-    out, sides, lo, depth = [], [], 0, 0
+    out, sides, lo, depth, skip = [], [], 0, 0, False
     for k, (kind, v, pos) in enumerate(toks + [("sym", ";", None)]):
-        depth += kind in ("open", "lbar", "begin") or (kind, v) == ("sym", "{")
-        depth -= kind in ("close", "rbar", "end") or (kind, v) == ("sym", "}")
+        depth += kind in ("open", "lbar", "begin") or (kind, v) in (("sym", "{"), ("cmd", "langle"))
+        depth -= kind in ("close", "rbar", "end") or (kind, v) in (("sym", "}"), ("cmd", "rangle"))
         prose = kind == "text" and not re.fullmatch(r"[^\W\d]\w*", v)   # \text{ for all } ends a formula
-        if pos is None or depth <= 0 and ((kind, v) in _SEPARATORS or prose):
-            if k > lo or sides:
-                out.append(sides + [(lo, k)])
-            sides, lo = [], k + 1
-        elif depth <= 0 and (kind, v) == ("sym", "="):
+        arrow = depth <= 0 and kind == "cmd" and v in ("rightarrow", "to", "longrightarrow", "implies",
+                                                        "Rightarrow", "iff", "Longrightarrow")
+        if pos is None or depth <= 0 and ((kind, v) in _SEPARATORS or prose or arrow):
+            if not skip and (k > lo or sides):
+                sides = sides + [(lo, k)]
+                while len(sides) > 2 and sides[-1][1] <= sides[-1][0]:
+                    sides.pop()                                  # "y &= a + b = \\"
+                out.append(sides)
+            sides, lo, skip = [], k + 1, arrow or (skip and (kind, v) not in _SEPARATORS and pos is not None)
+        elif depth <= 0 and (kind, v) == ("sym", "=") and not skip:
             sides, lo = sides + [(lo, k)], k + 1
     return out
 
@@ -530,18 +836,26 @@ class Translation:
     tex_names: dict[str, str] = field(default_factory=dict)   # name -> LaTeX as on the sheet
     variables: list[str] = field(default_factory=list)    # f(x, y) = …: the variables of interest
     origins: list[tuple[int, int]] = field(default_factory=list)  # (line, column) of each statement
+    reading_notes: list[str] = field(default_factory=list)    # "read as: …" where the reader chose
 
 
-def translate(text: str) -> Translation:
+def translate(text: str, define: dict | None = None, given: dict | None = None) -> Translation:
     """Translate pasted LaTeX (see the module doc); bad LaTeX is an InputError at its line and column.
+
+    ``define`` names the functions the sheet leaves unspecified (``{"f": "sigmoid"}``: ``f(…)`` is
+    then ``sigmoid(…)``); ``given`` the shapes (or values) of inputs given outside the sheet
+    (``--at``), which inform the reading of sums over samples.
 
     >>> t = translate(r"$$f(x, y) = x^2 + xy + (x + y)^2.$$")
     >>> t.program, t.variables
     ('f = x^2 + x * y + (x + y)^2\\n', ['x', 'y'])
     """
+    define = {k: _function_choice(k, v) for k, v in (define or {}).items()}
+    given = {k: (v if isinstance(v, tuple) else _shape_of(v)) for k, v in (given or {}).items()}
+    sheet = _Sheet(define, given)
     try:
-        stmts, variables, tensor_names, tex_names = _translate(text)
-    except _Fail as e:
+        stmts, variables, tensor_names, tex_names = _translate(text, sheet)
+    except (_Fail, prose.SpanError) as e:
         raise InputError(e.args[0], *_where(text, e.args[1]), kind="syntax") from None
     draft = "".join(f"{s.name} = {s.rhs}\n" if s.name else s.rhs + "\n" for s in stmts)
     origins = [_where(text, s.pos) for s in stmts]
@@ -550,7 +864,25 @@ def translate(text: str) -> Translation:
     except InputError as e:
         raise at_origin(e, origins) from None
     from .convert import to_plain
-    return Translation(to_plain(statements), tex_names, variables, origins)
+    return Translation(to_plain(statements), tex_names, variables, origins, sheet.notes)
+
+
+def _function_choice(name, choice):
+    """``--define f=sigmoid``: the function of the op table that ``f`` stands for."""
+    from ..core.ops import FUNCTIONS, OPS
+    choice = str(choice).strip()
+    op = FUNCTIONS.get(choice) or FUNCTIONS.get(choice.lower())
+    if op is None or OPS[op].arity != 1:
+        names = sorted(k for k, v in FUNCTIONS.items() if OPS[v].arity == 1 and k.isascii())
+        raise InputError(f"--define {name}={choice}: choose a function of one argument: {', '.join(names)}",
+                         kind="usage")
+    spelled = next(k for k, v in FUNCTIONS.items() if v == op and k.lower() in FUNCS)
+    return spelled.lower()
+
+
+def _shape_of(value):
+    import numpy as np
+    return np.shape(np.asarray(value, dtype=float))
 
 
 def at_origin(error: InputError, origins: list[tuple[int, int]]) -> InputError:
@@ -603,33 +935,62 @@ def _name_only(conv, side):
     return items[0] if len(items) == 1 and items[0].kind == "name" and not items[0].post else None
 
 
-def _translate(text):
+_INDEX_FORM = re.compile(r"_[ijklnm]$")
+
+
+def _translate(text, sheet):
     """The sheet's statements in order, its variables, its bold names and its names' LaTeX."""
     stmts, defined, variables, tensor_names, tex_names, square_names = [], {}, [], set(), {}, set()
     limits = current_limits()                  # once: reading the environment costs a span's work
-    for lo, hi in _spans(text):
-        conv = _Converter(_tokens(text, lo, hi), limits, tensor_names, square_names, tex_names)
+    for name, shape in prose.size_declarations(text).items():
+        tensor_names.add(name)
+        sheet.note(f"read as: {name} is {shape[0]}×{shape[1]} (the sheet says so in words)")
+        if shape[0] == shape[1]:
+            square_names.add(name)
+    sheet.labels = _labels(text)
+    skipped = []
+    for lo, hi, inline in prose.spans(text):
+        conv = _Converter(_tokens(text, lo, hi), limits, tensor_names, square_names, tex_names, sheet)
         for sides in _statements(conv.t):
             if _declaration(conv, sides):
                 continue
+            if not sides[0][1] > sides[0][0]:                  # "&= …": a step of a derivation
+                continue
+            if [conv.t[k][1] for k in range(*sides[-1])] == ["?"]:
+                continue                                       # "L = ?": a question
             if len(sides) == 1:
-                stmts.append(_Stmt(None, conv.t[sides[0][0]][2], conv, sides[0]))
+                if not inline:
+                    stmts.append(_Stmt(None, conv.t[sides[0][0]][2], conv, sides[0]))
                 continue
             conv.header = True
             try:
                 lhs = conv.convert(*sides[0])
+            except _Fail:
+                if inline:
+                    continue
+                raise
             finally:
                 conv.header = False
-            middle = [_name_only(conv, side) for side in sides[1:-1]]
-            head, rhs = (lhs[0] if lhs else None), sides[-1] if middle and all(middle) else sides[1]
-            at = conv.t[rhs[0] - 1][2]                                       # the "=" before rhs
-            if head is None or head.kind != "name" or head.post or len(lhs) > 1 and not (
-                    lhs[1].kind == "open" and lhs[-1].kind == "close"):
+            head = lhs[0] if lhs else None
+            at = conv.t[sides[1][0] - 1][2]
+            header_ok = head is not None and head.kind == "name" and not head.post and (
+                len(lhs) == 1 or lhs[1].kind == "open" and lhs[-1].kind == "close")
+            if not header_ok:
+                if inline or head is not None and head.kind == "func":
+                    continue                  # a claim in a sentence; \text{ReLU}(h) = max(0, h)
                 raise _Fail("the left side of = must be a name, e.g. L or f(x, y)", head.pos if head else at)
+            if _INDEX_FORM.search(head.suffix) and len(lhs) == 1:
+                skipped.append((head.text + head.suffix, head.pos))
+                continue                       # y_i = β + ε_i: about every entry, not a definition
+            rhs = _right_side(conv, sides)
             if rhs[1] <= rhs[0]:
                 raise _Fail("nothing after =", at)
-            variables += [it.text + it.suffix for it in lhs[1:] if it.kind == "name"]
-            for head in [head] + (middle if rhs is sides[-1] else []):     # x = y = 3 sets both
+            params = [it.text + it.suffix for it in lhs[1:] if it.kind == "name"]
+            variables += params
+            if len(lhs) > 1 and params:
+                sheet.functions.setdefault(head.text + head.suffix, (conv, params, rhs))
+            middle = [_name_only(conv, side) for side in sides[1:-1]] if rhs is sides[-1] else []
+            for head in [head] + [m for m in middle if m is not None and all(middle)]:   # x = y = 3
                 stmts.append(_Stmt(head.text + head.suffix, head.pos, conv, rhs))
                 if stmts[-1].name in defined:
                     line, col = _where(text, defined[stmts[-1].name].pos)
@@ -638,15 +999,70 @@ def _translate(text):
                 defined[stmts[-1].name] = stmts[-1]
                 conv.remember(head, head)
     for s in stmts:
-        s.conv.defined, s.conv.used = defined, s.used
+        s.conv.defined = defined
+    later = [s for s in stmts if any(conv_t[:2] in (("cmd", "sum"), ("cmd", "prod"))
+                                     for conv_t in s.conv.t[s.span[0]:s.span[1]])]
+    for s in [s for s in stmts if s not in later] + later:     # data before the sums that use them
+        s.conv.used = s.used
         s.rhs = s.conv.join(s.conv.convert(*s.span))
         if s.name in s.used:
             raise _Fail(f"{s.name} is defined in terms of itself", s.pos)
+        if s.name and _is_literal(s.rhs):
+            value = parse_program("v = " + s.rhs)[0].expr
+            if value.__class__ is Num:
+                sheet.numbers[s.name] = value.value
+                sheet.data[s.name] = ()
+            else:
+                sheet.data[s.name] = value.value.shape
     stmts = [s for s in stmts if s.name or not re.fullmatch(r"[\w.]+", s.rhs)]     # drop mentions
+    stmts = [s for s in stmts if s.name not in sheet.called]      # functions are inlined where called
+    used = set().union(*(s.used for s in stmts)) if stmts else set()
+    for symbol, (count, pos) in sheet.implied.items():
+        if symbol in used and symbol not in defined:
+            st = _Stmt(symbol, pos, None, None)
+            st.rhs = str(count)
+            stmts.insert(0, st)
+            defined[symbol] = st
+            sheet.note(f"read as: {symbol} = {count}, the number of samples given")
+    if skipped:
+        sheet.note("not read: " + ", ".join(f"{n} = …" for n, _ in skipped)
+                   + " (a statement about each entry; graphviz-bp reads the vector formulas)")
     if not stmts:
+        if skipped:
+            raise _Fail(f"{skipped[0][0]} = … states each entry (index form): write the formula for the "
+                        "whole vector, e.g. h = W x + b", skipped[0][1])
         raise _Fail("no formulas found", 0)
     tensors = {name: SQUARE if name in square_names else None for name in tensor_names | square_names}
     return _order(stmts, defined, text), list(dict.fromkeys(variables)), tensors, tex_names
+
+
+def _right_side(conv, sides):
+    """The formula of ``a = … = …``: the first side after the name that is not a label such as
+    ``P(y=1)``, or the last side when every side between is a name (``x = y = 3``)."""
+    middle = [_name_only(conv, side) for side in sides[1:-1]]
+    if middle and all(middle):
+        return sides[-1]
+    for side in sides[1:]:
+        nested_eq = any(conv.t[k][:2] == ("sym", "=") for k in range(*side))
+        if not nested_eq:
+            return side
+    return sides[1]
+
+
+def _labels(text) -> set:
+    r"""(base, letter) pairs that are labels, not powers: ``h^a`` and ``h^s`` on one sheet (a base
+    with two letter superscripts), or a letter superscript on the left of ``=`` (``o^a = …``)."""
+    seen: dict = {}
+    out = set()
+    for m in re.finditer(r"(?<![\\\w])([A-Za-z])(?:_\{?\w+\}?)?\s*\^\s*(?:\{\s*([a-z])\s*\}|([a-z])(?!\w))"
+                         r"(?:_\{?\w+\}?)?(\s*=)?", text):
+        base, letter = m.group(1), m.group(2) or m.group(3)
+        if base == "e" or letter == "T":
+            continue
+        seen.setdefault(base, set()).add(letter)
+        if m.group(4):
+            out.add((base, letter))
+    return out | {(b, x) for b, letters in seen.items() if len(letters) > 1 for x in letters}
 
 
 def _order(stmts, defined, text):
