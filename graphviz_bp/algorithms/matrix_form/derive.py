@@ -142,7 +142,7 @@ class Derivation:
 
 def leaf_shapes(g, at=None, declared=None) -> dict:
     """Input shapes: declared ones (``{"X": ("n", "n"), "w": ("n",)}``) first, else from values."""
-    out, values = {}, None
+    out = {}
     for node in g.nodes:
         if not node.is_leaf:
             continue
@@ -154,9 +154,9 @@ def leaf_shapes(g, at=None, declared=None) -> dict:
             d = tuple(d)
             out[node.name] = SCALAR if len(d) == 0 else (d[0], 1) if len(d) == 1 else d
             continue
-        if values is None:
-            values = g.evaluate(at)
-        out[node.name] = shape_of(values[node.name])
+        v = (at or {}).get(node.name, node.default)
+        # an input with no value and no declared shape is a scalar, as in the scalar notation
+        out[node.name] = SCALAR if v is None else shape_of(v)
     return out
 
 

@@ -163,14 +163,28 @@ def _terms(e: E) -> list:
             raise _TooBig
         return out
     if e.kind in ("mul", "mm"):
-        combos = [[]]
-        for f in e.args:
-            fs = _terms(f) if f.kind in ("add", "mul", "mm") else [f]
-            combos = [c + [x] for c in combos for x in fs]
-            if len(combos) > _MAX_TERMS:
-                raise _TooBig
+        # distribute one sum at a time and let the constructor cancel what meets (s·(a/s) = a):
+        # a sum that is also a denominator elsewhere is distributed last, so it can still cancel
+        sums = [k for k, f in enumerate(e.args) if f.kind == "add"]
+        if not sums:
+            inner = [k for k, f in enumerate(e.args) if f.kind in ("mul", "mm")]
+            if not inner:
+                return [e]
+            sums = inner
+        denominators = {x.args[0] for x in X.walk(e) if x.kind == "pow" and x.args[1].kind == "num"
+                        and x.args[1].data < 0}
+        k = next((k for k in sums if e.args[k] not in denominators), sums[0])
         build = X.mul if e.kind == "mul" else X.mm
-        return [build(*c) for c in combos]
+        parts = _terms(e.args[k]) if e.args[k].kind != "add" else list(e.args[k].args)
+        if len(parts) == 1 and parts[0] is e.args[k]:
+            return [e]
+        out = []
+        for t in parts:
+            x = build(*e.args[:k], t, *e.args[k + 1:])
+            out.extend(_terms(x) if x is not e else [x])
+            if len(out) > _MAX_TERMS:
+                raise _TooBig
+        return out
     return [e]
 
 

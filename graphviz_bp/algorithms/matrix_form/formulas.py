@@ -1,0 +1,153 @@
+"""Gradients and every node's adjoint as checked matrix formulas: what the CLI, ``explain``, the
+checker and the graph show.
+
+Layout: **the gradient has the variable's shape** (∂L/∂X is m×n for an m×n X, as The Matrix
+Cookbook and seed 003 write it; the numerator layout is its transpose).  Vectors are columns.
+
+Never a wrong formula: each formula is evaluated at the current point (the program's values and
+``at``) and compared with the numeric reverse pass before it is returned; one that disagrees is
+withheld (``expr`` None) with a note, and the numbers stand.  With sizes declared as letters and no
+values, the check runs at random values with each size a different small number.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...core.errors import InputError
+from . import check as C
+from .derive import ShapeError, derive, shape_of
+from .expr import E
+from .printing import latex, plain, readable, unicode
+from .tidy import tidy
+
+TENSOR_OPS = {"matmul", "transpose", "trace", "det", "inv", "softmax", "logsumexp", "index", "conv2d"}
+LAYOUT = ("layout: each gradient has the shape of its variable (∂L/∂X is shaped like X; the "
+          "numerator layout is its transpose); vectors are columns")
+
+
+@dataclass
+class Formula:
+    """One adjoint as a formula; ``str()`` is the plain notation (reads back with ``parse``)."""
+    node: str
+    expr: E | None
+    verified: bool = False
+    note: str = ""
+
+    def __str__(self):
+        return plain(self.expr) if self.expr is not None else f"(numbers only: {self.note})"
+
+    @property
+    def plain(self) -> str | None:
+        return plain(self.expr) if self.expr is not None else None
+
+    def latex(self, tex_names=None) -> str | None:
+        return latex(self.expr, tex_names) if self.expr is not None else None
+
+    @property
+    def unicode(self) -> str | None:
+        return unicode(self.expr) if self.expr is not None else None
+
+    @property
+    def reads_back(self) -> bool:
+        """Whether the plain text needs nothing but the inputs (no I, eᵢ, 𝟏, adjoint names)."""
+        return self.expr is not None and readable(self.expr)
+
+
+@dataclass
+class MatrixForm:
+    """Formulas of one program: ``gradients`` (variable → Formula, in the inputs) and
+    ``nodes`` (node → {"rule", "named", "inputs"} → Formula)."""
+    derivation: object
+    gradients: dict = field(default_factory=dict)
+    nodes: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+
+
+def is_tensor_program(g, at=None, shapes=None) -> bool:
+    """A program with a vector or matrix value (given, declared) or a matrix operation."""
+    if any(n.op in TENSOR_OPS for n in g.nodes):
+        return True
+    if shapes and any(len(tuple(s)) > 0 for s in shapes.values()):
+        return True
+    for n in g.nodes:
+        if n.is_leaf:
+            v = (at or {}).get(n.name, n.default)
+            if v is not None and np.ndim(v) > 0 and np.size(v) > 1:
+                return True
+    return False
+
+
+def _point(g, d, at, shapes):
+    """Values to check at: the program's own (with ``at``); else random ones of the declared sizes."""
+    missing = [n.name for n in g.nodes if n.is_leaf and n.kind == "input"
+               and n.default is None and n.name not in (at or {})]
+    if not missing:
+        return dict(at or {}), {}
+    rng = np.random.default_rng(0)
+    letters = sorted({x for s in d.shapes.values() for x in s if isinstance(x, str)})
+    dims = {x: 2 + k for k, x in enumerate(letters)}
+    point = dict(at or {})
+    for name in missing:
+        s = tuple(dims.get(x, x) for x in d.shapes[name])
+        point[name] = float(rng.uniform(0.5, 1.5)) if s == (1, 1) else \
+            rng.standard_normal(s) + (s[0] * np.eye(s[0]) if s[0] == s[1] else 0)
+    return point, dims
+
+
+def matrix_form(g, at=None, shapes=None, wrt=None, levels=("inputs",)) -> MatrixForm:
+    """Derive, tidy and check.  ``levels`` of node adjoints to return besides the gradients
+    (``"rule"``, ``"named"``, ``"inputs"``); raises InputError when no matrix formula can be had."""
+    from ..gradients import _check_wrt
+    names = _check_wrt(g, wrt)
+    unknown = [n.name for n in g.nodes if n.kind == "input" and n.default is None
+               and n.name not in (at or {}) and n.name not in (shapes or {})]
+    if unknown and any(n.op in TENSOR_OPS for n in g.nodes):
+        raise InputError(f"no matrix formula: the shape of {', '.join(unknown)} is not known; give "
+                         f"{'it a value' if len(unknown) == 1 else 'them values'} or declare the shape "
+                         f"(--shape {unknown[0]}=n,n)", kind="shape")
+    try:
+        d = derive(g, at=at, shapes=shapes)
+    except ShapeError as exc:
+        raise InputError(f"no matrix formula: {exc}", kind="shape") from None
+    mf = MatrixForm(d, notes=list(d.notes))
+    point, dims = _point(g, d, at, shapes)
+    try:
+        env, numeric = C.environment(g, d, point)
+    except InputError as exc:
+        raise InputError(f"no matrix formula: the formulas cannot be checked ({exc})", kind="value") from None
+
+    def checked(name, e, level):
+        if e is None:
+            return Formula(name, None, note="no matrix rule on the way")
+        if e.kind == "sym" and e.data[1] == "opaque":
+            return Formula(name, None, note=d.opaque.get(name, "no matrix rule on the way"))
+        e = tidy(e)
+        want = numeric.get(name)
+        if want is None:
+            want = np.zeros((1, 1))
+        try:
+            ok = C.agrees(C.evaluate(e, env, dims), want)
+        except (KeyError, ValueError, IndexError, np.linalg.LinAlgError):
+            ok = False
+        if not ok:
+            note = f"the formula for ∂{g.output}/∂{name} disagrees with the numeric gradient here; numbers shown"
+            mf.notes.append(note)
+            return Formula(name, None, note=note)
+        return Formula(name, e, verified=True)
+
+    for name in names:
+        if name not in d.inputs:          # the output does not depend on it
+            from .expr import num
+            mf.gradients[name] = Formula(name, num(0, d.shapes.get(name, (1, 1))), verified=True)
+            continue
+        mf.gradients[name] = checked(name, d.inputs.get(name), "inputs")
+    for level in levels:
+        table = getattr(d, level)
+        for name, e in table.items():
+            mf.nodes.setdefault(name, {})[level] = checked(name, e, level)
+    return mf
+
+
+__all__ = ["matrix_form", "is_tensor_program", "Formula", "MatrixForm", "LAYOUT", "shape_of"]
