@@ -150,10 +150,14 @@ def derivative_paths(g, src: str, dst: str | None = None, at=None, values: bool 
     successors: list = [None] * (d + 1)    # consumers on some path to d, computed once per node
     path, position = [s], [0]
     steps = 0
+    max_length = g.limits.max_path_length
     while path:
         steps += 1
         if not steps & 4095:
             check_deadline("listing paths")
+        if len(path) > max_length:     # a 50,000-step chain: one path, 50,000 factors to write
+            g.limits.refuse("max_path_length", f"a path from {src!r} of more than {max_length} nodes "
+                            f"(the count of paths stays exact)")
         u = path[-1]
         nexts = successors[u]
         if nexts is None:
@@ -172,6 +176,36 @@ def derivative_paths(g, src: str, dst: str | None = None, at=None, values: bool 
         else:
             path.append(v)
             position.append(0)
+
+
+def list_paths(g, src: str, dst: str | None = None, at=None, values: bool = True, limit: int | None = None):
+    """The paths a page or the CLI shows: ``(paths, truncated)``, at most ``limit`` (and
+    ``max_paths_listed``) paths and at most ``max_path_output_chars`` characters of node names
+    and factors in all; ``truncated`` says that more paths exist than are listed.  Each path is a
+    dict of ``nodes``, ``factors`` and (with values) ``value``."""
+    limits = g.limits
+    limit = limits.max_paths_listed if limit is None else min(limit, limits.max_paths_listed)
+    budget = limits.max_path_output_chars
+    listed, chars, truncated = [], 0, False
+    for p in derivative_paths(g, src, dst, at, values=values):
+        if len(listed) >= limit:
+            truncated = True
+            break
+        nodes = p.nodes
+        chars += sum(len(n) + 3 for n in nodes)
+        if chars > budget:                 # 14 diamonds and a long tail: 462 MB of text otherwise
+            truncated = True
+            break
+        factors = p.factors
+        chars += sum(len(f) + 3 for f in factors)
+        if chars > budget:
+            truncated = True
+            break
+        item = {"nodes": nodes, "factors": factors}
+        if values:
+            item["value"] = p.value
+        listed.append(item)
+    return listed, truncated
 
 
 def path_sum(g, src: str, dst: str | None = None, at=None, limit: int | None = None):

@@ -193,11 +193,9 @@ def _nonfinite_formulas(g, exprs) -> list[str]:
 
 
 def cmd_paths(args) -> int:
-    from itertools import islice
-
     from ..showing.notation import fmt_value
     from ..core.evaluate import run
-    from ..algorithms.paths import count_paths, derivative_paths
+    from ..algorithms.paths import count_paths
     g = _graph(args)
     at = _at(args)
     if args.scalar:
@@ -212,13 +210,9 @@ def cmd_paths(args) -> int:
             raise
         have_values = False
     count = count_paths(g, args.source, dst)
-    limit = min(args.limit if args.limit is not None else g.limits.max_paths_listed, g.limits.max_paths_listed)
-    listed = []
-    for p in islice(derivative_paths(g, args.source, dst, at, values=have_values), limit):
-        item = {"nodes": p.nodes, "factors": p.factors}
-        if have_values:
-            item["value"] = p.value
-        listed.append(item)
+    # issue 19: at most --limit / max_paths_listed paths and max_path_output_chars characters
+    from ..algorithms.paths import list_paths
+    listed, _ = list_paths(g, args.source, dst, at, values=have_values, limit=args.limit)
     truncated = count > len(listed)
     doc = {"from": args.source, "to": dst, "count": count, "paths": listed, "truncated": truncated}
     if have_values and g.index(dst) == g._output:
@@ -246,7 +240,29 @@ def _sum(values):
 
 def cmd_render(args) -> int:
     from ..showing.render import render_cli
-    return render_cli(args, _graph(args), _at(args))
+    g, at = _graph(args), _at(args)
+    if args.frames:
+        _check_frames(args, g, at)
+    return render_cli(args, g, at)
+
+
+def _check_frames(args, g, at) -> None:
+    """Issue 19: ``--frames`` writes one picture per reverse step (a step per operation) and with
+    ``--paths`` one per path; refused before drawing when that is more than max_frames."""
+    from ..algorithms.paths import count_paths
+    g_drawn = g
+    if args.scalar:
+        from ..algorithms.scalar_view import scalar_view
+        g_drawn = scalar_view(g, at)
+    steps = sum(1 for n in g_drawn.nodes if n.args)
+    paths = 0
+    if args.paths:
+        src = args.source or (g_drawn.leaves[0] if g_drawn.leaves else None)
+        if src is not None:
+            paths = min(count_paths(g_drawn, src), g_drawn.limits.max_paths_listed)
+    if steps + paths > g.limits.max_frames:
+        g.limits.refuse("max_frames", f"--frames{' --paths' if args.paths else ''} would write "
+                        f"{steps + paths} pictures ({steps} steps" + (f", {paths} paths)" if args.paths else ")"))
 
 
 def cmd_explain(args) -> int:
@@ -348,6 +364,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sgd-lr", type=float, help="η of the SGD step that 'new NAME' claims refer to")
     s.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance (default 1e-6)")
     s.set_defaults(run=cmd_check)
+
+    from . import command_train        # graphviz-bp train (issue 17): its arguments and help live there
+    s = sub.add_parser("train", help="several steps of gd, sgd, momentum, nesterov, rmsprop, adam, adagrad",
+                       epilog=EPILOG)
+    _program_args(s)
+    command_train.add_arguments(s)
+    s.set_defaults(run=command_train.run)
 
     s = sub.add_parser("convert", help="print the program in the plain notation or as LaTeX for a sheet",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)

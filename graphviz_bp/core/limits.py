@@ -40,8 +40,8 @@ class Limits:
     max_symbolic_ops: int = 400           #: SymPy operations in one symbolic expression
     max_jacobian_elements: int = 1_000_000  #: entries of one edge Jacobian (forward mode)
     max_claims: int = 2_000               #: claims in one answers file (the checker)
-    max_path_output_chars: int = 2_000_000  #: characters of all the paths listed by one request
-    max_path_length: int = 2_000          #: nodes on one listed path (counting stays exact)
+    max_path_output_chars: int = 1_000_000  #: characters of all the paths listed by one request
+    max_path_length: int = 1_000          #: nodes on one listed path (counting stays exact)
     max_frames: int = 500                 #: pictures written by one ``render --frames``
     max_train_steps: int = 10_000         #: steps of one training run (the training helper)
     max_worker_memory_mib: int = 1_536    #: memory of one dashboard worker process (address space)

@@ -39,6 +39,7 @@ import numpy as np
 from .notation import shows_sheet_names
 from .notation import fmt_number, fmt_value, pretty_name, to_json
 from ..core.errors import InputError
+from ..core.limits import check_deadline
 from ..core.ops import OPS, Op
 
 ATOL = 1e-9          # absolute tolerance, for values that should be 0
@@ -76,8 +77,11 @@ _KEYWORD = re.compile(r"^(grad|new)\s+(\S.*)$")
 _NABLA = re.compile(r"^∇_?\s*(\S.*)$")
 
 
-def parse_claims(text: str) -> list[Claim]:
-    """The claims of an answers file, with their line and column; values parsed as literals."""
+def parse_claims(text: str, limits=None) -> list[Claim]:
+    """The claims of an answers file, with their line and column; values parsed as literals.
+    At most ``limits.max_claims`` claims (issue 19: 20,000 lines took 86 s of a server)."""
+    from ..core.limits import current
+    limits = limits or current()
     claims = []
     lines = text.split("\n")
     k = 0
@@ -114,6 +118,8 @@ def parse_claims(text: str) -> list[Claim]:
         claim.given = parse_literal(right.strip(), line_no, value_col)
         claim.column = target_col
         claims.append(claim)
+        if len(claims) > limits.max_claims:       # issue 19: refused before the work, where it is crossed
+            limits.refuse("max_claims", f"an answers file of more than {limits.max_claims} claims", line_no)
     if not claims:
         raise InputError("the answers contain no claims: write one 'LHS = value' a line", kind="usage")
     return claims
@@ -549,11 +555,12 @@ def check(g, answers_text: str, at=None, sgd_lr: float | None = None, rtol: floa
     if not (rtol >= 0 and math.isfinite(rtol)):
         raise InputError(f"--rtol {rtol}: the tolerance must be a number ≥ 0", kind="usage")
     at = at or {}
-    claims = parse_claims(answers_text)
+    claims = parse_claims(answers_text, g.limits)
     ctx = _Context(g, at, sgd_lr, rtol, atol)
     ctx.truth.values()                               # missing values fail here, before any claim
     matcher = Matcher(g, ctx.truth.values())
     for claim in claims:
+        check_deadline("checking the answers")          # issue 19: each claim costs a lookup or a pass
         claim.node, claim.element = matcher.resolve(claim.target, claim.line, claim.column)
         node = g.nodes[claim.node]
         if claim.kind == "new":
@@ -581,6 +588,7 @@ def _explain_wrong(g, claims: list[Claim], first: int, ctx):
     for k, claim in enumerate(claims):
         if claim.ok:
             continue
+        check_deadline("looking for the slip behind a wrong claim")     # issue 19
         if k != first and _depends(g, claim, head):
             claim.inherited = True
             continue
