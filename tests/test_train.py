@@ -10,6 +10,7 @@ forward pass (the MLP), never the engine's. torch.optim itself is compared when 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -399,11 +400,11 @@ def test_divergence_stops_at_the_first_non_finite_step():
     k = len(run.steps) + 1                           # the step that went non-finite
     assert f"step {k}:" in run.diverged
     # the reference in plain floats: the same steps stay finite, step k does not
-    w = 0.0
+    w = np.float64(0.0)
     for t in range(1, k + 1):
         x, y = DATA[(t - 1) % 2]
         with np.errstate(all="ignore"):
-            loss = (y - w * x) ** 2 if abs(w) < 1e150 else float("inf")
+            loss = (y - w * x) ** 2
             w = w - 10 * (-2 * x * (y - w * x))
         finite = math.isfinite(loss) and math.isfinite(w)
         assert finite == (t < k)
@@ -421,3 +422,146 @@ def test_table_errors():
         read("| x | y |\n|---|---|\n| 1 | two |\nw = 0\nL = (y - w*x)^2")
     with pytest.raises(InputError, match="no y_2"):
         read("x_1 = 1; x_2 = 2; y_1 = 2\nw = 0\nL = (y - w*x)^2")
+
+
+# --- the per-step table in every format ---------------------------------------------------------------
+
+def test_formats_carry_the_runs_numbers():
+    import csv
+    import io
+    import json
+    from graphviz_bp.showing import training as show
+    run = _run(SEED002, "adam", 2, lr=0.1, beta1=0.9, beta2=0.9)
+    text = show.to_text(run)
+    assert "adam/pytorch" in text and "m̂ = m/(1 − β₁ᵗ)" in text and "order 1, 2" in text
+    assert "0.190797" in text                          # w₂ to 6 digits
+    md = show.to_markdown(run)
+    assert md.count("\n| ") == 1 + 3                   # header and rows 0, 1, 2
+    assert "\\hat m = \\frac{m}{1 - \\beta_1^t}" in md
+    tex = show.to_tex(run)
+    assert "\\begin{tabular}" in tex and "$0.190797$" in tex
+    table = list(csv.DictReader(io.StringIO(show.to_csv(run))))
+    assert [float(r["w"]) for r in table] == [0.0] + [s.params["w"] for s in run.steps]
+    assert [float(r["m w"]) for r in table[1:]] == [s.state["w"]["m"] for s in run.steps]
+    doc = json.loads(json.dumps(show.to_dict(run)))
+    assert doc["steps"][1]["parameters"]["w"] == run.steps[1].params["w"]
+    assert doc["data"]["order"] == [1, 2] and doc["variant"] == "adam/pytorch"
+
+
+def test_several_parameters_one_row_each():
+    from graphviz_bp.showing import training as show
+    g, observations = read((EXAMPLES / "relu_network_sgd.txt").read_text())
+    run = train(g, make_optimizer("momentum", lr=0.1, momentum=0.9), 2, observations)
+    rows = show.rows(run)
+    assert rows[0][3] == "parameter" and len(rows) == 1 + 3 * 3
+    assert [r[3] for r in rows[1:4]] == ["W₁", "W₂", "W₃"]
+    assert rows[4][0] == "1" and rows[5][0] == "" and rows[4][2] == "9"
+
+
+# --- the command ---------------------------------------------------------------------------------------
+
+def _cli(capsys, *argv):
+    from graphviz_bp.app.cli import main
+    rc = main(["train", str(EXAMPLES / "linear_regression_steps.txt"), *argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_cli_table_and_json(capsys):
+    import json
+    rc, out, err = _cli(capsys, "--optimizer", "gd", "--lr", "0.1", "--steps", "2")
+    assert rc == 0 and "full batch" in out and "mean" in out and "after step 2: w = 1.2" in out
+    rc, out, err = _cli(capsys, "--optimizer", "nesterov", "--lr", "0.1", "--alpha", "0.9", "--form",
+                        "textbook", "--steps", "2", "--json")
+    doc = json.loads(out)
+    assert rc == 0 and [s["parameters"]["w"] for s in doc["steps"]] == pytest.approx([0.4, 1.352])
+    rc, out, err = _cli(capsys, "--lr", "0.1", "--steps", "2", "--order", "2,1", "--format", "csv")
+    assert rc == 0 and out.splitlines()[0] == "step,observations,loss,grad w,w"
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--lr", "abc"], "--lr 'abc': expected a number"),
+    (["--optimizer", "momentum", "--lr", "0.1"], "needs a momentum constant"),
+    (["--lr", "0.1", "--steps", "20000"], "max_train_steps"),
+    (["--lr", "0.1", "--steps", "two"], "--steps 'two'"),
+    (["--lr", "0.1", "--order", "3,1"], "no observation 3"),
+    (["--optimizer", "rmsprop", "--lr", "0.1", "--no-bias-correction"], "option of adam"),
+])
+def test_cli_bad_input_is_one_line_exit_2(capsys, argv, words):
+    rc, out, err = _cli(capsys, *argv)
+    assert rc == 2 and words in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_cli_divergence_prints_the_finite_steps_then_one_line(capsys):
+    import json
+    rc, out, err = _cli(capsys, "--lr", "10", "--steps", "500")
+    assert rc == 2 and err.startswith("graphviz-bp: error: diverged at step 98") and err.count("\n") == 1
+    assert out.splitlines()[-3].startswith("97 ") or " 97 " in out
+    rc, out, err = _cli(capsys, "--lr", "10", "--steps", "500", "--json")
+    doc = json.loads(out)
+    assert rc == 2 and len(doc["steps"]) == 97 and "step 98" in doc["error"]["message"]
+
+
+# --- the checker -----------------------------------------------------------------------------------------
+
+def _check(text, answers, name="sgd", steps=2, **kw):
+    from graphviz_bp.showing.check_training import check_training
+    run = _run(text, name, steps, **kw)
+    return check_training(run, answers)
+
+
+@pytest.mark.parametrize("name, kw, answers, first, slip", [
+    ("sgd", {}, "step 1 w = 0.4\nstep 2 w = 1.28", None, None),
+    ("sgd", {}, "w_1 = 0.4\nw₂ = 1.28\nstep 1 grad w = -4\nstep 2 loss = 4.84", None, None),
+    ("sgd", {}, "step 1 w = -0.4", 0, "the sign is flipped"),
+    ("sgd", {}, "step 1 w = 0.4\nstep 2 w = -0.48", 1, "the update went the wrong way"),
+    ("sgd", {}, "step 1 w = 0.4\nstep 2 w = 0.488", 1, "10 times too small"),
+    ("sgd", {}, "step 1 w = 0.4\nstep 2 w = 0.72", 1, "with observation 1 (the step uses observation 2)"),
+    ("sgd", {}, "step 1 grad w = -40", 0, "decimal point is shifted"),
+    ("gd", {"batch": "mean"}, "step 1 w = 1.6", 0, "the sum of the losses"),
+    ("adam", {"beta1": 0.9, "beta2": 0.9}, "step 1 w = 0.0316", 0, "without the bias correction"),
+    ("adam", {"beta1": 0.9, "beta2": 0.9}, "step 1 w = 0.1\nstep 2 m_hat = -7.789\nstep 2 w = 0.1908", None, None),
+    ("nesterov", {"momentum": 0.9}, "step 1 w = 0.4\nstep 2 w = 1.352", 0, "textbook form of nesterov"),
+    ("momentum", {"momentum": 0.9}, "step 1 v = -4\nstep 2 v = -1.24", 1, "textbook form of momentum"),
+])
+def test_checker_names_the_first_wrong_step_and_its_slip(name, kw, answers, first, slip):
+    report = _check(SEED002, answers, name, **{"lr": 0.1, **kw})
+    assert report.first_wrong == first
+    if slip:
+        assert slip in report.claims[first].slip
+        assert f"first wrong: step {report.claims[first].step}" in report.text()
+
+
+def test_checker_on_the_sheets_own_slips():
+    from graphviz_bp.showing.check_training import check_training
+    g, observations = read((EXAMPLES / "relu_network_sgd.txt").read_text())
+    run = train(g, make_optimizer("sgd", lr=0.1), 1, observations)
+    report = check_training(run, "step 1 W3[0, 1] = 1.18\nstep 1 W1 = [[1.18], [-1]]")
+    assert report.first_wrong == 0 and report.claims[0].expected == pytest.approx(2.8)
+    assert "10 times too small" in report.claims[0].slip
+    # seed 002 §4 ex. 3: the sheet's step 1 uses y = 1 for observation 2 (whose y is 0)
+    g, observations = read(SIGMOID_TABLE)
+    run = train(g, make_optimizer("sgd", lr=1), 2, observations, order=[2, 1])
+    report = check_training(run, "step 1 loss = 0.5\nstep 1 grad W3 = [[-0.5], [-0.5]]")
+    assert report.first_wrong == 0
+    assert "observation 1" in report.claims[0].slip
+
+
+def test_checker_bad_answers():
+    from graphviz_bp.showing.check_training import check_training
+    run = _run(SEED002, "sgd", 2, lr=0.1)
+    for answers, words in [("step 1 q = 3", "'q' is not a parameter"), ("w = 3", "expected 'step K NAME = VALUE'"),
+                           ("step 5 w = 1", "give --steps 5"), ("step 1 w = abc", "expected a number"),
+                           ("", "no claims")]:
+        with pytest.raises(InputError, match=re.escape(words)):
+            check_training(run, answers)
+
+
+def test_cli_check(tmp_path, capsys):
+    answers = tmp_path / "steps.txt"
+    answers.write_text("step 1 w = 0.4\nstep 2 w = 1.28\n")
+    rc, out, err = _cli(capsys, "--lr", "0.1", "--check", str(answers))
+    assert rc == 0 and "all claims are right" in out
+    answers.write_text("step 1 w = 0.4\nstep 2 w = 0.72\n")
+    rc, out, err = _cli(capsys, "--lr", "0.1", "--check", str(answers))
+    assert rc == 1 and "first wrong: step 2" in out

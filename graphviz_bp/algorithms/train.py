@@ -281,6 +281,8 @@ class TrainingRun:
     diverged: str | None = None     # one line: the first non-finite step and what became non-finite
     final_loss: float | None = None  # the loss after the last step, on all observations (the batch rule,
     #                                  mean unless batch="sum")
+    graph: object = None        # the graph and the fixed values the run used (for redo_step)
+    at: dict = field(default_factory=dict)
 
     @property
     def params(self) -> dict:
@@ -324,6 +326,20 @@ class _Loss:
             n = len(labels)
             total, grads = total / n, {k: v / n for k, v in grads.items()}
         return total, {k: _as(v) for k, v in grads.items()}
+
+
+def _advance(loss: _Loss, opt: Optimizer, params: dict, state: dict, used: list, how: str, t: int,
+             row: int | None = None) -> Step:
+    """One step from ``params``/``state`` on the observations ``used`` (``how``: mean or sum)."""
+    point = {w: opt.lookahead(params[w], state[w]) for w in loss.wrt}
+    moved = any(point[w] is not params[w] for w in loss.wrt)
+    value, grads = loss.batch(point, used, how)
+    if moved:                            # the loss shown is at the parameters, not the look-ahead
+        value, _ = loss.batch(params, used, how)
+    new_p, new_s = {}, {}
+    for w in loss.wrt:
+        new_p[w], new_s[w] = opt.step(params[w], grads[w], state[w], t)
+    return Step(row or t, used, value, grads, new_s, new_p, point if moved else None)
 
 
 def trainable(g, wrt=None) -> list[str]:
@@ -389,22 +405,15 @@ def train(g, optimizer: Optimizer, steps: int, observations=None, order=None, ba
                              kind="value")
         params0[w] = _as(v)
     loss = _Loss(g, wrt, at, observations)
-    result = TrainingRun(optimizer, params0, wrt, observations, batch, order, g.output)
+    result = TrainingRun(optimizer, params0, wrt, observations, batch, order, g.output, graph=g, at=at)
     params = dict(params0)
     state = {w: optimizer.init_state(params[w]) for w in wrt}
     for t in range(1, steps + 1):
         if not t & 63:
             check_deadline("training")
         used = labels if batch else [order[(t - 1) % len(order)]]
-        how = batch or "mean"
-        point = {w: optimizer.lookahead(params[w], state[w]) for w in wrt}
-        moved = any(point[w] is not params[w] for w in wrt)
-        value, grads = loss.batch(point, used, how)
-        if moved:
-            value, _ = loss.batch(params, used, how)
-        new_params, new_state = {}, {}
-        for w in wrt:
-            new_params[w], new_state[w] = optimizer.step(params[w], grads[w], state[w], t)
+        step = _advance(loss, optimizer, params, state, used, batch or "mean", t)
+        value, grads, new_params, new_state = step.loss, step.grads, step.params, step.state
         bad = _non_finite({"the loss": value}) or _non_finite({f"∂{g.output}/∂{w}": grads[w] for w in wrt}) \
             or _non_finite({f"{k} of {w}": s for w in wrt for k, s in new_state[w].items()}) \
             or _non_finite({w: new_params[w] for w in wrt})
@@ -412,9 +421,27 @@ def train(g, optimizer: Optimizer, steps: int, observations=None, order=None, ba
             result.diverged = (f"diverged at step {t}: {bad} is not finite (NaN or ±inf); "
                                f"the table stops after step {t - 1} (try a smaller --lr)")
             break
-        result.steps.append(Step(t, used, value, grads, new_state, new_params, point if moved else None))
+        result.steps.append(step)
         params, state = new_params, new_state
     if result.diverged is None:
         final, _ = loss.batch(params, labels, batch or "mean")
         result.final_loss = final if math.isfinite(final) else None
     return result
+
+
+def redo_step(run: TrainingRun, t: int, *, label=None, batch=None, optimizer: Optimizer | None = None,
+              t_used: int | None = None) -> Step | None:
+    """Step ``t`` of ``run`` redone from the run's own parameters and state before it, with one thing
+    changed: the observation ``label``, the ``batch`` rule, the ``optimizer`` (same state names) or the
+    step counter ``t_used`` of a bias correction. What a slip would have given (the checker)."""
+    opt = optimizer or run.optimizer
+    if opt.state_names != run.optimizer.state_names:
+        return None
+    prev = run.steps[t - 2] if t > 1 else None
+    params = dict(prev.params) if prev else dict(run.params0)
+    state = {w: (prev.state[w] if prev else opt.init_state(params[w])) for w in run.wrt}
+    loss = _Loss(run.graph, run.wrt, run.at, run.observations)
+    how = batch or run.batch
+    used = [o.label for o in run.observations] if how and label is None else \
+        [label if label is not None else run.steps[t - 1].observations[0]]
+    return _advance(loss, opt, params, state, used, how or "mean", t_used or t, t)
