@@ -95,8 +95,10 @@ def dense_program(sizes, activation: str = "relu") -> str:
 
 
 def dense_graph(sizes, activation: str = "relu"):
-    from ..core.graph import parse
-    return parse(dense_program(sizes, activation), syntax="plain")
+    from ..core.graph import build
+    from ..reading.parser import parse_program
+    text = dense_program(sizes, activation)
+    return build(parse_program(text), text)
 
 
 def _sizes(sizes):

@@ -651,7 +651,7 @@ def numeric(e, env: dict):
         return mpmath.mpf(v)
 
 
-def test_points(variables, n=48, seed=0, kinks=False):
+def sample_points(variables, n=48, seed=0, kinks=False):
     """Points for the numeric check: 0, ±1, ±½ and large |x| (±30, ±100), then random ones
     (normal, in (0, 1), positive), so a function defined on (0, 1) or (0, ∞) is tested too."""
     rng = random.Random(seed)
@@ -684,7 +684,7 @@ def check_numerically(lhs, rhs, relation="=", seed=0):
     names = [s.name for s in syms]
     kinks = _has_kink_derivative(lhs) or _has_kink_derivative(rhs)
     good, worst = 0, 0.0
-    for k, point in enumerate(test_points(names, seed=seed, kinks=kinks)):
+    for k, point in enumerate(sample_points(names, seed=seed, kinks=kinks)):
         if not k % 8:
             check_deadline("the numeric check of the claim")
         env = {s: point[s.name] for s in syms}
