@@ -169,8 +169,11 @@ def cmd_grad(args) -> int:
     _warn(ev.warnings + _nonfinite_gradients(g, at, grads, ev))
     lines = [f"{g.output} = {fmt_value(value, 6)}"] + \
             [f"∂{g.output}/∂{k} = {fmt_value(v, 6)}" for k, v in grads.items()]
-    _emit(args, {"output": g.output, "value": value, "gradients": grads, "method": args.method},
-          "\n".join(lines))
+    doc = {"output": g.output, "value": value, "gradients": grads, "method": args.method}
+    if args.json:                       # issue 16: scalar parameters and every node's shape
+        from ..algorithms.counts import counts
+        doc.update(counts(g, at).to_json())
+    _emit(args, doc, "\n".join(lines))
     return 0
 
 
@@ -371,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     _program_args(s)
     command_train.add_arguments(s)
     s.set_defaults(run=command_train.run)
+
+    from . import command_prove        # prove, solve, facts, count (issue 16): arguments and help live there
+    command_prove.add_arguments(sub, _program_args, EPILOG)
 
     s = sub.add_parser("convert", help="print the program in the plain notation or as LaTeX for a sheet",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
