@@ -122,7 +122,7 @@ def run_prove(args) -> int:
 def run_solve(args) -> int:
     from .cli import _at, _graph
     from ..algorithms.solve import solve
-    from ..showing.notation import to_json
+    from ..core.notation import to_json
     from ..showing.proof import solution_text
     g = _graph(args)
     sol = solve(g, args.wrt, at=_at(args), maximize=args.maximize)
