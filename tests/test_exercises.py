@@ -22,9 +22,9 @@ def close(a, b, tol=1e-6):
 @pytest.mark.parametrize("method", METHODS)
 def test_e1_path_sum_scalar(method):
     g = load("chain_rule_paths.txt")
-    names = {n.name: g.formula(n) for n in g.nodes if n.kind != "const"}
-    assert names == {"x": "x", "y": "y", "a": "x^2", "b": "x·y", "c": "x + y", "d": "a + b",
-                     "e": "c^2", "f": "d + e"}
+    names = {n.name: g.notation.formula(n) for n in g.nodes if n.kind != "const"}
+    assert names == {"x": "x", "y": "y", "a": "x²", "b": "x·y", "c": "x + y", "d": "a + b",
+                     "e": "c²", "f": "d + e"}
     assert g.evaluate()["f"] == 12
     assert g.gradients(method=method) == {"x": 10.0, "y": 7.0}
     assert gbp.count_paths(g, "x") == 3 and gbp.count_paths(g, "y") == 2

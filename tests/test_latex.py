@@ -75,8 +75,8 @@ def test_e13b_is_e3_with_the_sheets_names():
 def test_e13c_is_e1_same_graph():
     g, e1 = gbp.parse(E13C), gbp.parse("f = x^2 + x*y + (x + y)^2")
     assert_same_graph(g, e1)
-    assert sorted((n.name, g.formula(n)) for n in g.nodes if n.args) == \
-        sorted((n.name, e1.formula(n)) for n in e1.nodes if n.args)
+    assert sorted((n.name, g.notation.formula(n)) for n in g.nodes if n.args) == \
+        sorted((n.name, e1.notation.formula(n)) for n in e1.nodes if n.args)
     assert g.variables == ["x", "y"]
     assert g.gradients(at={"x": 1, "y": 2}) == {"x": 10.0, "y": 7.0}
     assert g.evaluate(at={"x": 1, "y": 2})["f"] == 12

@@ -135,7 +135,8 @@ def test_dag_structure():
     dag = g.dag
     assert dag.edges["x", "a"]["positions"] == (0, 1)       # x*x: one edge, both operands
     assert dag.out_degree("x") == 2 and dag.graph["output"] == "f"
-    assert dag.nodes["a"]["formula"] == "x·x" and dag.nodes["x"]["kind"] == "input"
+    assert dag.nodes["a"]["op"] == "mul" and dag.nodes["x"]["kind"] == "input"
+    assert g.notation.formula("a") == "x·x"
     assert str(g.local_symbolic("x", "a")) == "2*x"
     assert g.gradients(at={"x": 2.0})["x"] == pytest.approx(4 + np.cos(2.0))
     assert gbp.count_paths(g, "x") == 2

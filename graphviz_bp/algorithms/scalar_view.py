@@ -8,14 +8,14 @@ elements. Every other op (softmax, norms, det, conv2d, …) becomes one
 ``component`` node per output element, with edges from exactly the input
 elements it depends on and the Jacobian's entries as local derivatives.
 
-The view is itself a :class:`ComputationGraph` whose inputs default to the
+The view is itself a :class:`~graphviz_bp.core.graph.Graph` whose inputs default to the
 element values at ``at``, so every algorithm (evaluate, reverse, forward,
 paths, render) works on it unchanged.
 
 >>> import graphviz_bp as gbp
 >>> g = gbp.parse(open("graphviz_bp/examples/relu_network_sgd.txt").read())
 >>> s = scalar_view(g)
->>> gbp.count_paths(s, "x"), s.gradients(wrt=["W2[1,0]"])
+>>> gbp.count_paths(s, "x"), gbp.gradients(s, wrt=["W2[1,0]"])
 (4, {'W2[1,0]': -18.0})
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 
 from ..core.errors import InputError
 from ..core.evaluate import run
-from ..core.graph import ComputationGraph, Node
+from ..core.graph import Graph, Node
 from ..core.ops import operand_vjps
 
 # --- building the view ------------------------------------------------------------------------
@@ -39,7 +39,7 @@ def _element_name(name: str, index: tuple, shape: tuple) -> str:
 
 
 class _Builder:
-    def __init__(self, g: ComputationGraph, at):
+    def __init__(self, g: Graph, at):
         self.g = g
         self.values = run(g, at).values
         self.nodes: list[Node] = []
@@ -157,7 +157,7 @@ def _dependencies(node, values):
     return deps
 
 
-def scalar_view(g: ComputationGraph, at=None) -> ComputationGraph:
+def scalar_view(g: Graph, at=None) -> Graph:
     """The graph expanded into element nodes, evaluated at ``at`` (see the module docstring)."""
     b = _Builder(g, at)
     maps: list = [None] * len(g.nodes)
@@ -177,7 +177,7 @@ def scalar_view(g: ComputationGraph, at=None) -> ComputationGraph:
         m = maps[i] if i < len(maps) else None
         if m is not None and np.ndim(m) == 0 and name not in b.names:
             b.names[name] = int(m)
-    view = ComputationGraph(b.nodes, b.names, int(out), g.text, g.limits)
+    view = Graph(b.nodes, b.names, int(out), g.text, g.limits)
     view.nodes[int(out)].kind = "output"
     view.source_graph = g
     return view

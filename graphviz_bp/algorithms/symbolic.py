@@ -34,12 +34,31 @@ def node_sym(g, i: int):
     return node.fn.sym(_sp(), *[symbol(g, j) for j in node.args], **node.params)
 
 
+def _convention(sp, op: str, k: int, args):
+    """The documented derivative where SymPy's differs: sign' = 0 (SymPy: 2·DiracDelta), and
+    max/min give a tie to the first argument (SymPy: Heaviside with H(0) undefined)."""
+    if op == "sign":
+        return sp.Integer(0)
+    a, b = args
+    if op == "maximum":      # ∂/∂a = 1{a ≥ b}, ∂/∂b = 1{a < b}
+        return sp.Heaviside(a - b, 1) if k == 0 else sp.Heaviside(b - a, 0)
+    if op == "minimum":      # ∂/∂a = 1{a ≤ b}, ∂/∂b = 1{b < a}
+        return sp.Heaviside(b - a, 1) if k == 0 else sp.Heaviside(a - b, 0)
+    return None
+
+
+_CONVENTIONS = ("sign", "maximum", "minimum")
+
+
 def local_symbolic(g, u: int, v: int):
     """∂v/∂u as a SymPy expression in the graph's names, or None (then see :func:`local_text`)."""
     node = g.nodes[v]
     if node.fn is None or node.fn.sym is None:
         return None
     sp = _sp()
+    if node.op in _CONVENTIONS:
+        args = [symbol(g, j) for j in node.args]
+        return sp.Add(*[_convention(sp, node.op, k, args) for k, j in enumerate(node.args) if j == u])
     wrt = symbol(g, u)
     if not wrt.is_Symbol:            # an edge from a constant: differentiate in a stand-in, then put it back
         stand_in = sp.Dummy(g.nodes[u].name)
@@ -79,7 +98,7 @@ def expression(g, name: str):
             exprs[node.index] = symbol(g, node.index)
             continue
         if node.fn.sym is None:
-            raise InputError(f"{node.src!r} ({g.formula(node)}) has no elementwise symbolic form; "
+            raise InputError(f"{node.src!r} ({node.fn.title}) has no elementwise symbolic form; "
                              f"the symbolic gradient covers scalar and elementwise programs",
                              node.line, node.column, kind="value")
         e = _substituted(g, sp, node, [exprs[j] for j in node.args])
@@ -90,8 +109,14 @@ def expression(g, name: str):
     return exprs[target]
 
 
-def symbolic_gradients(g, wrt=None) -> dict:
+def symbolic_gradients(g, wrt=None, at=None, shapes=None) -> dict:
     """``{leaf: ∂output/∂leaf}`` as simplified SymPy expressions in the leaves.
+
+    A tensor program (a vector or matrix value, given in the program, in ``at`` or declared in
+    ``shapes``, or a matrix operation) gets matrix formulas instead:
+    :class:`graphviz_bp.algorithms.matrix_form.formulas.Formula` objects whose ``str()`` is the
+    plain notation (``2*X^T@(X@W - Y) + lambda*sign(W)``), each checked against the numeric
+    gradient; the gradient has its variable's shape.
 
     Computed as the sum over paths of the products of symbolic local
     derivatives (symbolic reverse accumulation), with each node symbol then
@@ -101,6 +126,9 @@ def symbolic_gradients(g, wrt=None) -> dict:
     >>> symbolic_gradients(parse("f = x^2 + x*y + (x + y)^2"))
     {'x': 4*x + 3*y, 'y': 3*x + 2*y}
     """
+    from .matrix_form.formulas import is_tensor_program, matrix_form
+    if is_tensor_program(g, at, shapes):
+        return matrix_form(g, at=at, shapes=shapes, wrt=wrt, levels=()).gradients
     sp = _sp()
     from .gradients import _check_wrt
     names = _check_wrt(g, wrt)
@@ -116,7 +144,7 @@ def symbolic_gradients(g, wrt=None) -> dict:
                 continue
             d = local_symbolic(g, j, i)
             if d is None:
-                raise InputError(f"{node.src!r} ({g.formula(node)}) has no elementwise symbolic form; "
+                raise InputError(f"{node.src!r} ({node.fn.title}) has no elementwise symbolic form; "
                                  f"the symbolic gradient covers scalar and elementwise programs",
                                  node.line, node.column, kind="value")
             adj[j] = adj.get(j, sp.Integer(0)) + adj[i] * d
@@ -135,13 +163,32 @@ def symbolic_gradients(g, wrt=None) -> dict:
     return result
 
 
+_REDUCTION_TEXT = {"sum": "sum({})", "mean": "mean({})", "norm1": "||{}||_1", "sqnorm2": "||{}||_2^2",
+                   "norm2": "||{}||_2", "trace": "tr({})", "det": "det({})"}
+_REDUCTIONS: dict = {}
+
+
+def _reduction(sp, op):
+    """A SymPy function standing for a reduction's value (``sum(w^p)``): its local derivative is
+    elementwise, but its value is one number, so it is never replaced by its operand."""
+    if op not in _REDUCTIONS:
+        text = _REDUCTION_TEXT[op]
+
+        def _sympystr(self, printer):
+            return text.format(printer._print(self.args[0]))
+        _REDUCTIONS[op] = type(f"reduction_{op}", (sp.Function,), {"_sympystr": _sympystr, "nargs": 1})
+    return _REDUCTIONS[op]
+
+
 def _substituted(g, sp, node, operands):
     """The node's operation over its operands' expressions; SymPy refusing one (Max of ``zoo``,
-    which is log 0) becomes an InputError."""
+    which is log 0) becomes an InputError.  A reduction keeps its name (``sum(w^p)``, not ``w^p``)."""
     try:
+        if node.op in _REDUCTION_TEXT:
+            return _reduction(sp, node.op)(*operands)
         return node.fn.sym(sp, *operands, **node.params)
     except (ValueError, TypeError, ArithmeticError) as exc:
-        raise InputError(f"{node.src!r} ({g.formula(node)}) has no symbolic form here: {exc}",
+        raise InputError(f"{node.src!r} ({node.fn.title}) has no symbolic form here: {exc}",
                          node.line, node.column, kind="value") from None
 
 

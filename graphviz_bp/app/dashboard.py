@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..showing.notation import fmt_number, pretty_name, shape_text, sheet_tex, to_json
+from ..core.notation import fmt_number, pretty_name, shape_text, to_json
 
 EXAMPLES_DIR: Traversable = files("graphviz_bp") / "examples"   # package data: works from a wheel too
 DEFAULT_EXAMPLE = "l1_least_squares.txt"        # E2, what the dashboard opens on
@@ -102,7 +102,7 @@ def answer_files(examples: list[Example], text: str,
 # --- values as text --------------------------------------------------------------------------
 
 def value_literal(v) -> str:
-    """A value as the literal an input field shows (read back by ``showing.notation.read_value``).
+    """A value as the literal an input field shows (read back by ``core.notation.read_value``).
 
     >>> value_literal(None), value_literal(-1.0), value_literal(np.array([0.1, 2.0]))
     ('', '-1', '[0.1, 2]')
@@ -143,43 +143,6 @@ def latex_value(v, digits: int = 4) -> str:
         return r"\text{" + shape_text(a) + " tensor}"
     body = r" \\ ".join(" & ".join(latex_number(x, digits) for x in row) for row in rows)
     return r"\begin{bmatrix}" + body + r"\end{bmatrix}"
-
-
-_SAFE_TEX = re.compile(r"[A-Za-z0-9_^{}()\\ ,'+-]{1,60}")
-
-
-def latex_name(name: str) -> str:
-    r"""A graph name for KaTeX: ``lambda`` → ``λ``; subscripts and odd characters kept as text.
-    For a pasted sheet (inside :func:`graphviz_bp.showing.notation.sheet_names`) the sheet's own LaTeX,
-    when it is plain enough to put on the page (``W^{(1)}``; nothing with ``$`` or unbalanced braces).
-
-    >>> import graphviz_bp as gbp
-    >>> from graphviz_bp.showing.notation import sheet_names
-    >>> g = gbp.parse(r"$W^{(1)} = 2, \quad f = 3 W^{(1)}$")
-    >>> with sheet_names(g):
-    ...     latex_name("W_1")
-    'W^{(1)}'
-    >>> latex_name("W_1")
-    '\\mathrm{W₁}'
-    >>> from types import SimpleNamespace
-    >>> with sheet_names(SimpleNamespace(tex_names={"W1": "W^{(1)"})):   # unbalanced: not used
-    ...     latex_name("W1").startswith("\\mathrm{")
-    True
-    """
-    tex = sheet_tex(name)
-    if tex and _SAFE_TEX.fullmatch(tex) and _balanced(tex):
-        return tex
-    return r"\mathrm{" + pretty_name(name).replace("\\", "").replace("{", "").replace("}", "") \
-        .replace("_", r"\_") + "}"
-
-
-def _balanced(tex: str) -> bool:
-    depth = 0
-    for ch in tex.replace("\\{", "").replace("\\}", ""):
-        depth += {"{": 1, "}": -1}.get(ch, 0)
-        if depth < 0:
-            return False
-    return depth == 0
 
 
 def notation_note(syntax_read: str, chosen: str) -> str | None:

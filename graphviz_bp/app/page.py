@@ -24,7 +24,7 @@ import streamlit as st
 import graphviz_bp as gbp
 from graphviz_bp import InputError
 from graphviz_bp.app import dashboard as dash
-from graphviz_bp.showing.notation import pretty_name, read_value, shape_text, use_sheet_names
+from graphviz_bp.core.notation import Notation, read_value, shape_text
 from graphviz_bp.core.limits import Limits, start_time_budget
 
 log = logging.getLogger("graphviz_bp.app")
@@ -270,11 +270,11 @@ def guarded(what: str):
 
 def md(name: str) -> str:
     """A graph name as written on paper, safe inside Markdown (``x_i``, ``W1[0,1]``)."""
-    return dash.md_escape(pretty_name(name))
+    return dash.md_escape(nt.name(name))
 
 
 def path_label(g, nodes) -> str:
-    return " → ".join(g.dag.nodes[n]["label"] for n in nodes)
+    return " → ".join(g.notation.name(n) for n in nodes)
 
 
 def big(text: str):
@@ -352,7 +352,7 @@ with left:
     prog = (text, syntax)
 
     # the graph of the program, or the last one that worked
-    use_sheet_names(None)
+    nt = Notation()
     error = None
     graph = None
     try:
@@ -381,7 +381,7 @@ with left:
             with st.expander("In the plain notation"):
                 st.code(graph.text.rstrip("\n"), language=None)
 
-    use_sheet_names(graph)                      # W^{(1)} of a pasted sheet is written W⁽¹⁾ below
+    nt = graph.notation                         # W^{(1)} of a pasted sheet is written W⁽¹⁾ below
     st.subheader("Inputs")
     texts = {}
     cols = st.columns(2)
@@ -390,7 +390,7 @@ with left:
         with cols[k % 2]:
             value = graph.node(name).default
             texts[name] = st.text_input(
-                pretty_name(name) + (f"  ·  {shape_text(value)}" if value is not None else ""), value=default, key=f"input:{name}:{default}",
+                nt.name(name) + (f"  ·  {shape_text(value)}" if value is not None else ""), value=default, key=f"input:{name}:{default}",
                 placeholder="a value, e.g. 1 or [[1, 2]]" if not default else None,
                 help=f"{name}: a number or a literal like [[1, 2], [3, 4]] (default {default or 'none'})")
     key = dash.values_key(texts)
@@ -421,7 +421,7 @@ with left:
         st.info("No value yet for " + ", ".join(f"`{n}`" for n in model.missing)
                 + ": the graph is symbolic until you give one.", icon=":material/info:")
     if model.has_values:
-        st.markdown(f"${dash.latex_name(out)} = {dash.latex_value(model.values[out])}$")
+        st.markdown(f"${nt.tex(out)} = {dash.latex_value(model.values[out])}$")
     if model.gradient_error:
         st.warning(model.gradient_error, icon=":material/warning:")
     rows = [f"| input | shape | value | ∂{md(out)}/∂input |", "|---|---|---|---|"]
@@ -433,7 +433,7 @@ with left:
             grad = f"`{dash.symbolic_text(model.symbolic[name])}`"
         else:
             grad = "—"
-        rows.append(f"| ${dash.latex_name(name)}$ | {shape_text(value) if value is not None else '—'} | "
+        rows.append(f"| ${nt.tex(name)}$ | {shape_text(value) if value is not None else '—'} | "
                     f"{'$' + dash.latex_value(value) + '$' if value is not None else '—'} | {grad} |")
     st.markdown("\n".join(rows))
 
@@ -497,12 +497,12 @@ def paths_panel():
     default = max(sources, key=lambda n: (counts[n], -sources.index(n)))
     top = st.columns([3, 8, 3], vertical_alignment="bottom")
     src = top[0].selectbox("Paths from", sources, index=sources.index(default), key=f"path-src-{model_args[2]}",
-                           format_func=lambda n: f"{active_g.dag.nodes[n]['label']}  ({counts[n]:,} path"
+                           format_func=lambda n: f"{active_g.notation.name(n)}  ({counts[n]:,} path"
                                                    f"{'s' if counts[n] != 1 else ''})")
     count = counts[src]
     dst = active_g.output
     if count == 0:
-        st.info(f"No path from {pretty_name(src)} to {pretty_name(dst)}: ∂{pretty_name(dst)}/∂{pretty_name(src)} = 0.")
+        st.info(f"No path from {nt.name(src)} to {nt.name(dst)}: ∂{nt.name(dst)}/∂{nt.name(src)} = 0.")
         show_graph(name="paths")
         return
     cap = active_g.limits.max_paths_listed
@@ -517,7 +517,7 @@ def paths_panel():
     paths, contributions, running = _path_page(*model_args, src, page)
     start = page * dash.PAGE_SIZE
     labels = {i: f"{start + i + 1}. {path_label(active_g, p.nodes)}" for i, p in enumerate(paths)}
-    choice = top[1].selectbox(f"Path ({count:,} from {pretty_name(src)} to {pretty_name(dst)}"
+    choice = top[1].selectbox(f"Path ({count:,} from {nt.name(src)} to {nt.name(dst)}"
                               f"{dash.count_note(count)})", list(labels), format_func=labels.get,
                               key=f"path-choice-{src}-{page}")
     choice = 0 if choice is None else choice
@@ -601,14 +601,14 @@ def forward_panel():
     default = max(leaves, key=lambda n: (counts.get(n, 0), -leaves.index(n)))
     src = st.columns([3, 11])[0].selectbox("Tangents of", leaves, index=leaves.index(default),
                                             key=f"fwd-src-{model_args[2]}",
-                                            format_func=lambda n: active_g.dag.nodes[n]["label"])
+                                            format_func=lambda n: active_g.notation.name(n))
     tangents = _tangents(*model_args, src)
     st.markdown(f"Forward mode pushes ∂node/∂{md(src)} from {md(src)} to the output "
                 f"(for a tensor input: one column per entry of {md(src)}).")
     show_graph(tangent=src, extra_layers=("tangents",), name=f"forward-{src}")
     rows = [f"| node | ∂node/∂{md(src)} |", "|---|---|"]
     for node, t in tangents.items():
-        rows.append(f"| ${dash.latex_name(node)}$ | ${dash.latex_value(t)}$ |")
+        rows.append(f"| ${nt.tex(node)}$ | ${dash.latex_value(t)}$ |")
     st.markdown("\n".join(rows))
     dst = active_g.output
     if dst in tangents and model.has_gradients:

@@ -52,11 +52,20 @@ def _at_key(at):
 
 
 def _shape_error(g, node, args, exc) -> InputError:
-    shapes = " and ".join("×".join(map(str, np.shape(a))) or "scalar" for a in args)
-    what = g.formula(node)
-    return InputError(f"shape mismatch in {node.src!r} ({what}): operands of shape {shapes} "
-                      f"({exc.__class__.__name__}: {str(exc).splitlines()[0]})",
-                      node.line, node.column, kind="shape")
+    """One line in our words: where, which operation, the operands' shapes (never NumPy's text)."""
+    shapes = [shape_text(a) for a in args]
+    written = node.fn.formula.format(*shapes, **_plain_params(node.params))
+    return InputError(f"shape mismatch in {node.src!r}: {written} is not defined "
+                      f"({node.fn.title} of {' and '.join(shapes)})", node.line, node.column, kind="shape")
+
+
+def shape_text(v) -> str:
+    """``3×2`` for a matrix, ``3`` for a 1-D vector, ``scalar`` for a number."""
+    return "×".join(map(str, np.shape(v))) or "scalar"
+
+
+def _plain_params(params: dict) -> dict:
+    return {k: ", ".join(map(str, v)) if isinstance(v, tuple) else v for k, v in params.items()}
 
 
 CACHE_MAX_ELEMENTS = 1_000_000     # an evaluation holding more tensor entries is not cached
@@ -131,7 +140,7 @@ def run(g, at=None) -> Evaluation:
                 g.limits.refuse("max_total_elements", f"the values up to {node.src!r} "
                                 f"({total} tensor elements together)", node.line, node.column)
         if not _finite(v) and all(_finite(a) for a in argv):
-            warnings.append(f"line {node.line}, column {node.column}: {node.src!r} ({g.formula(node)}) "
+            warnings.append(f"line {node.line}, column {node.column}: {node.src!r} ({node.fn.title}) "
                             f"is {_nonfinite_word(v)}")
         values[node.index] = v
     result = Evaluation(values, warnings, scalar)

@@ -8,6 +8,10 @@ generation, then in order of appearance, skipping names the program uses —
 for ``f = x^2 + x*y + (x + y)^2`` that gives ``a = x²``, ``b = x·y``,
 ``c = x + y``, ``d = a + b``, ``e = c²`` as the course sheets draw it.
 A scalar constant is one node per distinct value, named by its value (``2``).
+
+The graph is plain data at the bottom of the package: it imports no reader, algorithm or
+renderer.  Algorithms are functions of it (:mod:`graphviz_bp.algorithms`); the public
+``graphviz_bp.ComputationGraph`` adds thin methods that call them (:mod:`graphviz_bp.api`).
 """
 from __future__ import annotations
 
@@ -18,9 +22,10 @@ from itertools import count
 from string import ascii_lowercase
 
 from .errors import InputError
+from .notation import Notation
 from .limits import Limits, check_deadline, current as current_limits
 from .ops import OPS
-from ..reading.parser import Apply, Literal, Name, Num, Statement, parse_program
+from .syntax import Apply, Literal, Name, Num, Statement
 
 
 class Node:
@@ -43,14 +48,15 @@ class Node:
 
 # The one rule for "is this input a parameter?" (drawn with a double border, updated by an SGD or
 # training step when no --wrt says otherwise): the names courses give weights, biases and kernels.
-PARAMETER_NAME = re.compile(r"^(?:W|w|b|V|U|K|theta|θ|weights?|bias(?:es)?|kernel)(?:_?\d+|_\w+)?$")
+# An element of the scalar view (W1[0, 1]) is a parameter when its tensor is.
+PARAMETER_NAME = re.compile(r"^(?:W|w|b|V|U|K|theta|θ|weights?|bias(?:es)?|kernel)(?:_?\d+|_\w+)?(?:\[[\d, ]+\])?$")
 
 
 def is_parameter(name: str) -> bool:
     """Whether an input's name is one courses give a weight, bias or kernel (``W1``, ``b_2``, ``θ``).
 
-    >>> [n for n in ["W1", "w", "b_out", "x", "y", "lambda", "K", "theta"] if is_parameter(n)]
-    ['W1', 'w', 'b_out', 'K', 'theta']
+    >>> [n for n in ["W1", "w", "b_out", "x", "y", "lambda", "K", "theta", "W2[0,1]", "x[1]"] if is_parameter(n)]
+    ['W1', 'w', 'b_out', 'K', 'theta', 'W2[0,1]']
     """
     return PARAMETER_NAME.match(name) is not None
 
@@ -64,16 +70,19 @@ def _const_name(value: float) -> str:
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
 
 
-class ComputationGraph:
-    """A program as a graph of operations. Build it with :func:`graphviz_bp.parse`.
+class Graph:
+    """A program as a graph of operations: nodes in topological order (operands before users).
 
+    Build one with :func:`graphviz_bp.parse`.  Fields: ``nodes``, ``output`` (its name),
+    ``leaves``, ``text`` (the program in the plain notation), ``syntax`` (``"plain"`` or
+    ``"latex"``), ``tex_names`` (name → the sheet's LaTeX), ``variables`` (``f(x, y) = …``:
+    the default ``wrt``), ``declared_shapes`` (name → shape declared on the sheet, dimensions as
+    ints or symbols), ``reading_notes`` (what the reader chose, one line each), ``limits``.
+
+    >>> from graphviz_bp import parse
     >>> g = parse("f = x^2 + x*y + (x + y)^2")
-    >>> sorted((n.name, g.formula(n)) for n in g.nodes if n.args)
-    [('a', 'x^2'), ('b', 'x·y'), ('c', 'x + y'), ('d', 'a + b'), ('e', 'c^2'), ('f', 'd + e')]
-    >>> g.evaluate(at={"x": 1, "y": 2})["f"]
-    12.0
-    >>> g.gradients(at={"x": 1, "y": 2})
-    {'x': 10.0, 'y': 7.0}
+    >>> sorted((n.name, n.op) for n in g.nodes if n.args)
+    [('a', 'pow'), ('b', 'mul'), ('c', 'add'), ('d', 'add'), ('e', 'pow'), ('f', 'add')]
     """
 
     def __init__(self, nodes: list[Node], names: dict[str, int], output: int, text: str = "",
@@ -87,6 +96,8 @@ class ComputationGraph:
         self.syntax = "plain"        # "latex" when the text was translated from LaTeX
         self.tex_names: dict[str, str] = {}   # name -> its LaTeX on the sheet, e.g. W_1 -> W^{(1)}
         self.variables: list[str] = []        # f(x, y) = … on a sheet: the default --wrt
+        self.declared_shapes: dict[str, tuple] = {}
+        self.reading_notes: list[str] = []
 
     # --- lookup -----------------------------------------------------------------------
     @property
@@ -111,11 +122,17 @@ class ComputationGraph:
     def node(self, name: str) -> Node:
         return self.nodes[self.index(name)]
 
-    def with_output(self, name: str) -> "ComputationGraph":
-        """The same graph with another node as the output (``--output NAME``)."""
-        g = ComputationGraph(self.nodes, self._names, self.index(name), self.text, self.limits)
+    def derive(self, nodes: list[Node] | None = None, names: dict | None = None, output: int | None = None):
+        """A graph of the same class and sheet (names, variables) with other nodes or another output."""
+        g = type(self)(self.nodes if nodes is None else nodes, self._names if names is None else names,
+                       self._output if output is None else output, self.text, self.limits)
         g.syntax, g.tex_names, g.variables = self.syntax, self.tex_names, self.variables
+        g.declared_shapes, g.reading_notes = self.declared_shapes, self.reading_notes
         return g
+
+    def with_output(self, name: str):
+        """The same graph with another node as the output (``--output NAME``)."""
+        return self.derive(output=self.index(name))
 
     @cached_property
     def consumers(self) -> list[list[int]]:
@@ -130,93 +147,32 @@ class ComputationGraph:
     def dag(self):
         """The graph as a ``networkx.DiGraph`` (node ids are names), built on first access.
 
-        Node attributes: ``op``, ``kind``, ``label``, ``formula``, ``src``, ``line``, ``column``;
-        edge attribute ``positions``: which operands of the target the source is.
+        Node attributes: ``op``, ``kind``, ``src``, ``line``, ``column``; edge attribute
+        ``positions``: which operands of the target the source is.  (Names and formulas as on
+        paper: ``g.notation``.)
         """
         import networkx as nx
-        from ..showing.notation import pretty_name, sheet_names
 
         dag = nx.DiGraph(output=self.output)
         names = [n.name for n in self.nodes]
-        with sheet_names(self):
-            dag.add_nodes_from((n.name, {"op": n.op, "kind": n.kind, "label": pretty_name(n.name),
-                                         "formula": self.formula(n), "src": n.src,
-                                         "line": n.line, "column": n.column}) for n in self.nodes)
+        dag.add_nodes_from((n.name, {"op": n.op, "kind": n.kind, "src": n.src,
+                                     "line": n.line, "column": n.column}) for n in self.nodes)
         for n in self.nodes:
             for j in dict.fromkeys(n.args):
                 dag.add_edge(names[j], n.name,
                              positions=tuple(k for k, a in enumerate(n.args) if a == j))
         return dag
 
-    def formula(self, node: Node | str) -> str:
-        """How the node's operation is written over its operands' names, e.g. ``‖b‖₂²``."""
-        from ..showing.notation import fmt_number, pretty_name
-        node = node if isinstance(node, Node) else self.node(node)
-        if node.is_leaf:
-            return pretty_name(node.name) if node.kind != "const" else fmt_number(node.default) \
-                if not hasattr(node.default, "shape") else "const"
-        params = dict(node.params)
-        if "index" in params:
-            idx = params["index"]
-            params["index"] = ", ".join(map(str, idx)) if isinstance(idx, tuple) else str(idx)
-        if "p" in params:
-            params["p"] = _const_name(params["p"])
-        # a scalar constant is written as its number: pretty_name would make 0.58 "0.₅₈"
-        operands = [self.nodes[j].name if self.nodes[j].kind == "const" and self.nodes[j].default.__class__ is float
-                    else pretty_name(self.nodes[j].name) for j in node.args]
-        text = node.fn.formula.format(*operands, **params)
-        if node.op == "conv2d" and params.get("stride", 1) != 1:
-            text += f" (stride {params['stride']})"
-        return text
-
-    # --- algorithms (each in its own module) ------------------------------------------------
-    def evaluate(self, at=None) -> dict:
-        """Every node's value: ``{name: float | ndarray}``. See :mod:`graphviz_bp.core.evaluate`."""
-        from .evaluate import evaluate
-        return evaluate(self, at)
-
-    def reverse(self, at=None, record: bool = False):
-        """Reverse accumulation; see :func:`graphviz_bp.algorithms.reverse.reverse`."""
-        from ..algorithms.reverse import reverse
-        return reverse(self, at, record=record)
-
-    def gradients(self, at=None, wrt=None, method: str = "reverse") -> dict:
-        """∂output/∂leaf for each leaf in ``wrt`` (default: all named leaves), shaped like the leaf.
-
-        ``method`` is ``"reverse"``, ``"forward"`` (one forward pass per leaf) or ``"paths"``
-        (the sum over all derivative paths; refuses graphs with too many paths).
-        """
-        from ..algorithms.gradients import gradients
-        return gradients(self, at, wrt, method)
-
-    def local_numeric(self, u: str, v: str, at=None):
-        """Numeric local derivative ∂v/∂u on edge u→v: elementwise (a float or an array shaped
-        like u, or like v for a broadcast), or ``None`` for an op that only has a vector–Jacobian rule."""
-        from .evaluate import local_partial
-        return local_partial(self, self.index(u), self.index(v), at)
-
-    def local_symbolic(self, u: str, v: str):
-        """Symbolic local derivative ∂v/∂u as a SymPy expression in the graph's names, or None."""
-        from ..algorithms.symbolic import local_symbolic
-        return local_symbolic(self, self.index(u), self.index(v))
-
-    def local_rule(self, u: str, v: str) -> str:
-        """The local derivative as text: the SymPy expression when there is one, else the VJP rule."""
-        from ..algorithms.symbolic import local_text
-        return local_text(self, self.index(u), self.index(v))
+    @cached_property
+    def notation(self):
+        """How this graph's names, numbers and formulas are written (:class:`graphviz_bp.core.notation.Notation`)."""
+        return Notation(self)
 
     def __len__(self):
         return len(self.nodes)
 
     def __repr__(self):
-        return f"<ComputationGraph {len(self.nodes)} nodes, output {self.output!r}>"
-
-    def _repr_svg_(self):
-        from ..showing.render import render_svg
-        return render_svg(self)
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"image/svg+xml": self._repr_svg_(), "text/plain": repr(self)}
+        return f"<{type(self).__name__} {len(self.nodes)} nodes, output {self.output!r}>"
 
 
 # --- building -----------------------------------------------------------------------------
@@ -234,7 +190,7 @@ def _anonymous_names(used):
 
 
 def build(statements: list[Statement], text: str = "", limits: Limits | None = None,
-          output: str | None = None) -> ComputationGraph:
+          output: str | None = None, cls: type | None = None) -> Graph:
     """Nodes from statements, operands before users; names anonymous operations."""
     limits = limits or current_limits()
     nodes: list[Node] = []
@@ -348,69 +304,4 @@ def build(statements: list[Statement], text: str = "", limits: Limits | None = N
         raise InputError(f"--output {output!r}: no such name in the program", kind="name")
     out = names[output] if output is not None else last
     nodes[out].kind = "output" if nodes[out].kind == "intermediate" else nodes[out].kind
-    return ComputationGraph(nodes, names, out, text, limits)
-
-
-SYNTAXES = ("auto", "plain", "latex")
-
-
-def read_program(text: str, syntax: str = "auto"):
-    """``(program in the plain notation, Translation or None)``: LaTeX is translated first.
-
-    ``syntax="auto"`` reads the text as LaTeX when it holds ``$…$`` or a backslash command.
-    """
-    if not isinstance(text, str):
-        raise InputError(f"a program is text, not {type(text).__name__}", kind="usage")
-    if syntax not in SYNTAXES:
-        raise InputError(f"unknown syntax {syntax!r} (choose one of {', '.join(SYNTAXES)})", kind="usage")
-    if syntax == "latex" or syntax == "auto" and ("\\" in text or "$" in text):
-        from ..reading.latex import looks_like_latex, translate
-        if syntax == "latex" or looks_like_latex(text):
-            translation = translate(text)
-            return translation.program, translation
-    return text, None
-
-
-def parse(text: str, limits: Limits | None = None, output: str | None = None,
-          syntax: str = "auto") -> ComputationGraph:
-    """Parse a program into a graph: the notation of DESIGN §1, or LaTeX pasted from a sheet.
-
-    ``syntax="auto"`` reads the text as LaTeX when it holds ``$…$`` or a backslash command
-    (``\\frac``, ``\\|``, ``\\lambda``), else as the plain notation; ``"plain"`` and ``"latex"``
-    force one.  A LaTeX program is translated to the notation first (:mod:`graphviz_bp.reading.latex`);
-    ``g.text`` is then the translation, ``g.tex_names`` maps names to the sheet's LaTeX and
-    ``g.variables`` holds the arguments of a left side ``f(x, y) = …`` (the default ``wrt``).
-
-    >>> g = parse("X = [[-1], [1], [-2]]; Y = [[0, -2], [0, -2], [0, -2]]; W = [[1, 1]]; lambda = -1\\n"
-    ...           "L = ||X*W - Y||_2^2 + lambda*||W||_1")
-    >>> g.evaluate()["L"], g.gradients(wrt=["W"])["W"].tolist()
-    (14.0, [[11.0, 3.0]])
-    >>> g = parse(r"$$f(x, y) = x^2 + xy + (x + y)^2.$$")
-    >>> g.syntax, g.variables, g.text
-    ('latex', ['x', 'y'], 'f = x^2 + x * y + (x + y)^2\\n')
-    """
-    limits = limits or current_limits()
-    source, translation = read_program(text, syntax)
-    # a long program allocates ~10 objects per term and none of them form cycles: the cyclic GC's
-    # full passes over the growing heap would make parsing a 100,000-line chain about twice slower
-    collect = len(source) > 100_000 and gc.isenabled()
-    if collect:
-        gc.disable()
-    try:
-        g = build(parse_program(source, limits), source, limits, output)
-    except InputError as e:
-        if translation:                 # a name or shape error: where it stands in the pasted text
-            from ..reading.latex import at_origin
-            raise at_origin(e, translation.origins) from None
-        raise
-    finally:
-        if collect:
-            gc.enable()
-    if translation:
-        for n in g.nodes:               # errors found later (shapes, values) point into the pasted text
-            if n.line is not None and 0 < n.line <= len(translation.origins):
-                n.line, n.column = translation.origins[n.line - 1]
-        g.syntax = "latex"
-        g.tex_names = {k: v for k, v in translation.tex_names.items() if k in g._names}
-        g.variables = [v for v in translation.variables if v in g._names and g.node(v).kind == "input"]
-    return g
+    return (cls or Graph)(nodes, names, out, text, limits)

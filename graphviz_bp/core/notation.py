@@ -5,8 +5,6 @@ import functools
 import math
 import re
 import unicodedata
-from contextlib import contextmanager
-from contextvars import ContextVar
 
 import numpy as np
 
@@ -21,10 +19,6 @@ _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _NAME = re.compile(r"^(.*?)(_?)(\d+)$")
 
 
-# Names as the pasted sheet writes them (W_1 -> W⁽¹⁾), for the graph being shown.  A context
-# variable, not an argument: names are written in some 50 places deep in the renderer and the
-# worked solution, and each Streamlit session runs in its own thread (its own context).
-_SHEET_NAMES: ContextVar[tuple[dict, dict]] = ContextVar("sheet_names", default=({}, {}))
 _SUP = str.maketrans("0123456789()+-=inkl", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻⁼ⁱⁿᵏˡ")
 _TEX_STYLE = re.compile(r"\\(?:mathbf|boldsymbol|bm|pmb|vec)\{((?:[^{}]|\{[^{}]*\})*)\}")
 _TEX_PART = re.compile(r"\\hat\{\\?(\w+)\}|\\(\w+)|\^\{([^{}]*)\}|_\{([^{}]*)\}|(\w)")
@@ -56,61 +50,13 @@ def unicode_of_tex(tex: str) -> str:
     return unicodedata.normalize("NFC", "".join(out))
 
 
-@contextmanager
-def sheet_names(g):
-    """Within this block, names of ``g`` are written as its pasted sheet wrote them (``W⁽¹⁾``).
-
-    >>> import graphviz_bp as gbp
-    >>> g = gbp.parse(r"$W^{(1)} = 2, \\quad f = 3 W^{(1)}$")
-    >>> pretty_name("W_1"), g.tex_names
-    ('W₁', {'W_1': 'W^{(1)}'})
-    >>> with sheet_names(g):
-    ...     pretty_name("W_1")
-    'W⁽¹⁾'
-    """
-    token = _SHEET_NAMES.set(_sheet_state(g))
-    try:
-        yield
-    finally:
-        _SHEET_NAMES.reset(token)
-
-
-def use_sheet_names(g) -> None:
-    """Write the names of ``g`` as its sheet does from now on in this thread (``None``: plainly).
-
-    For script-style code (the Streamlit page) that cannot wrap itself in :func:`sheet_names`;
-    call it at the start of every run."""
-    _SHEET_NAMES.set(_sheet_state(g))
-
-
-def _sheet_state(g) -> tuple[dict, dict]:
-    """(name → plain-text form, name → LaTeX) of a graph's sheet names; empty for None or plain."""
-    tex = getattr(g, "tex_names", None) or {}
-    return {k: unicode_of_tex(v) for k, v in tex.items()}, tex
-
-
-def shows_sheet_names(fn):
-    """Decorator: ``fn(g, …)`` writes the names of ``g`` as its sheet does (see :func:`sheet_names`)."""
-    @functools.wraps(fn)
-    def wrapper(g, *args, **kwargs):
-        with sheet_names(g):
-            return fn(g, *args, **kwargs)
-    return wrapper
-
-
-def sheet_tex(name: str) -> str | None:
-    """The LaTeX the pasted sheet wrote for ``name`` (inside :func:`sheet_names`), else None."""
-    return _SHEET_NAMES.get()[1].get(name)
-
-
 def pretty_name(name: str) -> str:
-    """How a graph name is written on paper.
+    """How a graph name is written on paper (no sheet: see :class:`Notation` for a pasted one).
 
     >>> pretty_name("lambda"), pretty_name("W1"), pretty_name("eta_0"), pretty_name("yhat"), pretty_name("x")
     ('λ', 'W₁', 'η₀', 'ŷ', 'x')
     """
-    sheet = _SHEET_NAMES.get()[0]
-    return sheet[name] if name in sheet else _pretty_name(name)
+    return _pretty_name(name)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -193,3 +139,247 @@ def read_value(text: str, name: str = "value"):
     if st.expr.__class__ not in (Num, Literal):
         raise bad
     return as_value(st.expr.value, name)
+
+
+# --- one graph's notation: names as its sheet writes them, formulas over its nodes ---------------
+
+_ELEMENT = re.compile(r"^(.*?)\[([\d, ]+)\]$")
+_POWER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_IDENT = re.compile(r"[A-Za-z_\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*(?:\[[\d, ]+\])?")
+_SRC_NORM = re.compile(r"\|\|(.+?)\|\|(?:_(\d+|p))?(?:\^(\d+))?")
+_GREEK_TEX = {k: "\\" + k for k in GREEK}
+_GREEK_TEX.update(eps="\\epsilon", lam="\\lambda")
+UNICODE_TEX = {GREEK[k]: _GREEK_TEX[k] for k in GREEK if k not in ("eps", "lam")}
+"""Greek letters typed in Unicode → their LaTeX commands (λ → \\lambda)."""
+_TEX_NAME = re.compile(r"^(.*?)_?(\d+)$")
+_SAFE_TEX = re.compile(r"[A-Za-z0-9_^{}()\\ ,'+-]{1,60}")
+
+
+def superscript(k: float) -> str | None:
+    """``²`` for 2, ``⁻¹`` for −1; None unless ``k`` is a small integer."""
+    if float(k).is_integer() and abs(k) < 100:
+        return str(int(k)).translate(_POWER)
+    return None
+
+
+def _match_paren(s: str, i: int) -> int:
+    depth = 0
+    for k in range(i, len(s)):
+        depth += {"(": 1, ")": -1}.get(s[k], 0)
+        if depth == 0:
+            return k
+    return len(s) - 1
+
+
+def _balanced(tex: str) -> bool:
+    depth = 0
+    for ch in tex.replace("\\{", "").replace("\\}", ""):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+class Notation:
+    """How one graph's names, numbers and formulas are written, everywhere it is shown.
+
+    Made from the graph (``g.notation``): a pasted sheet's names are written as the sheet wrote
+    them (``W_1`` → ``W⁽¹⁾`` in Unicode, ``W^{(1)}`` in LaTeX), other names as on paper
+    (``lambda`` → ``λ``, ``W1`` → ``W₁`` / ``W_{1}``, ``yhat`` → ``ŷ``).  The graph, the tables,
+    the worked solution and the checker all ask this one object, so they spell names alike.
+
+    >>> import graphviz_bp as gbp
+    >>> g = gbp.parse(r"$W^{(1)} = 2, \\quad f = 3 W^{(1)}$")
+    >>> g.notation.name("W_1"), g.notation.tex("W_1"), Notation().name("W_1"), Notation().tex("W1")
+    ('W⁽¹⁾', 'W^{(1)}', 'W₁', 'W_{1}')
+    """
+
+    def __init__(self, graph=None, tex_names: dict | None = None):
+        self.graph = graph
+        sheet = tex_names if tex_names is not None else getattr(graph, "tex_names", None) or {}
+        self.sheet_tex = {k: v for k, v in sheet.items() if _SAFE_TEX.fullmatch(v) and _balanced(v)}
+        self.sheet_unicode = {k: unicode_of_tex(v) for k, v in sheet.items()}
+
+    # --- names ---------------------------------------------------------------------------
+    def name(self, name: str) -> str:
+        """A node name in Unicode; element names of the scalar view keep their index: ``W₂[0,1]``."""
+        m = _ELEMENT.match(name)
+        if m:
+            return self.name(m.group(1)) + "[" + m.group(2).replace(" ", "") + "]"
+        return self.sheet_unicode.get(name) or _pretty_name(name)
+
+    def tex(self, name: str) -> str:
+        r"""A node name in LaTeX: the sheet's own spelling when it is plain enough to typeset.
+
+        >>> [Notation().tex(n) for n in ("W1", "lambda", "yhat", "eta_0", "a_1", "x", "logloss", "λ")]
+        ['W_{1}', '\\lambda', '\\hat{y}', '\\eta_{0}', 'a_{1}', 'x', '\\mathit{logloss}', '\\lambda']
+        """
+        if name in self.sheet_tex:
+            return self.sheet_tex[name]
+        m = _ELEMENT.match(name)
+        if m:
+            return self.tex(m.group(1)) + "[" + m.group(2).replace(" ", "") + "]"
+        return _tex_name(name)
+
+    def tex_bar(self, name: str) -> str:
+        r"""The adjoint ū = ∂out/∂u of a node in LaTeX: ``\bar{x}``, ``\overline{W_{1}}``."""
+        t = self.tex(name)
+        simple = len(t) == 1 or (t.startswith("\\") and t[1:].isalpha()) or t.startswith("\\hat{")
+        return ("\\bar{" if simple else "\\overline{") + t + "}"
+
+    # --- numbers -------------------------------------------------------------------------
+    number = staticmethod(fmt_number)
+    value = staticmethod(fmt_value)
+
+    @staticmethod
+    def tex_number(x, digits: int = 6) -> str:
+        r"""``14``, ``-0.294615``, ``1 \cdot 10^{-9}``, ``\infty``."""
+        s = fmt_number(x, digits)
+        if s == "nan":
+            return "\\mathrm{NaN}"
+        if s in ("inf", "-inf"):
+            return s.replace("inf", "\\infty")
+        if "e" in s:
+            mant, exp = s.split("e")
+            return f"{mant} \\cdot 10^{{{int(exp)}}}"
+        return s
+
+    # --- formulas ------------------------------------------------------------------------
+    def operand(self, j: int) -> str:
+        """An operand as written inside a formula: a name, or a folded scalar constant's number."""
+        node = self.graph.nodes[j]
+        if node.kind == "const" and isinstance(node.default, float):
+            text = fmt_number(node.default).replace("-", "−")
+            return f"({text})" if node.default < 0 else text
+        return self.name(node.name)
+
+    def formula(self, node) -> str:
+        """The node's operation over its operands, as on paper: ``x²``, ``X·W``, ``‖c‖₂²``, ``0.5·a``.
+
+        >>> import graphviz_bp as gbp
+        >>> g = gbp.parse("f = x^2 + x*y + (x + y)^2")
+        >>> [g.notation.formula(name) for name in "abcdef"]
+        ['x²', 'x·y', 'x + y', 'a + b', 'c²', 'd + e']
+        """
+        from .ops import OPS
+        g = self.graph
+        if isinstance(node, str):
+            node = g.node(node)
+        if node.is_leaf:
+            return self.name(node.name) if node.kind != "const" or np.ndim(node.default) else fmt_number(node.default)
+        ops = [self.operand(j) for j in node.args]
+        if node.op == "pow":
+            exp_node = g.nodes[node.args[1]]
+            sup = superscript(exp_node.default) if exp_node.kind == "const" and \
+                isinstance(exp_node.default, float) else None
+            return ops[0] + sup if sup else f"{ops[0]}^{ops[1]}"
+        if node.op == "dot":                       # one neuron of the scalar view
+            n = len(ops) // 2
+            terms = [f"{ops[k]}·{ops[n + k]}" for k in range(n)]
+            return " + ".join(terms) if n <= 3 else f"{terms[0]} + … + {terms[-1]}"
+        if node.op == "component":                 # one output entry of a tensor op (scalar view)
+            inner = OPS[node.params["op"]]
+            bases = list(dict.fromkeys(_ELEMENT.sub(r"\1", g.nodes[j].name) for j in node.args))
+            try:
+                text = inner.formula.format(*map(self.name, bases), **_shown_params(node.params.get("params", {})))
+            except (IndexError, KeyError):
+                text = f"{inner.name}(…)"
+            pos = node.params.get("position", ())
+            return text + (f"[{','.join(map(str, pos))}]" if pos else "")
+        text = node.fn.formula.format(*ops, **_shown_params(node.params))
+        if node.params.get("stride", 1) != 1:
+            text += f" (stride {node.params['stride']})"
+        return text
+
+    def expr(self, text: str) -> str:
+        """A SymPy expression string as on paper: ``2*c`` → ``2c``, ``x**2`` → ``x²``,
+        ``step(a1)`` → ``1{a₁ > 0}``, ``Abs(x)`` → ``|x|``, ``lambda`` → ``λ``, ``0.500000`` → ``0.5``.
+
+        >>> nt = Notation()
+        >>> nt.expr("2*c"), nt.expr("(1 - sigmoid(a))*sigmoid(a)"), nt.expr("step(a1)"), nt.expr("0.500000000000000*x")
+        ('2c', '(1 − σ(a))·σ(a)', '1{a₁ > 0}', '0.5x')
+        """
+        s = text.replace("**", "^")
+        for fn, (left, right) in (("step(", ("1{", " > 0}")), ("Abs(", ("|", "|"))):
+            while fn in s:
+                i = s.index(fn)
+                j = _match_paren(s, i + len(fn) - 1)
+                s = s[:i] + left + s[i + len(fn):j] + right + s[j + 1:]
+        s = re.sub(r"(?<![\w.])\d+\.\d+(?:e[+-]?\d+)?", lambda m: fmt_number(float(m.group(0)), 6), s)
+        s = re.sub(r"\^(-?\d+)(?![\d.])", lambda m: m.group(1).translate(_POWER), s)
+        s = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)\*(?=[A-Za-z_(\u0370-\u03ff])", r"\1", s)   # 2*c -> 2c
+        s = s.replace("*", "·").replace(" - ", " − ")
+        s = re.sub(r"^-", "−", s)
+        s = re.sub(r"(?<=[(\s·])-", "−", s)
+        shown = _shown_functions()
+        return _IDENT.sub(lambda m: shown.get(m.group(0)) or self.name(m.group(0)), s)
+
+    def source(self, src: str) -> str:
+        """A statement's source text as on paper: ``||X*W - Y||_2^2 + lambda*||W||_1`` → ``‖X·W − Y‖₂² + λ·‖W‖₁``.
+
+        >>> Notation().source("x^2 + x*y + (x + y)^2")
+        'x² + x·y + (x + y)²'
+        """
+        sub = str.maketrans("0123456789p", "₀₁₂₃₄₅₆₇₈₉ₚ")
+
+        def norm(m):
+            inner, p, k = m.group(1), m.group(2), m.group(3)
+            return "‖" + inner + "‖" + (p.translate(sub) if p else "") + (k.translate(_POWER) if k else "")
+        s = _SRC_NORM.sub(norm, src)
+        s = re.sub(r"\^\s*(\d+)(?![\d.])", lambda m: m.group(1).translate(_POWER), s)
+        s = re.sub(r"\s*\*\*?\s*", "·", s).replace(" - ", " − ").replace("@", " @ ")
+        s = re.sub(r"\s+@\s+", " @ ", s)
+        s = re.sub(r"(?<=[(\s·=])-(?=[\w(])", "−", s)
+        s = re.sub(r"^-", "−", s)
+        functions, shown = _function_spellings(), _shown_functions()
+        return _IDENT.sub(lambda m: m.group(0) if m.group(0) in functions and m.group(0) not in shown
+                          or m.group(0) in ("T", "stride") else shown.get(m.group(0)) or self.name(m.group(0)), s)
+
+
+def _shown_params(params: dict) -> dict:
+    out = dict(params)
+    if "index" in out:
+        idx = out["index"]
+        out["index"] = ", ".join(map(str, idx)) if isinstance(idx, tuple) else str(idx)
+    if "p" in out:
+        out["p"] = fmt_number(out["p"])
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _shown_functions() -> dict:
+    """Function names in SymPy/notation text → as drawn (``sigmoid`` → ``σ``), from the op table."""
+    from .ops import OPS
+    shown = {op.spellings[0]: op.shown for op in OPS.values() if op.shown and op.spellings}
+    shown.update(Max="max", Min="min", Heaviside="H", sqrt="√")   # SymPy's own names
+    return shown
+
+
+@functools.lru_cache(maxsize=1)
+def _function_spellings() -> frozenset:
+    from .ops import FUNCTIONS
+    return frozenset(FUNCTIONS)
+
+
+def _tex_name(name: str) -> str:
+    m = _TEX_NAME.match(name)
+    if m and m.group(1):
+        base, sub = m.group(1), m.group(2)
+    elif "_" in name[1:]:
+        base, sub = name.split("_", 1) if not name.startswith("_") else (name, "")
+    else:
+        base, sub = name, ""
+    hat = base.endswith("hat") and len(base) > 3
+    if hat:
+        base = base[:-3]
+    if base in _GREEK_TEX:
+        out = _GREEK_TEX[base]
+    elif len(base) == 1:
+        out = UNICODE_TEX.get(base, base)
+    else:
+        out = "\\mathit{" + "".join(UNICODE_TEX.get(ch, ch) for ch in base).replace("_", "\\_") + "}"
+    if hat:
+        out = "\\hat{" + out + "}"
+    if sub:
+        out += "_{" + (sub if sub.isdigit() or len(sub) == 1 else "\\mathrm{" + sub.replace("_", "\\_") + "}") + "}"
+    return out

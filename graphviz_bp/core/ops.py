@@ -127,6 +127,17 @@ def _on_arrays(f, *args, **params):
 
 @dataclass
 class Op:
+    """Everything the package knows about one operation; every other module reads it from here.
+
+    Reading: ``spellings`` (names in the plain notation's ``f(…)`` calls; the first is the one
+    printed), ``arity`` (-1: any), ``params`` (keyword parameters, e.g. ``stride``).
+    Numbers: ``value`` written against a namespace ``xp`` (``SCALAR``: math on floats, ``TENSOR``:
+    NumPy), ``partials`` (elementwise local derivatives) or ``vjp`` (a vector–Jacobian rule).
+    Symbols: ``sym`` (SymPy form), ``rules`` (the VJP rule as text), ``matrix`` (the matrix-form
+    VJP template).  Showing: ``formula`` (Unicode over operand names), ``shown`` (the function's
+    name drawn in SymPy text, e.g. ``σ``), ``tex`` / ``tex_elementwise`` (LaTeX templates),
+    ``title`` (in words, for messages).  ``doc`` states the conventions (kinks, ties, NaN).
+    """
     name: str
     arity: int
     value: Callable                       # value(xp, *args, **params)
@@ -139,7 +150,12 @@ class Op:
     doc: str = ""
     scalar_ok: bool = True                # may run on Python floats through SCALAR
     params: tuple[str, ...] = field(default=())
-    matrix: Callable | None = None        # matrix(M, g, out, *args, **params) -> tuple of adjoint exprs
+    title: str = ""                       # "matrix product": how messages name the operation
+    spellings: tuple[str, ...] = ()       # plain-notation function names: ("log", "ln")
+    tex: str | None = None                # r"\log\left({0}\right)"
+    tex_elementwise: str | None = None    # mul of two tensors (⊙) / matmul with a scalar side (·)
+    shown: str | None = None              # the name drawn for the function: "σ", "ReLU", "√"
+    matrix: Callable | None = None        # matrix(M, g, out, *args, **params) -> adjoint expressions
 
     def __post_init__(self):
         v, p = self.value, self.partials
@@ -165,16 +181,20 @@ def _op(name, arity, value, formula, **kw) -> Op:
 
 _op("add", 2, lambda xp, a, b: a + b, "{0} + {1}",
     partials=lambda xp, out, a, b: (1.0, 1.0), sym=lambda sp, a, b: a + b,
-    doc="a + b, NumPy broadcasting; the gradient of a broadcast operand is summed over the broadcast axes.")
+    doc="a + b, NumPy broadcasting; the gradient of a broadcast operand is summed over the broadcast axes.",
+    title='sum', tex='{0} + {1}')
 _op("sub", 2, lambda xp, a, b: a - b, "{0} − {1}",
     partials=lambda xp, out, a, b: (1.0, -1.0), sym=lambda sp, a, b: a - b,
-    doc="a − b, NumPy broadcasting.")
+    doc="a − b, NumPy broadcasting.",
+    title='difference', tex='{0} - {1}')
 _op("mul", 2, lambda xp, a, b: a * b, "{0}·{1}",
     partials=lambda xp, out, a, b: (b, a), sym=lambda sp, a, b: a * b,
-    doc="Elementwise product with broadcasting (a 3×1 times a 1×2 is their 3×2 outer product).")
+    doc="Elementwise product with broadcasting (a 3×1 times a 1×2 is their 3×2 outer product).",
+    title='elementwise product', tex=r"{0} \cdot {1}", tex_elementwise=r"{0} \odot {1}")
 _op("div", 2, lambda xp, a, b: a / b, "{0}/{1}",
     partials=lambda xp, out, a, b: (1.0 / b, -out / b), sym=lambda sp, a, b: a / b,
-    doc="a / b elementwise. Division by zero gives ±inf or NaN with a warning naming the node.")
+    doc="a / b elementwise. Division by zero gives ±inf or NaN with a warning naming the node.",
+    title='quotient', tex=r"\frac{{{0}}}{{{1}}}")
 
 
 def _pow_partials(xp, out, a, b):
@@ -208,42 +228,71 @@ _op("pow", 2, lambda xp, a, b: xp.pow(a, b), "{0}^{1}", partials=_pow_partials,
     sym=lambda sp, a, b: _pow_sym(sp, a, b),
     doc="a^b elementwise (also written **). ∂/∂a = b·a^(b−1); ∂/∂b = a^b·ln a, "
         "defined only for a > 0 (NaN otherwise, 0 at a = 0 with b > 0). A negative base with a "
-        "fractional exponent gives NaN with a warning.")
+        "fractional exponent gives NaN with a warning.",
+    title='power', tex='{0}^{{{1}}}')
 _op("maximum", 2, lambda xp, a, b: xp.maximum(a, b), "max({0}, {1})",
     partials=lambda xp, out, a, b: (xp.ge(a, b), 1.0 - xp.ge(a, b)), sym=lambda sp, a, b: sp.Max(a, b),
-    doc="max(a, b) elementwise. At a tie (a = b) the whole derivative goes to the first argument.")
+    doc="max(a, b) elementwise. At a tie (a = b) the whole derivative goes to the first argument.",
+    title='elementwise maximum', spellings=('max',), tex=r"\max\left({0}, {1}\right)")
 _op("minimum", 2, lambda xp, a, b: xp.minimum(a, b), "min({0}, {1})",
     partials=lambda xp, out, a, b: (1.0 - xp.lt(b, a), xp.lt(b, a)), sym=lambda sp, a, b: sp.Min(a, b),
-    doc="min(a, b) elementwise. At a tie (a = b) the whole derivative goes to the first argument.")
+    doc="min(a, b) elementwise. At a tie (a = b) the whole derivative goes to the first argument.",
+    title='elementwise minimum', spellings=('min',), tex=r"\min\left({0}, {1}\right)")
 
 # --- elementwise unary ------------------------------------------------------------
 
 _op("neg", 1, lambda xp, a: -a, "−{0}", partials=lambda xp, out, a: (-1.0,), sym=lambda sp, a: -a,
-    doc="−a.")
+    doc="−a.",
+    title='negation', tex='-{0}')
 _op("exp", 1, lambda xp, a: xp.exp(a), "exp({0})", partials=lambda xp, out, a: (out,),
-    sym=lambda sp, a: sp.exp(a), doc="e^a; overflow gives inf with a warning naming the node.")
+    sym=lambda sp, a: sp.exp(a), doc="e^a; overflow gives inf with a warning naming the node.",
+    title='exponential', spellings=('exp',), tex=r"\exp\left({0}\right)")
 _op("log", 1, lambda xp, a: xp.log(a), "log({0})", partials=lambda xp, out, a: (1.0 / a,),
     sym=lambda sp, a: sp.log(a),
-    doc="Natural logarithm (also ln). log 0 = −inf and log of a negative number = NaN, each with a warning naming the node.")
+    doc="Natural logarithm (also ln). log 0 = −inf and log of a negative number = NaN, each with a warning naming the node.",
+    title='logarithm', spellings=('log', 'ln'), tex=r"\log\left({0}\right)")
 _op("sqrt", 1, lambda xp, a: xp.sqrt(a), "√{0}", partials=lambda xp, out, a: (0.5 / out,),
-    sym=lambda sp, a: sp.sqrt(a), doc="Square root; of a negative number NaN with a warning; sqrt'(0) = inf.")
+    sym=lambda sp, a: sp.sqrt(a), doc="Square root; of a negative number NaN with a warning; sqrt'(0) = inf.",
+    title='square root', spellings=('sqrt',), tex=r"\sqrt{{{0}}}", shown='√')
 _op("sin", 1, lambda xp, a: xp.sin(a), "sin({0})", partials=lambda xp, out, a: (xp.cos(a),),
-    sym=lambda sp, a: sp.sin(a), doc="Sine.")
+    sym=lambda sp, a: sp.sin(a), doc="Sine.",
+    title='sine', spellings=('sin',), tex=r"\sin\left({0}\right)")
 _op("cos", 1, lambda xp, a: xp.cos(a), "cos({0})", partials=lambda xp, out, a: (-xp.sin(a),),
-    sym=lambda sp, a: sp.cos(a), doc="Cosine.")
+    sym=lambda sp, a: sp.cos(a), doc="Cosine.",
+    title='cosine', spellings=('cos',), tex=r"\cos\left({0}\right)")
 _op("tanh", 1, lambda xp, a: xp.tanh(a), "tanh({0})", partials=lambda xp, out, a: (1.0 - out * out,),
-    sym=lambda sp, a: sp.tanh(a), doc="Hyperbolic tangent; tanh' = 1 − tanh².")
+    sym=lambda sp, a: sp.tanh(a), doc="Hyperbolic tangent; tanh' = 1 − tanh².",
+    title='hyperbolic tangent', spellings=('tanh',), tex=r"\tanh\left({0}\right)")
 _op("sigmoid", 1, lambda xp, a: xp.sigmoid(a), "σ({0})", partials=lambda xp, out, a: (out * (1.0 - out),),
-    sym=lambda sp, a: _sym_fn("sigmoid")(a), doc="Logistic σ(a) = 1/(1 + e^−a), computed stably; σ' = σ(1 − σ).")
+    sym=lambda sp, a: _sym_fn("sigmoid")(a), doc="Logistic σ(a) = 1/(1 + e^−a), computed stably; σ' = σ(1 − σ).",
+    title='logistic sigmoid', spellings=('sigmoid', 'σ'), tex=r"\sigma\left({0}\right)", shown='σ')
 _op("relu", 1, lambda xp, a: xp.relu(a), "ReLU({0})", partials=lambda xp, out, a: (xp.step(a),),
-    sym=lambda sp, a: _sym_fn("relu")(a), doc="max(a, 0); relu'(a) = 1{a > 0}, so relu'(0) = 0.")
+    sym=lambda sp, a: _sym_fn("relu")(a), doc="max(a, 0); relu'(a) = 1{a > 0}, so relu'(0) = 0.",
+    title='ReLU', spellings=('relu', 'ReLU', 'rect'), tex=r"\operatorname{{ReLU}}\left({0}\right)", shown='ReLU')
 _op("softplus", 1, lambda xp, a: xp.softplus(a), "softplus({0})",
     partials=lambda xp, out, a: (xp.sigmoid(a),), sym=lambda sp, a: sp.log(1 + sp.exp(a)),
-    doc="log(1 + e^a), computed stably; softplus' = σ.")
+    doc="log(1 + e^a), computed stably; softplus' = σ.",
+    title='softplus', spellings=('softplus',), tex=r"\operatorname{{softplus}}\left({0}\right)")
+_op("leaky_relu", 2, lambda xp, a, s: xp.relu(a) + s * (a - xp.relu(a)), "LeakyReLU({0}, {1})",
+    partials=lambda xp, out, a, s: (xp.step(a) + s * (1.0 - xp.step(a)), a - xp.relu(a)),
+    sym=lambda sp, a, s: _sym_fn("relu")(a) + s * (a - _sym_fn("relu")(a)),
+    doc="x for x > 0, s·x otherwise (s the slope, e.g. 0.01). Like relu'(0) = 0, the kink takes the "
+        "left side: ∂/∂x = s at x = 0; ∂/∂s = min(x, 0).",
+    title="leaky ReLU", spellings=("leaky_relu", "LeakyReLU"),
+    tex=r"\operatorname{{LeakyReLU}}_{{{1}}}\left({0}\right)", shown="LeakyReLU")
+_op("elu", 2, lambda xp, a, s: xp.relu(a) + s * (xp.exp(a - xp.relu(a)) - 1.0), "ELU({0}, {1})",
+    partials=lambda xp, out, a, s: (xp.step(a) + s * xp.exp(a - xp.relu(a)) * (1.0 - xp.step(a)),
+                                    xp.exp(a - xp.relu(a)) - 1.0),
+    sym=lambda sp, a, s: _sym_fn("relu")(a) + s * (sp.exp(a - _sym_fn("relu")(a)) - 1),
+    doc="x for x > 0, s·(eˣ − 1) otherwise (Clevert et al. 2016; s usually 1). The kink takes the left "
+        "side, as relu'(0) = 0: ∂/∂x = s at x = 0; ∂/∂s = e^min(x, 0) − 1.",
+    title="ELU", spellings=("elu", "ELU"), tex=r"\operatorname{{ELU}}_{{{1}}}\left({0}\right)", shown="ELU")
 _op("abs", 1, lambda xp, a: xp.abs(a), "|{0}|", partials=lambda xp, out, a: (xp.sign(a),),
-    sym=lambda sp, a: sp.Abs(a), doc="|a| elementwise; abs'(a) = sign(a), so abs'(0) = 0.")
+    sym=lambda sp, a: sp.Abs(a), doc="|a| elementwise; abs'(a) = sign(a), so abs'(0) = 0.",
+    title='absolute value', spellings=('abs',), tex=r"\left|{0}\right|")
 _op("sign", 1, lambda xp, a: xp.sign(a), "sign({0})", partials=lambda xp, out, a: (0.0 * a,),
-    sym=lambda sp, a: sp.sign(a), doc="sign(a) ∈ {−1, 0, 1}; sign'(a) = 0 everywhere (also at 0).")
+    sym=lambda sp, a: sp.sign(a), doc="sign(a) ∈ {−1, 0, 1}; sign'(a) = 0 everywhere (also at 0).",
+    title='sign', spellings=('sign',), tex=r"\operatorname{{sign}}\left({0}\right)")
 
 # --- full reductions: partials shaped like the operand ---------------------------
 
@@ -258,16 +307,20 @@ def _size(a):
 
 _op("sum", 1, lambda xp, a: a if xp is SCALAR else np.sum(a), "Σ{0}", kind="reduce",
     partials=lambda xp, out, a: (_ones_like(a),), sym=lambda sp, a: a,
-    doc="Sum of all entries. Symbolically shown elementwise: ∂Σa/∂aᵢ = 1.")
+    doc="Sum of all entries. Symbolically shown elementwise: ∂Σa/∂aᵢ = 1.",
+    title='sum of entries', spellings=('sum',), tex=r"\textstyle\sum {0}", shown='Σ')
 _op("mean", 1, lambda xp, a: a if xp is SCALAR else np.mean(a), "mean({0})", kind="reduce",
     partials=lambda xp, out, a: (_ones_like(a) / _size(a),), rules=("ḡ/n",),
-    doc="Mean of all entries; ∂/∂aᵢ = 1/n.")
+    doc="Mean of all entries; ∂/∂aᵢ = 1/n.",
+    title='mean of entries', spellings=('mean',), tex=r"\operatorname{{mean}}\left({0}\right)")
 _op("norm1", 1, lambda xp, a: xp.abs(a) if xp is SCALAR else np.sum(np.abs(a)), "‖{0}‖₁", kind="reduce",
     partials=lambda xp, out, a: (xp.sign(a),), sym=lambda sp, a: sp.Abs(a),
-    doc="Entrywise 1-norm Σ|aᵢ|; derivative sign(a), so 0 at aᵢ = 0 (as the seeds define abs'(0)).")
+    doc="Entrywise 1-norm Σ|aᵢ|; derivative sign(a), so 0 at aᵢ = 0 (as the seeds define abs'(0)).",
+    title='1-norm', tex=r"\left\|{0}\right\|_1")
 _op("sqnorm2", 1, lambda xp, a: a * a if xp is SCALAR else np.sum(a * a), "‖{0}‖₂²", kind="reduce",
     partials=lambda xp, out, a: (2.0 * a,), sym=lambda sp, a: a ** 2,
-    doc="Squared entrywise 2-norm Σaᵢ² (what ‖e‖_2^2 parses to: one node, as the sheets draw it); derivative 2a.")
+    doc="Squared entrywise 2-norm Σaᵢ² (what ‖e‖_2^2 parses to: one node, as the sheets draw it); derivative 2a.",
+    title='squared 2-norm', tex=r"\left\|{0}\right\|_2^2")
 
 
 def _norm2_partials(xp, out, a):
@@ -278,7 +331,8 @@ def _norm2_partials(xp, out, a):
 
 _op("norm2", 1, lambda xp, a: abs(a) if xp is SCALAR else float(np.sqrt(np.sum(a * a))), "‖{0}‖₂", kind="reduce",
     partials=_norm2_partials, rules=("a/‖a‖₂",),
-    doc="Entrywise 2-norm √Σaᵢ² (also ‖e‖); derivative a/‖a‖₂, taken as 0 at a = 0.")
+    doc="Entrywise 2-norm √Σaᵢ² (also ‖e‖); derivative a/‖a‖₂, taken as 0 at a = 0.",
+    title='2-norm', tex=r"\left\|{0}\right\|_2")
 
 
 def _normp_value(xp, a, p):
@@ -293,15 +347,18 @@ def _normp_partials(xp, out, a, p):
 
 _op("normp", 1, _normp_value, "‖{0}‖_{p}", kind="reduce", partials=_normp_partials, scalar_ok=False,
     rules=("sign(a)·|a|^(p−1)/‖a‖ₚ^(p−1)",), params=("p",),
-    doc="Entrywise p-norm (Σ|aᵢ|^p)^(1/p), p a number; derivative sign(a)|a|^(p−1)/‖a‖ₚ^(p−1), 0 at a = 0.")
+    doc="Entrywise p-norm (Σ|aᵢ|^p)^(1/p), p a number; derivative sign(a)|a|^(p−1)/‖a‖ₚ^(p−1), 0 at a = 0.",
+    title='p-norm', tex=r"\left\|{0}\right\|_{{{p}}}")
 
 
 _op("trace", 1, lambda xp, a: float(np.trace(a)), "tr({0})", kind="reduce", scalar_ok=False,
     partials=lambda xp, out, a: (np.eye(*np.shape(a)),), rules=("ḡ·I",),
-    doc="Trace of a matrix; ∂tr(A)/∂A = I.")
+    doc="Trace of a matrix; ∂tr(A)/∂A = I.",
+    title='trace', spellings=('tr', 'trace'), tex=r"\operatorname{{tr}}\left({0}\right)", shown='tr')
 _op("det", 1, lambda xp, a: float(np.linalg.det(a)), "det({0})", kind="reduce", scalar_ok=False,
     partials=lambda xp, out, a: (_det_grad(a, out),), rules=("ḡ·det(A)·A⁻ᵀ",),
-    doc="Determinant; ∂det(A)/∂A = det(A)·A⁻ᵀ (the cofactor matrix, so it is exact for a singular A too).")
+    doc="Determinant; ∂det(A)/∂A = det(A)·A⁻ᵀ (the cofactor matrix, so it is exact for a singular A too).",
+    title='determinant', spellings=('det',), tex=r"\det\left({0}\right)")
 
 
 def _det_grad(a, det):
@@ -361,10 +418,12 @@ def _matmul_vjp(g, out, a, b, need=(True, True)):
 
 _op("matmul", 2, _matmul_value, "{0} @ {1}", kind="tensor", vjp=_matmul_vjp, rules=("ḡ·Bᵀ", "Aᵀ·ḡ"),
     doc="Matrix product A @ B (NumPy rules for 1-D vectors). A scalar side makes it plain "
-        "multiplication, as sheets write W·x for a scalar x.")
+        "multiplication, as sheets write W·x for a scalar x.",
+    title='matrix product', tex=r"{0}\,{1}", tex_elementwise=r"{0} \cdot {1}")
 _op("transpose", 1, lambda xp, a: a if np.ndim(a) < 2 else np.swapaxes(a, -1, -2), "{0}ᵀ", kind="tensor",
     vjp=lambda g, out, a: (g if np.ndim(g) < 2 else np.swapaxes(g, -1, -2),), rules=("ḡᵀ",),
-    doc="Transpose (.T or ^T); a vector or a scalar is left as it is.")
+    doc="Transpose (.T or ^T); a vector or a scalar is left as it is.",
+    title='transpose', tex=r"{0}^\top")
 
 
 def _index_value(xp, a, index):
@@ -379,7 +438,8 @@ def _index_vjp(g, out, a, index):
 
 _op("index", 1, _index_value, "{0}[{index}]", kind="tensor", vjp=_index_vjp, scalar_ok=False,
     rules=("ḡ at [{index}], 0 elsewhere",), params=("index",),
-    doc="Integer indexing, 0-based as in NumPy: p[1], A[0, 1]; negative indices count from the end.")
+    doc="Integer indexing, 0-based as in NumPy: p[1], A[0, 1]; negative indices count from the end.",
+    title='indexing', tex='{0}[{index}]')
 
 
 def _softmax(a):
@@ -394,7 +454,8 @@ def _softmax_vjp(g, out, a):
 
 _op("softmax", 1, lambda xp, a: _softmax(a), "softmax({0})", kind="tensor", vjp=_softmax_vjp, scalar_ok=False,
     rules=("s ⊙ (ḡ − ⟨ḡ, s⟩)",),
-    doc="Softmax along the last axis (rows of a matrix), computed stably; Jacobian diag(s) − s sᵀ.")
+    doc="Softmax along the last axis (rows of a matrix), computed stably; Jacobian diag(s) − s sᵀ.",
+    title='softmax', spellings=('softmax',), tex=r"\operatorname{{softmax}}\left({0}\right)")
 
 
 def _logsumexp(a):
@@ -406,7 +467,8 @@ def _logsumexp(a):
 
 _op("logsumexp", 1, lambda xp, a: _logsumexp(a), "logsumexp({0})", kind="tensor", scalar_ok=False,
     vjp=lambda g, out, a: (np.expand_dims(np.asarray(g), -1) * _softmax(a),), rules=("ḡ·softmax(a)",),
-    doc="log Σ exp along the last axis (a vector gives a scalar), computed stably; derivative softmax(a).")
+    doc="log Σ exp along the last axis (a vector gives a scalar), computed stably; derivative softmax(a).",
+    title='log-sum-exp', spellings=('logsumexp',), tex=r"\operatorname{{logsumexp}}\left({0}\right)")
 
 
 def _inv_value(xp, a):
@@ -427,7 +489,8 @@ def _inv_vjp(g, out, a):
 
 
 _op("inv", 1, _inv_value, "{0}⁻¹", kind="tensor", vjp=_inv_vjp, scalar_ok=False, rules=("−A⁻ᵀ·ḡ·A⁻ᵀ",),
-    doc="Matrix inverse. A singular matrix gives a matrix of NaN with a warning naming the node.")
+    doc="Matrix inverse. A singular matrix gives a matrix of NaN with a warning naming the node.",
+    title='matrix inverse', spellings=('inv',), tex='{0}^{{-1}}')
 
 
 def _conv2d_value(xp, image, kernel, stride=1):
@@ -468,7 +531,8 @@ def _conv2d_vjp(g, out, image, kernel, stride=1):
 _op("conv2d", 2, _conv2d_value, "{0} ⋆ {1}", kind="tensor", vjp=_conv2d_vjp, scalar_ok=False,
     params=("stride",), rules=("Σ ḡ·K over windows", "Σ ḡ·I-window"),
     doc="Deep-learning 2-D convolution: cross-correlation (no kernel flip), 'valid' padding, "
-        "stride 1 unless stride= is given. A 3-D kernel (C×kh×kw) gives C output maps.")
+        "stride 1 unless stride= is given. A 3-D kernel (C×kh×kw) gives C output maps.",
+    title='2-D convolution', spellings=('conv2d',), tex=r"{0} \star {1}")
 
 
 # --- element-level ops of the scalar view (graphviz_bp.scalar_view) -------------------------------------------
@@ -493,7 +557,8 @@ def _dot_sym(sp, *args):
 
 
 _op("dot", -1, _dot_value, "Σ", partials=_dot_partials, sym=_dot_sym,
-    doc="One neuron of a matrix product: Σₖ aₖ·bₖ over its 2n operands (a₁…aₙ, b₁…bₙ).")
+    doc="One neuron of a matrix product: Σₖ aₖ·bₖ over its 2n operands (a₁…aₙ, b₁…bₙ).",
+    title='neuron sum')
 
 
 def _component_full(args, template, slots):
@@ -530,7 +595,8 @@ def _component_partials(xp, out, *args, op, template, slots, position, params):
 
 _op("component", -1, _component_value, "{op}[{position}]", partials=_component_partials,
     rules=("Jacobian entry",),
-    doc="One output element of a tensor op, as a function of the input elements it depends on.")
+    doc="One output element of a tensor op, as a function of the input elements it depends on.",
+    title='Jacobian component')
 
 
 # --- helpers shared by the algorithms ---------------------------------------------------
@@ -609,13 +675,8 @@ def _sym_fn(name):
 
 # --- the notation's function names -> op names ----------------------------------------------
 
-FUNCTIONS: dict[str, str] = {
-    "exp": "exp", "log": "log", "ln": "log", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tanh": "tanh",
-    "sigmoid": "sigmoid", "σ": "sigmoid", "relu": "relu", "ReLU": "relu", "rect": "relu", "softplus": "softplus",
-    "abs": "abs", "sign": "sign", "max": "maximum", "min": "minimum", "sum": "sum", "mean": "mean",
-    "tr": "trace", "trace": "trace", "det": "det", "inv": "inv", "softmax": "softmax",
-    "logsumexp": "logsumexp", "conv2d": "conv2d",
-}
+FUNCTIONS: dict[str, str] = {s: op.name for op in OPS.values() for s in op.spellings}
+"""The plain notation's function names → op names (``ln`` → ``log``), read off the table."""
 
 
 # --- matrix-form VJP templates (issue 14; graphviz_bp/algorithms/matrix_form) ---------------------

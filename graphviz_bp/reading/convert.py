@@ -366,7 +366,8 @@ def convert(text: str, to: str, syntax: str = "auto", limits=None) -> str:
     >>> print(convert("f = x*(y + 1)", "latex"), end="")
     $$f = x \cdot \left(y + 1\right)$$
     """
-    from ..core.graph import build, read_program
+    from ..core.graph import build
+    from .program import read_program
     from ..core.limits import current
     from .parser import parse_program
     if to not in TARGETS:

@@ -24,48 +24,8 @@ import numpy as np
 
 from ..core.errors import InputError, LimitError
 from ..core.limits import Limits, check_deadline, current as current_limits
-from ..core.ops import FUNCTIONS
-from dataclasses import dataclass
-
-
-# --- syntax tree -------------------------------------------------------------------
-
-class Num:
-    __slots__ = ("value", "line", "col", "src")
-
-    def __init__(self, value, line, col, src):
-        self.value, self.line, self.col, self.src = value, line, col, src
-
-
-class Name:
-    __slots__ = ("id", "line", "col", "src")
-
-    def __init__(self, id, line, col):
-        self.id, self.line, self.col, self.src = id, line, col, id
-
-
-class Literal:
-    """A vector or matrix literal (a float ndarray)."""
-    __slots__ = ("value", "line", "col", "src")
-
-    def __init__(self, value, line, col, src):
-        self.value, self.line, self.col, self.src = value, line, col, src
-
-
-class Apply:
-    """An operation of the op table applied to operand expressions."""
-    __slots__ = ("op", "args", "params", "line", "col", "src")
-
-    def __init__(self, op, args, params, line, col, src):
-        self.op, self.args, self.params, self.line, self.col, self.src = op, args, params, line, col, src
-
-
-@dataclass
-class Statement:
-    target: str | None          # None for a bare expression
-    expr: object
-    line: int
-    col: int
+from ..core.ops import FUNCTIONS, OPS
+from ..core.syntax import Apply, Literal, Name, Num, Statement
 
 
 # --- tokens ---------------------------------------------------------------------------
@@ -350,7 +310,7 @@ class _Parser:
                     if value.kind != "num" or not value.text.isdigit() or _small_int(value, k.text) < 1:
                         raise self.error(f"{k.text}= needs a positive integer", value)
                     self.take()
-                    if op != "conv2d" or k.text != "stride":
+                    if k.text not in OPS[op].params:
                         raise self.error(f"{fname}() has no parameter {k.text!r}", k)
                     params[k.text] = _small_int(value, k.text)
                 else:
@@ -360,7 +320,7 @@ class _Parser:
                     continue
                 break
         self.expect(")", f"to close the call of {fname}")
-        arity = 2 if op in ("maximum", "minimum", "conv2d") else 1
+        arity = OPS[op].arity
         if len(args) != arity:
             raise InputError(f"{fname}() takes {arity} argument{'s' if arity > 1 else ''}, given {len(args)}",
                              name_tok.line, name_tok.col)
@@ -486,7 +446,7 @@ def _fast_statement(line_text: str, lineno: int):
                      lineno, cop + 1, line_text[ca:cb + len(b)])
     else:
         op = FUNCTIONS.get(fname)
-        if op is None or op in ("maximum", "minimum", "conv2d") or arg in FUNCTIONS:
+        if op is None or OPS[op].arity != 1 or arg in FUNCTIONS:
             return None
         cf = line_text.index(fname, line_text.index("=") + 1)
         ca = line_text.index(arg, cf + len(fname))

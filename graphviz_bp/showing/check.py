@@ -36,11 +36,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .notation import shows_sheet_names
-from .notation import fmt_number, fmt_value, pretty_name, to_json
+from ..core.notation import fmt_number, fmt_value, pretty_name, to_json
 from ..core.errors import InputError
 from ..core.limits import check_deadline
 from ..core.ops import OPS, Op
+from ..algorithms.reverse import reverse
 
 ATOL = 1e-9          # absolute tolerance, for values that should be 0
 MAX_VARIANTS = 20    # ReLU nodes tried for a derivative slip (each costs a backward pass)
@@ -261,7 +261,7 @@ def variant(g, index: int, fn: Op | None = None, op: str | None = None, order=No
             default=None):
     """A copy of ``g`` in which node ``index`` uses another operation (``fn``/``op``), its operands in
     another ``order``, or (a leaf) another ``default`` value; the rest of the graph is shared."""
-    from ..core.graph import ComputationGraph, Node
+    from ..core.graph import Node
     nodes = [Node(n.index, n.name, n.op, n.args, n.params, n.kind, n.default, n.src, n.line, n.column, n.expr)
              for n in g.nodes]
     node = nodes[index]
@@ -272,7 +272,7 @@ def variant(g, index: int, fn: Op | None = None, op: str | None = None, order=No
         node.args = tuple(node.args[k] for k in order)
     if default is not None:
         node.default = default
-    return ComputationGraph(nodes, g._names, g._output, g.text, g.limits)
+    return g.derive(nodes=nodes)
 
 
 def given_variant(g, index: int, value):
@@ -300,7 +300,7 @@ class _Outcome:
 
     def adjoint(self, index: int):
         if self._adjoints is None:
-            self._adjoints = self.g.reverse(at=self.at).adjoints
+            self._adjoints = reverse(self.g, at=self.at).adjoints
         name = self.g.nodes[index].name
         value = self.values()[index]
         a = self._adjoints.get(name)
@@ -413,9 +413,9 @@ def grad_slips(g, claim: Claim, ctx) -> Slip | None:
     a sign, a transpose, a factor 2."""
     import networkx as nx
     name = g.nodes[claim.node].name
-    out = pretty_name(g.output)
+    out = g.notation.name(g.output)
     downstream = nx.descendants(g.dag, name)
-    grad_text = f"∂{out}/∂{pretty_name(name)}"
+    grad_text = f"∂{out}/∂{g.notation.name(name)}"
     relus = [n for n in g.nodes if n.op == "relu" and n.name in downstream][:MAX_VARIANTS]
     for r in relus:
         a = g.nodes[r.args[0]].name
@@ -548,7 +548,6 @@ def _depends(g, claim: Claim, first: Claim) -> bool:
     return False
 
 
-@shows_sheet_names
 def check(g, answers_text: str, at=None, sgd_lr: float | None = None, rtol: float = 1e-6,
           atol: float = ATOL) -> "Report":
     """Check a hand solution against the engine; see the module docstring for the answers format."""

@@ -25,8 +25,12 @@ from itertools import islice
 
 import numpy as np
 
-from .notation import sheet_tex, shows_sheet_names
-from .notation import GREEK, fmt_number
+from ..core.graph import is_parameter
+from ..core.notation import UNICODE_TEX, Notation, fmt_number
+from ..algorithms.reverse import reverse
+from ..algorithms.gradients import gradients
+from ..algorithms.symbolic import local_symbolic, local_text
+from ..core.evaluate import local_partial
 
 DIGITS = 6            # significant digits of the numbers shown
 MAX_PATHS_SHOWN = 20  # paths written out per variable; beyond that: the count and the DP sum
@@ -35,55 +39,20 @@ MAX_SHOWN_DIM = 10    # rows/columns of a matrix written out (amsmath's default 
 FORMATS = ("md", "tex")
 METHODS = ("reverse", "paths", "both")
 
-# names of weights and biases: the parameters an SGD step updates when --wrt does not say
-_PARAMETER = re.compile(r"^(?:[Ww]|b|bias|theta|θ)(?:_?\d+|_\w+)?$")
 
 
 # --- LaTeX: names, numbers, values -------------------------------------------------------------
 
-_GREEK_TEX = {k: "\\" + k for k in GREEK}
-_GREEK_TEX.update(eps="\\epsilon", lam="\\lambda")
-_UNICODE_TEX = {GREEK[k]: _GREEK_TEX[k] for k in GREEK if k not in ("eps", "lam")}
-_NAME = re.compile(r"^(.*?)_?(\d+)$")
-
-
 def tex_name(name: str) -> str:
-    r"""A graph name in LaTeX, written as on paper.
+    r"""A graph name in LaTeX with no sheet (a graph's own names: ``g.notation.tex``).
 
     >>> [tex_name(n) for n in ("W1", "lambda", "yhat", "eta_0", "a_1", "x", "logloss", "λ")]
     ['W_{1}', '\\lambda', '\\hat{y}', '\\eta_{0}', 'a_{1}', 'x', '\\mathit{logloss}', '\\lambda']
     """
-    sheet = sheet_tex(name)
-    if sheet is not None:                 # a pasted sheet's own spelling: W^{(1)}
-        return sheet
-    m = _NAME.match(name)
-    if m and m.group(1):
-        base, sub = m.group(1), m.group(2)
-    elif "_" in name[1:]:
-        base, sub = name.split("_", 1) if not name.startswith("_") else (name, "")
-    else:
-        base, sub = name, ""
-    hat = base.endswith("hat") and len(base) > 3
-    if hat:
-        base = base[:-3]
-    if base in _GREEK_TEX:
-        out = _GREEK_TEX[base]
-    elif len(base) == 1:
-        out = _UNICODE_TEX.get(base, base)
-    else:
-        out = "\\mathit{" + "".join(_UNICODE_TEX.get(ch, ch) for ch in base).replace("_", "\\_") + "}"
-    if hat:
-        out = "\\hat{" + out + "}"
-    if sub:
-        out += "_{" + (sub if sub.isdigit() or len(sub) == 1 else "\\mathrm{" + sub.replace("_", "\\_") + "}") + "}"
-    return out
+    return _PLAIN.tex(name)
 
 
-def tex_bar(name: str) -> str:
-    r"""The adjoint ū = ∂out/∂u of a node: ``\bar{x}``, ``\overline{W_{1}}``."""
-    t = tex_name(name)
-    simple = len(t) == 1 or (t.startswith("\\") and t[1:].isalpha()) or t.startswith("\\hat{")
-    return ("\\bar{" if simple else "\\overline{") + t + "}"
+_PLAIN = Notation()
 
 
 def tex_number(x) -> str:
@@ -144,56 +113,24 @@ def _operand(text: str) -> str:
 
 # --- formulas of the operations ------------------------------------------------------------------
 
-def _f(name):
-    return lambda a, **_: f"\\operatorname{{{name}}}\\left({a}\\right)"
-
-
-_TEMPLATES = {
-    "add": lambda a, b, **_: f"{a} + {b}",
-    "sub": lambda a, b, **_: f"{a} - {b}",
-    "mul": lambda a, b, elementwise=False, **_: f"{a} \\odot {b}" if elementwise else f"{a} \\cdot {b}",
-    "div": lambda a, b, **_: f"\\frac{{{a}}}{{{b}}}",
-    "pow": lambda a, b, **_: f"{a}^{{{b}}}",
-    "maximum": lambda a, b, **_: f"\\max\\left({a}, {b}\\right)",
-    "minimum": lambda a, b, **_: f"\\min\\left({a}, {b}\\right)",
-    "neg": lambda a, **_: f"-{a}",
-    "exp": lambda a, **_: f"\\exp\\left({a}\\right)",
-    "log": lambda a, **_: f"\\log\\left({a}\\right)",
-    "sqrt": lambda a, **_: f"\\sqrt{{{a}}}",
-    "sin": lambda a, **_: f"\\sin\\left({a}\\right)",
-    "cos": lambda a, **_: f"\\cos\\left({a}\\right)",
-    "tanh": lambda a, **_: f"\\tanh\\left({a}\\right)",
-    "sigmoid": lambda a, **_: f"\\sigma\\left({a}\\right)",
-    "relu": _f("ReLU"),
-    "softplus": _f("softplus"),
-    "abs": lambda a, **_: f"\\left|{a}\\right|",
-    "sign": _f("sign"),
-    "sum": lambda a, **_: f"\\textstyle\\sum {a}",
-    "mean": _f("mean"),
-    "norm1": lambda a, **_: f"\\left\\|{a}\\right\\|_1",
-    "sqnorm2": lambda a, **_: f"\\left\\|{a}\\right\\|_2^2",
-    "norm2": lambda a, **_: f"\\left\\|{a}\\right\\|_2",
-    "normp": lambda a, p=2, **_: f"\\left\\|{a}\\right\\|_{{{fmt_number(p)}}}",
-    "trace": _f("tr"),
-    "det": lambda a, **_: f"\\det\\left({a}\\right)",
-    "matmul": lambda a, b, elementwise=False, **_: f"{a} \\cdot {b}" if elementwise else f"{a}\\,{b}",
-    "transpose": lambda a, **_: f"{a}^\\top",
-    "index": lambda a, index=0, **_: f"{a}[{', '.join(map(str, index)) if isinstance(index, tuple) else index}]",
-    "softmax": _f("softmax"),
-    "logsumexp": _f("logsumexp"),
-    "inv": lambda a, **_: f"{a}^{{-1}}",
-    "conv2d": lambda a, b, stride=1, **_: f"{a} \\star {b}" + (f"\\ (\\text{{stride }} {stride})" if stride != 1 else ""),
-}
-
-
 def op_tex(node, operands: list[str], values: list) -> str:
-    """The node's operation over operand texts (names or values) in LaTeX."""
-    template = _TEMPLATES.get(node.op)
-    if template is None:
+    """The node's operation over operand texts (names or values) in LaTeX, from the op table's
+    ``tex`` (``tex_elementwise`` for ``⊙`` of two tensors and for a matrix product with a scalar side)."""
+    op = node.fn
+    if op.tex is None:
         return f"\\operatorname{{{node.op}}}\\left({', '.join(operands)}\\right)"
     elementwise = all(not _is_scalar(v) for v in values) if node.op == "mul" else \
         any(np.ndim(v) == 0 for v in values)
-    return template(*operands, elementwise=elementwise, **node.params)
+    template = op.tex_elementwise if elementwise and op.tex_elementwise else op.tex
+    params = dict(node.params)
+    if "index" in params:
+        params["index"] = ", ".join(map(str, params["index"])) if isinstance(params["index"], tuple) else params["index"]
+    if "p" in params:
+        params["p"] = fmt_number(params["p"])
+    text = template.format(*operands, **params)
+    if params.get("stride", 1) != 1:
+        text += f"\\ (\\text{{stride }} {params['stride']})"
+    return text
 
 
 # --- the solution as a list of blocks, written in two formats -------------------------------------
@@ -264,7 +201,7 @@ _TEX_UNICODE = {"·": "\\ensuremath{\\cdot}", "×": "\\ensuremath{\\times}", "�
                 "−": "-", "–": "--", "—": "---", "→": "\\ensuremath{\\to}", "←": "\\ensuremath{\\leftarrow}",
                 "∂": "\\ensuremath{\\partial}", "∇": "\\ensuremath{\\nabla}", "‖": "\\ensuremath{\\|}",
                 "…": "\\dots{}", "’": "'", "η": "\\ensuremath{\\eta}"}
-_TEX_UNICODE.update({ch: "\\ensuremath{" + cmd + "}" for ch, cmd in _UNICODE_TEX.items()})
+_TEX_UNICODE.update({ch: "\\ensuremath{" + cmd + "}" for ch, cmd in UNICODE_TEX.items()})
 
 
 def tex_text(s: str) -> str:
@@ -351,13 +288,13 @@ class _Context:
         self.wrt_given = wrt is not None
         self.sgd_lr = sgd_lr
         self.out = g.nodes[g._output]
-        self.reverse = g.reverse(at=self.at, record=True)
+        self.reverse = reverse(g, at=self.at, record=True)
         self.targets = self._statement_targets()
         # order of the variables: weights and biases first, in the order backpropagation completes
         # them (seed 004: W3, W2, W1), then the other inputs in program order
         done = [s.node for s in self.reverse.steps]
         leaves = g.leaves
-        self.wrt.sort(key=lambda n: (0, done.index(n) if n in done else len(done)) if _PARAMETER.match(n)
+        self.wrt.sort(key=lambda n: (0, done.index(n) if n in done else len(done)) if is_parameter(n)
                       else (1, leaves.index(n) if n in leaves else len(leaves)))
 
     def _statement_targets(self) -> set:
@@ -375,7 +312,7 @@ class _Context:
         node = self.g.nodes[i]
         if node.kind == "const":
             return _operand(tex_value(self.values[i]))
-        return tex_name(node.name)
+        return self.g.notation.tex(node.name)
 
     def is_rule(self, u: str, v: str) -> bool:
         """Whether edge u → v has only a vector–Jacobian rule (no elementwise local derivative)."""
@@ -401,13 +338,13 @@ class _Context:
         if pos is not None:
             a, b = (self.operand(j) for j in node.args)
             return f"{b}^\\top" if pos == 0 else a
-        expr = None if node.fn.kind == "tensor" else g.local_symbolic(u, v)
+        expr = None if node.fn.kind == "tensor" else local_symbolic(g, g.index(u), g.index(v))
         if expr is not None:
             return sympy_tex(g, expr)
-        rule = g.local_rule(u, v)
+        rule = local_text(g, g.index(u), g.index(v))
         if node.fn.kind != "tensor":          # a reduction's rule is its local derivative times ḡ
             rule = rule.replace("ḡ·", "", 1) if rule.startswith("ḡ·") else rule.replace("ḡ/", "1/")
-        return rule_tex(rule, node.op, [self.operand(j) for j in node.args], tex_bar(v), tex_name(v))
+        return rule_tex(rule, node.op, [self.operand(j) for j in node.args], self.g.notation.tex_bar(v), self.g.notation.tex(v))
 
     def local_value(self, u: str, v: str):
         """∂v/∂u at the point (elementwise); for a matrix product the matrix it multiplies by."""
@@ -420,7 +357,7 @@ class _Context:
             if len(positions) == 1 and not any(np.ndim(x) == 0 for x in vals):
                 other = vals[1 - positions[0]]
                 return np.swapaxes(other, -1, -2) if positions[0] == 0 and np.ndim(other) >= 2 else other
-        return g.local_numeric(u, v, self.at)
+        return local_partial(g, g.index(u), g.index(v), self.at)
 
 
 def sympy_tex(g, expr) -> str:
@@ -442,7 +379,7 @@ def sympy_tex(g, expr) -> str:
                 return super()._print_Function(e, exp)
             return f"\\left({text}\\right)^{{{exp}}}" if exp else text
 
-    names = {s: tex_name(s.name) for s in expr.free_symbols if isinstance(s, sp.Symbol)}
+    names = {s: g.notation.tex(s.name) for s in expr.free_symbols if isinstance(s, sp.Symbol)}
     return Printer({"symbol_names": names}).doprint(expr)
 
 
@@ -491,8 +428,8 @@ def _sum_tex(texts: list[str]) -> str:
     return " + ".join(t if k == 0 else _operand(t) for k, t in enumerate(texts))
 
 
-def _partial(v: str, u: str) -> str:
-    return f"\\frac{{\\partial {tex_name(v)}}}{{\\partial {tex_name(u)}}}"
+def _partial(nt, v: str, u: str) -> str:
+    return f"\\frac{{\\partial {nt.tex(v)}}}{{\\partial {nt.tex(u)}}}"
 
 
 # --- the sections ------------------------------------------------------------------------------------
@@ -501,8 +438,8 @@ def _intro(doc: _Doc, ctx: _Context):
     g = ctx.g
     doc.heading("Worked solution", 1)
     doc.code(g.text.strip("\n"))
-    names = _join([m(tex_name(n)) for n in ctx.wrt]) if ctx.wrt else ["nothing"]
-    doc.para("Output ", m(tex_name(g.output)), "; gradients with respect to ", *names, ".")
+    names = _join([m(ctx.g.notation.tex(n)) for n in ctx.wrt]) if ctx.wrt else ["nothing"]
+    doc.para("Output ", m(ctx.g.notation.tex(g.output)), "; gradients with respect to ", *names, ".")
 
 
 def _join(items, sep=", "):
@@ -520,7 +457,7 @@ def _given(doc: _Doc, ctx: _Context):
     inputs = [n for n in g.nodes if n.kind == "input"]
     if inputs:
         doc.para("Given:")
-        doc.eq(";\\quad ".join(f"{tex_name(n.name)} = {tex_value(ctx.values[n.index])}" for n in inputs))
+        doc.eq(";\\quad ".join(f"{ctx.g.notation.tex(n.name)} = {tex_value(ctx.values[n.index])}" for n in inputs))
 
 
 def _forward(doc: _Doc, ctx: _Context):
@@ -534,13 +471,13 @@ def _forward(doc: _Doc, ctx: _Context):
         if node.name in ctx.targets:
             doc.para(b(f"{step})"), " ", c(label), ":")
         else:
-            doc.para(b(f"{step})"), " ", c(label), " — node ", m(tex_name(node.name)), ":")
+            doc.para(b(f"{step})"), " ", c(label), " — node ", m(ctx.g.notation.tex(node.name)), ":")
         vals = [ctx.values[j] for j in node.args]
         parts = [op_tex(node, [ctx.operand(j) for j in node.args], vals)]
         if all(np.size(v) <= MAX_SUBSTITUTED for v in vals) and any(g.nodes[j].kind != "const" for j in node.args):
             parts.append(op_tex(node, [_operand(tex_value(v)) for v in vals], vals))
         parts.append(tex_value(ctx.values[node.index]))
-        doc.eq(chain(tex_name(node.name), parts))
+        doc.eq(chain(ctx.g.notation.tex(node.name), parts))
     for w in ctx.warnings:
         doc.para("Warning: " + w)
 
@@ -557,45 +494,45 @@ def _locals(doc: _Doc, ctx: _Context):
                 continue
             sym = ctx.local_tex(u.name, node.name)
             if ctx.is_rule(u.name, node.name):
-                doc.para(m(_partial(node.name, u.name)), " has no elementwise form; the backward pass adds "
-                         "the vector–Jacobian product to ", m(tex_bar(u.name)), ":")
-                doc.eq(f"{tex_bar(u.name)} \\mathrel{{+}}= {sym}")
+                doc.para(m(_partial(ctx.g.notation, node.name, u.name)), " has no elementwise form; the backward pass adds "
+                         "the vector–Jacobian product to ", m(ctx.g.notation.tex_bar(u.name)), ":")
+                doc.eq(f"{ctx.g.notation.tex_bar(u.name)} \\mathrel{{+}}= {sym}")
                 continue
             val = ctx.local_value(u.name, node.name)
             parts = [sym] + ([tex_value(val)] if val is not None else [])
-            doc.eq(chain(_partial(node.name, u.name), parts))
+            doc.eq(chain(_partial(ctx.g.notation, node.name, u.name), parts))
 
 
 def _paths(doc: _Doc, ctx: _Context):
     from ..algorithms.paths import count_paths, derivative_paths
     g = ctx.g
     doc.section("Path method")
-    doc.para("For each path from the variable to ", m(tex_name(g.output)),
+    doc.para("For each path from the variable to ", m(ctx.g.notation.tex(g.output)),
              ", multiply the local derivatives along it (output end first); the derivative is the sum over paths.")
     for var in ctx.wrt:
         n = count_paths(g, var)
-        total_tex = _partial(g.output, var)
+        total_tex = _partial(ctx.g.notation, g.output, var)
         if n == 0:
-            doc.para("No path from ", m(tex_name(var)), " to ", m(tex_name(g.output)), ":")
+            doc.para("No path from ", m(ctx.g.notation.tex(var)), " to ", m(ctx.g.notation.tex(g.output)), ":")
             doc.eq(f"{total_tex} = 0")
             continue
-        doc.para(m(tex_name(var)), f": {n} path{'s' if n != 1 else ''}"
+        doc.para(m(ctx.g.notation.tex(var)), f": {n} path{'s' if n != 1 else ''}"
                  + (f"; the first {MAX_PATHS_SHOWN} are written out" if n > MAX_PATHS_SHOWN else "") + ".")
         values = []
         for k, p in enumerate(islice(derivative_paths(g, var, at=ctx.at), MAX_PATHS_SHOWN), 1):
             edges = list(reversed(p.edges))
-            route = " \\to ".join(tex_name(x) for x in p.nodes)
-            symbolic = " \\cdot ".join(_partial(v, u) if ctx.is_rule(u, v) else _paren(ctx.local_tex(u, v))
+            route = " \\to ".join(ctx.g.notation.tex(x) for x in p.nodes)
+            symbolic = " \\cdot ".join(_partial(ctx.g.notation, v, u) if ctx.is_rule(u, v) else _paren(ctx.local_tex(u, v))
                                         for u, v in edges)
             factors = [ctx.local_value(u, v) for u, v in edges]
-            parts = [" ".join(_partial(v, u) for u, v in edges), symbolic]
+            parts = [" ".join(_partial(ctx.g.notation, v, u) for u, v in edges), symbolic]
             if all(f is not None and _is_scalar(f) for f in factors) and _is_scalar(p.value):
                 parts.append(" \\cdot ".join(_operand(tex_value(f)) for f in factors))
             parts.append(tex_value(p.value))
             doc.para(b(f"Path {k}:"), " ", m(route))
             doc.eq(chain(f"\\pi_{{{k}}}", parts))
             values.append(p.value)
-        grad = g.gradients(at=ctx.at, wrt=[var])[var]
+        grad = gradients(g, at=ctx.at, wrt=[var])[var]
         if n > MAX_PATHS_SHOWN:
             doc.para(f"There are {n} paths in all, too many to write out; counted by dynamic programming, and "
                      "their sum, computed in one backward pass (reverse accumulation adds up every path's "
@@ -611,8 +548,8 @@ def _reverse(doc: _Doc, ctx: _Context):
     import networkx as nx
     g = ctx.g
     doc.section("Reverse accumulation")
-    doc.para("Write ", m(f"\\bar{{u}} = \\partial {tex_name(g.output)} / \\partial u"),
-             " (the adjoint). Start with ", m(f"{tex_bar(g.output)} = 1"),
+    doc.para("Write ", m(f"\\bar{{u}} = \\partial {ctx.g.notation.tex(g.output)} / \\partial u"),
+             " (the adjoint). Start with ", m(f"{ctx.g.notation.tex_bar(g.output)} = 1"),
              " and go through the nodes in reverse topological order; each adjoint is the sum over the "
              "node's out-edges of the consumer's adjoint times the local derivative.")
     relevant = set(ctx.wrt)
@@ -623,11 +560,11 @@ def _reverse(doc: _Doc, ctx: _Context):
         if s.node not in relevant and s.node != g.output:
             continue
         k += 1
-        doc.para(b(f"Step {k}:"), " ", m(tex_bar(s.node)))
+        doc.para(b(f"Step {k}:"), " ", m(ctx.g.notation.tex_bar(s.node)))
         if not s.terms:
-            doc.eq(f"{tex_bar(s.node)} = {tex_value(s.adjoint)}")
+            doc.eq(f"{ctx.g.notation.tex_bar(s.node)} = {tex_value(s.adjoint)}")
             continue
-        schematic = " + ".join(f"{tex_bar(v)}\\,{_partial(v, s.node)}" for v, _ in s.terms)
+        schematic = " + ".join(f"{ctx.g.notation.tex_bar(v)}\\,{_partial(ctx.g.notation, v, s.node)}" for v, _ in s.terms)
         rules = " + ".join(_vjp_tex(ctx, s.node, v) for v, _ in s.terms)
         numbers = []
         for v, contribution in s.terms:
@@ -640,7 +577,7 @@ def _reverse(doc: _Doc, ctx: _Context):
         if len(s.terms) > 1:
             parts.append(_sum_tex([tex_value(c_) for _, c_ in s.terms]))
         parts.append(tex_value(s.adjoint))
-        doc.eq(chain(tex_bar(s.node), parts))
+        doc.eq(chain(ctx.g.notation.tex_bar(s.node), parts))
 
 
 def _vjp_tex(ctx: _Context, u: str, v: str) -> str:
@@ -649,21 +586,21 @@ def _vjp_tex(ctx: _Context, u: str, v: str) -> str:
     pos = ctx.matmul_position(u, v)
     if pos is not None:
         a, b = (ctx.operand(j) for j in node.args)
-        return f"{a}^\\top {tex_bar(v)}" if pos == 1 else f"{tex_bar(v)}\\, {b}^\\top"
+        return f"{a}^\\top {ctx.g.notation.tex_bar(v)}" if pos == 1 else f"{ctx.g.notation.tex_bar(v)}\\, {b}^\\top"
     local = ctx.local_tex(u, v)
     if ctx.is_rule(u, v):
         return local
-    return f"{tex_bar(v)} \\cdot {_paren(local)}"
+    return f"{ctx.g.notation.tex_bar(v)} \\cdot {_paren(local)}"
 
 
 def _gradients(doc: _Doc, ctx: _Context):
     g = ctx.g
     doc.section("Gradients")
-    grads = g.gradients(at=ctx.at, wrt=ctx.wrt)
+    grads = gradients(g, at=ctx.at, wrt=ctx.wrt)
     doc.para("Each gradient has the shape of its variable.")
     for var in ctx.wrt:
-        doc.eq(chain(f"\\nabla_{{{tex_name(var)}}} {tex_name(g.output)}",
-                     [_partial(g.output, var), tex_value(grads[var])]))
+        doc.eq(chain(f"\\nabla_{{{ctx.g.notation.tex(var)}}} {ctx.g.notation.tex(g.output)}",
+                     [_partial(ctx.g.notation, g.output, var), tex_value(grads[var])]))
     return grads
 
 
@@ -673,17 +610,17 @@ def _sgd(doc: _Doc, ctx: _Context, grads: dict):
     params = parameters(g, ctx.wrt, ctx.wrt_given)
     doc.section("One SGD step")
     doc.para("With ", m(f"\\eta = {tex_number(eta)}"), ", each parameter moves against its gradient: ",
-             m("w \\leftarrow w - \\eta\\,\\nabla_w " + tex_name(g.output)), ".")
+             m("w \\leftarrow w - \\eta\\,\\nabla_w " + ctx.g.notation.tex(g.output)), ".")
     if not ctx.wrt_given and params != ctx.wrt:
         doc.para("Parameters (weights and biases, by name; choose others with --wrt): ",
-                 *_join([m(tex_name(p)) for p in params]), ".")
+                 *_join([m(ctx.g.notation.tex(p)) for p in params]), ".")
     for p in params:
         w, grad = ctx.value(p), grads[p]
         new = w - eta * grad
-        doc.eq(chain(f"{tex_name(p)} \\leftarrow {tex_name(p)} - \\eta\\,\\nabla_{{{tex_name(p)}}} {tex_name(g.output)}",
+        doc.eq(chain(f"{ctx.g.notation.tex(p)} \\leftarrow {ctx.g.notation.tex(p)} - \\eta\\,\\nabla_{{{ctx.g.notation.tex(p)}}} {ctx.g.notation.tex(g.output)}",
                      [f"{tex_value(w)} - {tex_number(eta)} \\cdot {_operand(tex_value(grad))}", tex_value(new)]))
     doc.para("Updated parameters:")
-    doc.eq(";\\quad ".join(f"{tex_name(p)} = {tex_value(ctx.value(p) - eta * grads[p])}" for p in params))
+    doc.eq(";\\quad ".join(f"{ctx.g.notation.tex(p)} = {tex_value(ctx.value(p) - eta * grads[p])}" for p in params))
 
 
 def parameters(g, wrt: list[str], explicit: bool) -> list[str]:
@@ -691,13 +628,12 @@ def parameters(g, wrt: list[str], explicit: bool) -> list[str]:
     (``W``, ``W1``, ``w``, ``b2``, ``theta``), else every variable."""
     if explicit:
         return list(wrt)
-    named = [n for n in wrt if _PARAMETER.match(n)]
+    named = [n for n in wrt if is_parameter(n)]
     return named or list(wrt)
 
 
 # --- the entry point ---------------------------------------------------------------------------------
 
-@shows_sheet_names
 def explain(g, at=None, fmt: str = "md", method: str = "both", wrt=None, sgd_lr: float | None = None) -> str:
     """A worked solution of ``g`` at ``at``, as Markdown (``fmt="md"``) or a LaTeX document (``"tex"``).
 

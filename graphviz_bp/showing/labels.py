@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .notation import fmt_number, pretty_name
+from ..core.notation import fmt_number
 from .layout import ink_width, text_width
+from ..algorithms.symbolic import local_symbolic
+from ..core.evaluate import local_partial
 
 SANS, MONO = "Helvetica", "Courier"
 SIZE = {"name": 14, "value": 14, "matrix": 13, "small": 10.5, "edge": 12, "title": 17, "subtitle": 13}
@@ -56,144 +58,6 @@ def theme(name: str) -> dict:
 
 # --- names, numbers, formulas ----------------------------------------------------------------
 
-_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_ELEMENT = re.compile(r"^(.*?)\[([\d, ]+)\]$")
-
-
-def name(n: str) -> str:
-    """A node name as on paper; element names of the scalar view keep their index: ``W₂[0,1]``."""
-    m = _ELEMENT.match(n)
-    if m:
-        return pretty_name(m.group(1)) + "[" + m.group(2).replace(" ", "") + "]"
-    return pretty_name(n)
-
-
-def superscript(k: float) -> str | None:
-    """``²`` for 2, ``⁻¹`` for −1; None unless ``k`` is a small integer."""
-    if float(k).is_integer() and abs(k) < 100:
-        return str(int(k)).translate(_SUP)
-    return None
-
-
-def operand(g, j: int) -> str:
-    """An operand as written inside a formula: a name, or a folded scalar constant's number."""
-    node = g.nodes[j]
-    if node.kind == "const" and isinstance(node.default, float):
-        text = fmt_number(node.default).replace("-", "−")
-        return f"({text})" if node.default < 0 else text
-    return name(node.name)
-
-
-def formula(g, node) -> str:
-    """The node's operation over its operands, as on paper: ``x²``, ``X·W``, ``‖c‖₂²``, ``0.5·a``."""
-    if node.is_leaf:
-        return name(node.name)
-    ops = [operand(g, j) for j in node.args]
-    if node.op == "pow":
-        base_node, exp_node = g.nodes[node.args[0]], g.nodes[node.args[1]]
-        sup = superscript(exp_node.default) if exp_node.kind == "const" and \
-            isinstance(exp_node.default, float) else None
-        base = ops[0] if base_node.kind != "const" else ops[0]
-        return base + sup if sup else f"{base}^{ops[1]}"
-    if node.op == "dot":                       # one neuron of the scalar view
-        n = len(ops) // 2
-        terms = [f"{ops[k]}·{ops[n + k]}" for k in range(n)]
-        return " + ".join(terms) if n <= 3 else f"{terms[0]} + … + {terms[-1]}"
-    if node.op == "component":                 # one output entry of a tensor op (scalar view)
-        from ..core.ops import OPS
-        inner = OPS[node.params["op"]]
-        bases = list(dict.fromkeys(_ELEMENT.sub(r"\1", g.nodes[j].name) for j in node.args))
-        bases = [pretty_name(b) for b in bases]
-        try:
-            text = inner.formula.format(*bases, **_format_params(node.params.get("params", {})))
-        except (IndexError, KeyError):
-            text = f"{inner.name}(…)"
-        pos = node.params.get("position", ())
-        return text + (f"[{','.join(map(str, pos))}]" if pos else "")
-    params = _format_params(node.params)
-    try:
-        text = node.fn.formula.format(*ops, **params)
-    except (IndexError, KeyError):
-        text = g.formula(node)
-    if node.op == "conv2d" and node.params.get("stride", 1) != 1:
-        text += f" (stride {node.params['stride']})"
-    return text
-
-
-def _format_params(params: dict) -> dict:
-    out = dict(params)
-    if "index" in out:
-        idx = out["index"]
-        out["index"] = ", ".join(map(str, idx)) if isinstance(idx, tuple) else str(idx)
-    if "p" in out:
-        out["p"] = fmt_number(out["p"])
-    return out
-
-
-_IDENT = re.compile(r"[A-Za-z_\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*(?:\[[\d, ]+\])?")
-_FUNCS = {"sigmoid": "σ", "sin": "sin", "cos": "cos", "tanh": "tanh", "exp": "exp", "log": "log",
-          "sqrt": "√", "sign": "sign", "Max": "max", "Min": "min", "relu": "ReLU", "softplus": "softplus",
-          "Heaviside": "H"}
-
-
-def _match_paren(s: str, i: int) -> int:
-    depth = 0
-    for k in range(i, len(s)):
-        depth += {"(": 1, ")": -1}.get(s[k], 0)
-        if depth == 0:
-            return k
-    return len(s) - 1
-
-
-def pretty_expr(text: str) -> str:
-    """A SymPy expression string as on paper: ``2*c`` → ``2c``, ``x**2`` → ``x²``,
-    ``step(a1)`` → ``1{a₁ > 0}``, ``Abs(x)`` → ``|x|``, ``lambda`` → ``λ``.
-
-    >>> pretty_expr("2*c"), pretty_expr("(1 - sigmoid(a))*sigmoid(a)"), pretty_expr("step(a1)")
-    ('2c', '(1 − σ(a))·σ(a)', '1{a₁ > 0}')
-    """
-    s = text.replace("**", "^")
-    for fn, (left, right) in (("step(", ("1{", " > 0}")), ("Abs(", ("|", "|"))):
-        while fn in s:
-            i = s.index(fn)
-            j = _match_paren(s, i + len(fn) - 1)
-            s = s[:i] + left + s[i + len(fn):j] + right + s[j + 1:]
-    s = re.sub(r"\^(-?\d+)(?![\d.])", lambda m: m.group(1).translate(_SUP), s)
-    s = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)\*(?=[A-Za-z_(\u0370-\u03ff])", r"\1", s)   # 2*c -> 2c
-    s = s.replace("*", "·").replace(" - ", " − ")
-    s = re.sub(r"^-", "−", s)
-    s = re.sub(r"(?<=[(\s·])-", "−", s)
-    return _IDENT.sub(lambda m: _FUNCS.get(m.group(0), None) or name(m.group(0)), s)
-
-
-_SRC_TOKENS = re.compile(r"\|\|(.+?)\|\|(?:_(\d+|p))?(?:\^(\d+))?")
-
-
-def pretty_src(src: str) -> str:
-    """A statement's source text as on paper: ``||X*W - Y||_2^2 + lambda*||W||_1`` → ``‖X·W − Y‖₂² + λ·‖W‖₁``.
-
-    >>> pretty_src("x^2 + x*y + (x + y)^2")
-    'x² + x·y + (x + y)²'
-    """
-    sub = str.maketrans("0123456789p", "₀₁₂₃₄₅₆₇₈₉ₚ")
-
-    def norm(m):
-        inner, p, k = m.group(1), m.group(2), m.group(3)
-        return "‖" + inner + "‖" + (p.translate(sub) if p else "") + (k.translate(_SUP) if k else "")
-    s = _SRC_TOKENS.sub(norm, src)
-    s = re.sub(r"\^\s*(\d+)(?![\d.])", lambda m: m.group(1).translate(_SUP), s)
-    s = re.sub(r"\s*\*\*?\s*", "·", s).replace(" - ", " − ").replace("@", " @ ")
-    s = re.sub(r"\s+@\s+", " @ ", s)
-    s = re.sub(r"(?<=[(\s·=])-(?=[\w(])", "−", s)
-    s = re.sub(r"^-", "−", s)
-    return _IDENT.sub(lambda m: {"sigmoid": "σ", "relu": "ReLU"}.get(m.group(0)) or name(m.group(0))
-                      if m.group(0) not in _KEEP else m.group(0), s)
-
-
-_KEEP = {"sin", "cos", "tanh", "exp", "log", "ln", "sqrt", "sum", "mean", "softmax", "logsumexp", "tr",
-         "trace", "det", "inv", "abs", "sign", "max", "min", "conv2d", "softplus", "ReLU", "rect", "T", "stride"}
-
-
 def shape_of(v) -> str:
     return "×".join(map(str, np.shape(v))) or "scalar"
 
@@ -230,7 +94,7 @@ def summary_lines(v) -> list[str]:
 
 def inline_value(v, digits: int = 4) -> str:
     """A value on one line (for edge labels and titles): ``6``, ``[[1, 1]]``."""
-    from .notation import fmt_value
+    from ..core.notation import fmt_value
     return fmt_value(v, digits) if np.ndim(v) else fmt_number(v, digits)
 
 
@@ -357,10 +221,10 @@ def num(x) -> str:
 def node_label(g, node, facts: Facts, layers, t, state=None, step_no=None, horizontal=False) -> str:
     """The HTML-like label of one node: ``name = formula`` over its value, adjoint and tangent
     (stacked; side by side when ``horizontal``, which keeps top-to-bottom layouts short)."""
-    out_name = name(g.output)
-    head_line = Line().add(name(node.name), SIZE["name"], t["text"], bold=True)
+    out_name = g.notation.name(g.output)
+    head_line = Line().add(g.notation.name(node.name), SIZE["name"], t["text"], bold=True)
     if not node.is_leaf:
-        head_line.add(" = " + formula(g, node), SIZE["name"], t["text"])
+        head_line.add(" = " + g.notation.formula(node), SIZE["name"], t["text"])
     value = facts.values[node.index] if facts.values is not None else None
     if "shapes" in layers and value is not None and np.ndim(value):
         head_line.add("  " + shape_of(value), SIZE["small"], t["muted"])
@@ -368,7 +232,7 @@ def node_label(g, node, facts: Facts, layers, t, state=None, step_no=None, horiz
     if "values" in layers and value is not None:
         groups.append(value_cells(value, SIZE["value"], t["text"]))
     if facts.adjoints is not None and ("grads" in layers or state) and node.kind != "const":
-        prefix = f"∂{out_name}/∂{name(node.name)} ="
+        prefix = f"∂{out_name}/∂{g.notation.name(node.name)} ="
         adj = facts.adjoints.get(node.name)
         if state == "pending":
             groups.append([Line().add(prefix + " ?", SIZE["value"], t["pending"]).td()])
@@ -381,7 +245,7 @@ def node_label(g, node, facts: Facts, layers, t, state=None, step_no=None, horiz
         if value is not None and np.ndim(src_value) == 0 and np.size(tan) == np.size(value):
             tan = np.reshape(tan, np.shape(value)) if np.ndim(value) else float(np.ravel(tan)[0])
         groups.append(value_cells(tan, SIZE["value"], t["tangent"],
-                                  prefix=f"∂{name(node.name)}/∂{name(facts.tangent_src)} ="))
+                                  prefix=f"∂{g.notation.name(node.name)}/∂{g.notation.name(facts.tangent_src)} ="))
     if state == "current":
         tag = Line().add(f"reverse step {step_no}", SIZE["small"], t["current"], bold=True)
         head_cell = f"<TD>{table([row(tag.td()), row(head_line.td())], pad=0)}</TD>"
@@ -400,9 +264,9 @@ def _rule(g, u: int, v: int) -> str:
     node = g.nodes[v]
     text = local_text(g, u, v)
     for letter, k in _RULE_SUBS.get(node.op, {}).items():
-        text = re.sub(rf"(?<![A-Za-z]){letter}(?![A-Za-z])", operand(g, node.args[k]), text)
+        text = re.sub(rf"(?<![A-Za-z]){letter}(?![A-Za-z])", g.notation.operand(node.args[k]), text)
     if node.op == "softmax":
-        text = re.sub(r"(?<![A-Za-z])s(?![A-Za-z])", name(node.name), text)
+        text = re.sub(r"(?<![A-Za-z])s(?![A-Za-z])", g.notation.name(node.name), text)
     return f"ḡ ↦ {text}" if "ḡ" in text else text
 
 
@@ -413,15 +277,15 @@ def edge_text(g, u: int, v: int, facts: Facts, layers, at) -> str | None:
     if "locals" in layers:
         try:
             if node.op == "component":
-                symbolic = f"∂{name(node.name)}/∂{name(g.nodes[u].name)}"
+                symbolic = f"∂{g.notation.name(node.name)}/∂{g.notation.name(g.nodes[u].name)}"
             elif node.fn.sym is not None:
-                symbolic = pretty_expr(str(g.local_symbolic(g.nodes[u].name, node.name)))
+                symbolic = g.notation.expr(str(local_symbolic(g, u, node.index)))
             else:
                 symbolic = _rule(g, u, v)
         except Exception:          # a SymPy failure must not cost the picture
             symbolic = None
     if "numeric" in layers and facts.values is not None:
-        d = g.local_numeric(g.nodes[u].name, node.name, at=at)
+        d = local_partial(g, u, node.index, at)
         if d is not None and np.size(d) <= MAX_EDGE_ENTRIES:
             numeric = num(d)
     if symbolic and numeric:
@@ -443,15 +307,15 @@ def edge_label(text: str | None, color: str, t) -> str | None:
 def title(g, at, facts: Facts, layers, t, highlight, step) -> str | None:
     lines = []
     out = g.nodes[g._output]
-    first = Line().add(f"{name(out.name)} = {pretty_src(out.src or formula(g, out))}",
+    first = Line().add(f"{g.notation.name(out.name)} = {g.notation.source(out.src or g.notation.formula(out))}",
                          SIZE["title"], t["text"], bold=True)
     if facts.values is not None and "values" in layers:
         scalars = [n for n in g.nodes if n.kind == "input" and np.ndim(facts.values[n.index]) == 0]
         value = facts.values[out.index]
         shown = num(value) if np.ndim(value) == 0 or np.size(value) <= MAX_EDGE_ENTRIES else shape_of(value)
         if 0 < len(scalars) <= 4:
-            where = ", ".join(f"{name(n.name)} = {num(facts.values[n.index])}" for n in scalars)
-            first.add(f"    at {where}:  {name(out.name)} = {shown}", SIZE["title"] - 2, t["text"])
+            where = ", ".join(f"{g.notation.name(n.name)} = {num(facts.values[n.index])}" for n in scalars)
+            first.add(f"    at {where}:  {g.notation.name(out.name)} = {shown}", SIZE["title"] - 2, t["text"])
         else:
             first.add(f" = {shown}", SIZE["title"], t["text"], bold=True)
     lines.append(first)
@@ -468,10 +332,10 @@ def title(g, at, facts: Facts, layers, t, highlight, step) -> str | None:
 
 def _equation(g, s) -> str:
     """``∂f/∂c = ∂f/∂e·∂e/∂c = 6`` for one reverse step."""
-    o, n = name(g.output), name(s.node)
+    o, n = g.notation.name(g.output), g.notation.name(s.node)
     if not s.terms:
         return f"∂{o}/∂{n} = {num(s.adjoint)} (the seed)"
-    parts = " + ".join(f"∂{o}/∂{name(v)}·∂{name(v)}/∂{n}" for v, _ in s.terms)
+    parts = " + ".join(f"∂{o}/∂{g.notation.name(v)}·∂{g.notation.name(v)}/∂{n}" for v, _ in s.terms)
     if len(s.terms) > 1:
         parts += " = " + " + ".join(num(c) for _, c in s.terms)
     return f"∂{o}/∂{n} = {parts} = {num(s.adjoint)}"
@@ -484,7 +348,7 @@ def _path_lines(g, at, facts: Facts, highlight, t) -> list:
     names = list(highlight)
     src, dst = names[0], names[-1]
     lines = []
-    o, s = name(dst), name(src)
+    o, s = g.notation.name(dst), g.notation.name(src)
     if facts.values is not None and dst == g.output and facts.adjoints is not None and src in facts.adjoints:
         n = count_paths(g, src, dst)
         total = num(facts.adjoints[src])
@@ -496,7 +360,7 @@ def _path_lines(g, at, facts: Facts, highlight, t) -> list:
         lines.append(Line().add(f"{text}  ({n} path{'s' if n != 1 else ''})", SIZE["subtitle"], t["text"]))
     idx = [g.index(x) for x in names]
     factors = [edge_text(g, u, v, Facts(), {"locals"}, at) or "?" for u, v in zip(idx, idx[1:])]
-    text = f"path {' → '.join(name(x) for x in names)}:  " + " · ".join(f"({f})" if " " in f else f
+    text = f"path {' → '.join(g.notation.name(x) for x in names)}:  " + " · ".join(f"({f})" if " " in f else f
                                                                              for f in factors)
     if facts.values is not None:
         value = path_value(g, tuple(idx), at)

@@ -17,15 +17,15 @@ import re
 
 import numpy as np
 
-from .notation import shows_sheet_names
 from . import labels as L
 from ..core.errors import InputError
+from ..core.graph import is_parameter
+from ..algorithms.reverse import reverse
 
 LAYERS = ("values", "shapes", "locals", "numeric", "grads", "tangents")
 DEFAULT_SHOW = frozenset({"values", "locals", "grads"})
 SUMMARY_BOXES = 60        # a summary draws collapsed chains only if that leaves at most this many boxes
 REF_FANOUT = 4            # a leaf with more consumers is drawn once per use (small dashed reference nodes)
-PARAM_NAME = re.compile(r"^(W|w|b|V|U|K|theta|θ|weights?|bias(es)?|kernel)(_?\d+)?(\[[\d, ]+\])?$")
 
 
 def parse_show(show) -> frozenset:
@@ -56,7 +56,7 @@ def _facts(g, at, layers, step, tangent, highlight) -> L.Facts:
         return f
     if "grads" in layers or step is not None:
         try:
-            r = g.reverse(at=at, record=step is not None)
+            r = reverse(g, at=at, record=step is not None)
             f.adjoints, f.steps = r.adjoints, r.steps
         except InputError as exc:
             if exc.kind != "shape":
@@ -82,7 +82,7 @@ def role(g, node, params=None) -> str:
     if node.kind == "input":
         if params is not None:
             return "param" if node.name in params else "input"
-        return "param" if PARAM_NAME.match(node.name) else "input"
+        return "param" if is_parameter(node.name) else "input"
     return "output" if node.index == g._output else "intermediate"
 
 
@@ -125,7 +125,6 @@ def _check_highlight(g, highlight) -> list | None:
     return names
 
 
-@shows_sheet_names
 def render(g, at=None, show=DEFAULT_SHOW, highlight=None, step=None, theme="light", rankdir="auto",
            tangent=None, params=None, title=True):
     """The computation graph as a ``graphviz.Digraph`` (DOT is ``.source``; lay it out with
@@ -145,7 +144,7 @@ def render(g, at=None, show=DEFAULT_SHOW, highlight=None, step=None, theme="ligh
     ``highlight`` — a path as node names (``["x", "c", "e", "f"]``): its edges are drawn thick
     in the accent colour (SVG class ``path``) and the title gives its product and the sum over all paths.
     ``step`` — reverse accumulation has reached step ``K`` (1-based, in the order of
-    ``g.reverse(record=True).steps``): earlier nodes show their adjoints, node K is marked
+    ``reverse(g, record=True).steps``): earlier nodes show their adjoints, node K is marked
     "reverse step K" with its edges (class ``step-current``), later nodes show ``∂f/∂v = ?``.
     ``theme`` — ``light``, ``dark`` or ``print`` (black on white, no fills).
     ``rankdir`` — ``LR``, ``TB`` or ``auto`` (LR up to six ranks deep, TB beyond).
@@ -233,7 +232,7 @@ def render(g, at=None, show=DEFAULT_SHOW, highlight=None, step=None, theme="ligh
                 ref_style = [x for x in ref_attrs["style"].split(",") if x not in ("solid", "dotted")] + ["dashed"]
                 ref_attrs.update(style=",".join(ref_style), peripheries="1", penwidth="1",
                                  fontsize="12", margin="0.05,0.03", tooltip=f"another use of {u.name}")
-                dot.node(tail, L.name(u.name), **ref_attrs)
+                dot.node(tail, g.notation.name(u.name), **ref_attrs)
             dot.edge(tail, _id(n), **attrs)
     return dot
 
@@ -298,7 +297,6 @@ def _op_counts(nodes) -> str:
     return " · ".join(f"{op} {k}" for op, k in Counter(n.op for n in nodes).most_common())
 
 
-@shows_sheet_names
 def summary(g, at=None, theme="light", rankdir="LR", reason=""):
     """A picture of a graph too big to draw node by node: chains of one-input operations
     collapsed into one box each if that leaves at most ``SUMMARY_BOXES`` boxes, else one card
@@ -318,16 +316,16 @@ def summary(g, at=None, theme="light", rankdir="LR", reason=""):
     dot = _digraph(g, t, rankdir)
     dot.gbp_notes = [note]
     out = g.nodes[g._output]
-    head = L.Line().add(f"{L.name(out.name)} = {L.pretty_src(out.src or '')}"[:120], L.SIZE["title"],
+    head = L.Line().add(f"{g.notation.name(out.name)} = {g.notation.source(out.src or '')}"[:120], L.SIZE["title"],
                         t["text"], bold=True)
     sub = L.Line().add(note, L.SIZE["subtitle"], t["muted"])
     dot.attr(label="<" + L.table([L.row(head.td()), L.row(sub.td())], pad=2) + ">")
 
     def value_text(n):
         v = values[n.index]
-        return f"{L.name(n.name)} = {L.num(v) if np.ndim(v) == 0 else L.shape_of(v)}"
+        return f"{g.notation.name(n.name)} = {L.num(v) if np.ndim(v) == 0 else L.shape_of(v)}"
     if not collapsed:
-        names = ", ".join(L.name(n.name) for n in leaves[:12]) + (" …" if len(leaves) > 12 else "")
+        names = ", ".join(g.notation.name(n.name) for n in leaves[:12]) + (" …" if len(leaves) > 12 else "")
         lines = [(f"{len(g.nodes)} nodes", L.SIZE["name"], t["text"], True),
                  (_op_counts([n for n in g.nodes if not n.is_leaf]), L.SIZE["value"], t["text"], False),
                  (f"inputs: {names}", L.SIZE["value"], t["text"], False)]
@@ -339,7 +337,7 @@ def summary(g, at=None, theme="light", rankdir="LR", reason=""):
     for k, chain in enumerate(chains):
         first, last = chain[0], chain[-1]
         box.update((n.index, f"chain{k}") for n in chain)
-        lines = [(L.name(first.name) if len(chain) == 1 else f"{L.name(first.name)} … {L.name(last.name)}",
+        lines = [(g.notation.name(first.name) if len(chain) == 1 else f"{g.notation.name(first.name)} … {g.notation.name(last.name)}",
                   L.SIZE["name"], t["text"], True),
                  (f"{len(chain)} op{'s' if len(chain) > 1 else ''}: {_op_counts(chain)}", L.SIZE["small"] + 1,
                   t["muted"], False)]
@@ -349,7 +347,7 @@ def summary(g, at=None, theme="light", rankdir="LR", reason=""):
         dot.node(f"chain{k}", _card(lines), **_node_attrs(r, t, theme))
     for n in leaves:
         box[n.index] = _id(n)
-        dot.node(_id(n), _card([(L.name(n.name), L.SIZE["name"], t["text"], True)]),
+        dot.node(_id(n), _card([(g.notation.name(n.name), L.SIZE["name"], t["text"], True)]),
                  **_node_attrs(role(g, n), t, theme))
     from collections import Counter
     edges = Counter((box[j], box[n.index]) for n in g.nodes for j in dict.fromkeys(n.args)
@@ -505,7 +503,7 @@ def frames(g, directory, fmt="svg", *, paths=False, source=None, engine="auto", 
     os.makedirs(directory, exist_ok=True)
     at = kw.get("at")
     written = []
-    steps = g.reverse(at=at, record=True).steps
+    steps = reverse(g, at=at, record=True).steps
     for k in range(1, len(steps) + 1):
         name = os.path.join(directory, f"step_{k:03d}.{fmt}")
         _write(name, render_bytes(g, fmt, engine=engine, **{**kw, "step": k}))

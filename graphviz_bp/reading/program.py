@@ -1,0 +1,80 @@
+"""Text → graph: the plain notation or a pasted sheet, read and built into a :class:`Graph`.
+
+This is the front door of the pipeline; ``graphviz_bp.parse`` is this function with the public
+graph class (:mod:`graphviz_bp.api`).
+"""
+from __future__ import annotations
+
+import gc
+
+from ..core.errors import InputError
+from ..core.graph import Graph, build
+from ..core.limits import Limits, current as current_limits
+from .latex import at_origin, looks_like_latex, translate
+from .parser import parse_program
+
+
+SYNTAXES = ("auto", "plain", "latex")
+
+
+def read_program(text: str, syntax: str = "auto"):
+    """``(program in the plain notation, Translation or None)``: LaTeX is translated first.
+
+    ``syntax="auto"`` reads the text as LaTeX when it holds ``$…$`` or a backslash command.
+    """
+    if not isinstance(text, str):
+        raise InputError(f"a program is text, not {type(text).__name__}", kind="usage")
+    if syntax not in SYNTAXES:
+        raise InputError(f"unknown syntax {syntax!r} (choose one of {', '.join(SYNTAXES)})", kind="usage")
+    if syntax == "latex" or syntax == "auto" and ("\\" in text or "$" in text):
+        from ..reading.latex import looks_like_latex, translate
+        if syntax == "latex" or looks_like_latex(text):
+            translation = translate(text)
+            return translation.program, translation
+    return text, None
+
+
+def parse(text: str, limits: Limits | None = None, output: str | None = None,
+          syntax: str = "auto", cls: type | None = None) -> Graph:
+    """Parse a program into a graph: the notation of DESIGN §1, or LaTeX pasted from a sheet.
+
+    ``syntax="auto"`` reads the text as LaTeX when it holds ``$…$`` or a backslash command
+    (``\\frac``, ``\\|``, ``\\lambda``), else as the plain notation; ``"plain"`` and ``"latex"``
+    force one.  A LaTeX program is translated to the notation first (:mod:`graphviz_bp.reading.latex`);
+    ``g.text`` is then the translation, ``g.tex_names`` maps names to the sheet's LaTeX and
+    ``g.variables`` holds the arguments of a left side ``f(x, y) = …`` (the default ``wrt``).
+
+    >>> g = parse("X = [[-1], [1], [-2]]; Y = [[0, -2], [0, -2], [0, -2]]; W = [[1, 1]]; lambda = -1\\n"
+    ...           "L = ||X*W - Y||_2^2 + lambda*||W||_1")
+    >>> from graphviz_bp.core.evaluate import evaluate
+    >>> evaluate(g)["L"]
+    14.0
+    >>> g = parse(r"$$f(x, y) = x^2 + xy + (x + y)^2.$$")
+    >>> g.syntax, g.variables, g.text
+    ('latex', ['x', 'y'], 'f = x^2 + x * y + (x + y)^2\\n')
+    """
+    limits = limits or current_limits()
+    source, translation = read_program(text, syntax)
+    # a long program allocates ~10 objects per term and none of them form cycles: the cyclic GC's
+    # full passes over the growing heap would make parsing a 100,000-line chain about twice slower
+    collect = len(source) > 100_000 and gc.isenabled()
+    if collect:
+        gc.disable()
+    try:
+        g = build(parse_program(source, limits), source, limits, output, cls)
+    except InputError as e:
+        if translation:                 # a name or shape error: where it stands in the pasted text
+            from ..reading.latex import at_origin
+            raise at_origin(e, translation.origins) from None
+        raise
+    finally:
+        if collect:
+            gc.enable()
+    if translation:
+        for n in g.nodes:               # errors found later (shapes, values) point into the pasted text
+            if n.line is not None and 0 < n.line <= len(translation.origins):
+                n.line, n.column = translation.origins[n.line - 1]
+        g.syntax = "latex"
+        g.tex_names = {k: v for k, v in translation.tex_names.items() if k in g._names}
+        g.variables = [v for v in translation.variables if v in g._names and g.node(v).kind == "input"]
+    return g
