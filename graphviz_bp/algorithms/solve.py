@@ -167,6 +167,7 @@ def solve(g, wrt=None, at=None, maximize: bool = False) -> Solution:
         sol = _minimise(prob, theta0, sign)
         H = _numeric_hessian(prob, np.array([*_flat(sol.point, wrt)]))
     _classify(sol, H)
+    _symmetric_directions(prob, sol, H)
     if affine:
         _name_closed_form(g, prob, sol, H)
     return sol
@@ -297,6 +298,34 @@ def _classify(sol, H):
         sol.notes.append("a zero eigenvalue: the second-order test does not decide")
 
 
+def _symmetric_directions(prob, sol, H):
+    """A square matrix unknown that comes out symmetric (a covariance Σ̂): classify on symmetric
+    directions, where det and the inverse are usually meant (in all n² entries S₁₂ and S₂₁
+    pull apart and the point looks like a saddle)."""
+    if len(prob.wrt) != 1:
+        return
+    S = np.asarray(sol.point[prob.wrt[0]])
+    if S.ndim != 2 or S.shape[0] != S.shape[1] or S.shape[0] < 2 or not np.allclose(S, S.T, atol=1e-6):
+        return
+    m = S.shape[0]
+    basis = []
+    for i in range(m):
+        for j in range(i, m):
+            E = np.zeros((m, m))
+            E[i, j] = E[j, i] = 1.0 if i == j else 2 ** -0.5
+            basis.append(E.ravel())
+    B = np.array(basis).T
+    eig = np.linalg.eigvalsh(B.T @ ((H + H.T) / 2) @ B)
+    tol = 1e-5 * max(1.0, np.abs(eig).max())
+    kind = "minimum" if np.all(eig > tol) else "maximum" if np.all(eig < -tol) else \
+        "saddle point" if eig.min() < -tol and eig.max() > tol else "degenerate"
+    if kind != sol.kind:
+        sol.notes.append(f"over all {m * m} entries the Hessian says {sol.kind}; over symmetric {prob.wrt[0]} "
+                         f"(eigenvalues {', '.join(f'{e:.4g}' for e in eig)}) it is a {kind}")
+        sol.kind, sol.eigenvalues = kind, eig
+        sol.notes = [n for n in sol.notes if not n.startswith("a zero eigenvalue")]
+
+
 # --- closed forms by template ----------------------------------------------------------------------
 
 def _data_inputs(g, prob):
@@ -351,6 +380,13 @@ def _templates(prob, data):
                            lambda d, x=x, lam=lam: [np.sum(d[x] ** 2), float(d[lam]) if lam else 0.0],
                            (f"Σ{xs}ᵢ²", L), (rf"\sum_i {x}_i^2", Lt))
         return
+    if len(shape) == 2 and shape[0] == shape[1] > 1:      # the nearest symmetric matrix (seed 002 §8 ex. 8)
+        for A in mats:
+            if data[A].shape == shape:
+                As = _sym(A)[0]
+                yield (f"{W} = ½({As} + {As}ᵀ)", rf"{Wt} = \tfrac{{1}}{{2}}({A} + {A}^\top)",
+                       lambda d, A=A: (d[A] + d[A].T) / 2, lambda d: [np.eye(prob.n), 0 * np.eye(prob.n)],
+                       ("I", ""), ("I", ""))
     for X in mats:
         for y in vecs + [m for m in mats if m != X]:
             for lam in [None] + scalars:
@@ -409,9 +445,9 @@ def _name_closed_form(g, prob, sol, H):
             a, b = _hessian_coefs([(hparts(data), Hs)] + [(hparts(d), h) for d, h in draws])
         except (ValueError, np.linalg.LinAlgError, KeyError, IndexError, TypeError):
             continue
-        if a is None:
-            continue
         sol.formula, sol.formula_tex = text, tex
+        if a is None:             # e.g. −XᵀX/σ²: the Hessian is not a fixed multiple of the template's parts
+            return
         A, B = htext
         At, Bt = htex
         parts = [f"{_coef_text(a)}{A}"] + ([f"{_coef_text(b)}{B}"] if B and b else [])
@@ -456,9 +492,9 @@ def _random_data_solutions(g, prob, data, value, draws=3):
                 fake[k] = float(fake[k].ravel()[0]) if v.ndim == 0 else fake[k]
         trial = _Problem(g, prob.wrt, {**prob.at, **{k: _value(v) for k, v in fake.items()}})
         H, c, affine = _affine(trial, trial.start)
-        if not affine or np.linalg.matrix_rank((H + H.T) / 2) < trial.n:
+        if not affine:
             return None
-        theta = np.linalg.solve((H + H.T) / 2, -c)
+        theta = np.linalg.lstsq((H + H.T) / 2, -c, rcond=None)[0]     # least norm, as _solve_affine
         d = {k: np.asarray(v, dtype=float) for k, v in fake.items()}
         if not _matches(value(d), theta, trial):
             return None
