@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from ..showing.notation import to_json  # noqa: F401  (part of the CLI's JSON contract, used by the dashboard)
+from ..core.notation import to_json  # noqa: F401  (part of the CLI's JSON contract, used by the dashboard)
 from ..core.errors import InputError
 
 EPILOG = """\
@@ -102,8 +102,8 @@ def _clip(text: str, n: int = 80) -> str:
 
 
 def parse_value(text: str, name: str = "value"):
-    """A number or a bracket literal (``showing.notation.read_value``), as ``--at NAME=VALUE`` gives it."""
-    from ..showing.notation import read_value
+    """A number or a bracket literal (``core.notation.read_value``), as ``--at NAME=VALUE`` gives it."""
+    from ..core.notation import read_value
     try:
         return read_value(text, name)
     except InputError as exc:
@@ -135,7 +135,7 @@ def _limits(args):
 
 
 def _graph(args):
-    from ..core.graph import parse
+    from ..api import parse
     return parse(_read_program(args), limits=_limits(args), output=args.output, syntax=args.syntax)
 
 
@@ -151,11 +151,18 @@ def _warn(warnings):
 # --- commands ------------------------------------------------------------------------------
 
 def cmd_grad(args) -> int:
-    from ..showing.notation import fmt_value
+    from ..core.notation import fmt_value
     g = _graph(args)
     if args.symbolic:
         from ..algorithms.symbolic import symbolic_gradients
-        exprs = symbolic_gradients(g, args.wrt)
+        # issue 14: a tensor program (values in the program or --at, or --shape) gets matrix formulas
+        from ..algorithms.matrix_form.formulas import parse_shapes
+        shapes = parse_shapes(args.shape)
+        exprs = symbolic_gradients(g, args.wrt, at=_at(args), shapes=shapes)
+        if exprs and all(hasattr(f, "reads_back") for f in exprs.values()):
+            from ..showing.matrix_solution import gradient_report
+            _emit(args, *gradient_report(g, exprs))
+            return 0
         _warn(_nonfinite_formulas(g, exprs))
         grads = {k: str(v).replace("**", "^") for k, v in exprs.items()}
         _emit(args, {"output": g.output, "method": "symbolic", "gradients": grads},
@@ -196,7 +203,7 @@ def _nonfinite_formulas(g, exprs) -> list[str]:
 
 
 def cmd_paths(args) -> int:
-    from ..showing.notation import fmt_value
+    from ..core.notation import fmt_value
     from ..core.evaluate import run
     from ..algorithms.paths import count_paths
     g = _graph(args)
@@ -317,7 +324,12 @@ def build_parser() -> argparse.ArgumentParser:
     _program_args(s)
     s.add_argument("--wrt", help="comma-separated inputs (default: every named input)")
     s.add_argument("--method", choices=("reverse", "forward", "paths"), default="reverse")
-    s.add_argument("--symbolic", action="store_true", help="symbolic gradient (inputs may be left without values)")
+    s.add_argument("--symbolic", action="store_true",
+                   help="symbolic gradient (inputs may be left without values); for a program with vectors "
+                        "or matrices, the closed form in matrix form, each gradient shaped like its variable")
+    s.add_argument("--shape", action="append", metavar="NAME=DIMS",
+                   help="with --symbolic: declare an input's shape without values, e.g. X=n,n (matrix), "
+                        "w=n (column vector), A=3,2; repeat for several inputs")
     s.set_defaults(run=cmd_grad)
 
     s = sub.add_parser("paths", help="derivative paths from an input to the output", epilog=EPILOG,
