@@ -185,8 +185,9 @@ def derive(g, at=None, shapes: dict | None = None) -> Derivation:
             args_v = [value[j] for j in node.args]
             try:
                 v = _forward(node.op, args_v, node.params)
-            except ShapeError:
-                v = None
+            except ShapeError as exc:
+                shapes = " and ".join("×".join(map(str, a.shape)) for a in args_v)
+                raise ShapeError(f"{node.src!r}: operands of shapes {shapes} do not fit ({exc})") from None
             if v is None:
                 shape = _numeric_shape(g, at, name)
                 v = X.sym(name, shape, "node")

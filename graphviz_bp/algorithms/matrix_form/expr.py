@@ -439,8 +439,12 @@ def red(name: str, a: E) -> E:
     if name == "det" and a.kind == "T":
         return red("det", a.args[0])
     if name == "sum" and a.kind == "mul" and len(a.args) == 2 and all(f.shape == a.shape for f in a.args) \
-            and a.shape[1] == 1:                        # sum(a*b) of columns = aᵀb
-        return mm(T(a.args[0]), a.args[1])
+            and 1 in a.shape:                           # sum(a*b) of vectors = aᵀb
+        x, y = a.args
+        return mm(T(x), y) if a.shape[1] == 1 else mm(x, T(y))
+    if name == "sum" and a.kind == "pow" and is_num(a.args[1], 2.0) and 1 in a.shape:   # sum(x²) = xᵀx
+        x = a.args[0]
+        return mm(T(x), x) if a.shape[1] == 1 else mm(x, T(x))
     return _make("red", (a,), name, SCALAR)
 
 

@@ -55,6 +55,11 @@ class Formula:
         return self.expr is not None and readable(self.expr)
 
 
+class FormulaDict(dict):
+    """``{variable: Formula}`` with the derivation's ``notes`` (assumed shapes, missing rules)."""
+    notes: list = []
+
+
 @dataclass
 class MatrixForm:
     """Formulas of one program: ``gradients`` (variable → Formula, in the inputs) and
@@ -103,7 +108,9 @@ def matrix_form(g, at=None, shapes=None, wrt=None, levels=("inputs",)) -> Matrix
     names = _check_wrt(g, wrt)
     unknown = [n.name for n in g.nodes if n.kind == "input" and n.default is None
                and n.name not in (at or {}) and n.name not in (shapes or {})]
-    if unknown and any(n.op in TENSOR_OPS for n in g.nodes):
+    known = any(n.kind == "input" and (n.default is not None or n.name in (at or {}) or n.name in (shapes or {}))
+                for n in g.nodes)
+    if unknown and not known and any(n.op in TENSOR_OPS for n in g.nodes):
         raise InputError(f"no matrix formula: the shape of {', '.join(unknown)} is not known; give "
                          f"{'it a value' if len(unknown) == 1 else 'them values'} or declare the shape "
                          f"(--shape {unknown[0]}=n,n)", kind="shape")
@@ -111,7 +118,13 @@ def matrix_form(g, at=None, shapes=None, wrt=None, levels=("inputs",)) -> Matrix
         d = derive(g, at=at, shapes=shapes)
     except ShapeError as exc:
         raise InputError(f"no matrix formula: {exc}", kind="shape") from None
+    except (ValueError, TypeError, KeyError, IndexError, ArithmeticError, RecursionError) as exc:
+        # a shape or a value our constructors cannot take: the numbers still stand
+        raise InputError(f"no matrix formula for this program ({type(exc).__name__}: {exc})",
+                         kind="value") from None
     mf = MatrixForm(d, notes=list(d.notes))
+    if unknown:
+        mf.notes.append(f"no value and no declared shape, taken as scalars: {', '.join(unknown)}")
     point, dims = _point(g, d, at, shapes)
     try:
         env, numeric = C.environment(g, d, point)
@@ -143,6 +156,8 @@ def matrix_form(g, at=None, shapes=None, wrt=None, levels=("inputs",)) -> Matrix
             mf.gradients[name] = Formula(name, num(0, d.shapes.get(name, (1, 1))), verified=True)
             continue
         mf.gradients[name] = checked(name, d.inputs.get(name), "inputs")
+    mf.gradients = FormulaDict(mf.gradients)
+    mf.gradients.notes = mf.notes
     for level in levels:
         table = getattr(d, level)
         for name, e in table.items():
@@ -150,4 +165,21 @@ def matrix_form(g, at=None, shapes=None, wrt=None, levels=("inputs",)) -> Matrix
     return mf
 
 
-__all__ = ["matrix_form", "is_tensor_program", "Formula", "MatrixForm", "LAYOUT", "shape_of"]
+def parse_shapes(items) -> dict | None:
+    """``["X=n,n", "w=n", "A=3x2"]`` → ``{"X": ("n", "n"), "w": ("n",), "A": (3, 2)}`` (a shape declared
+    in the plain notation's CLI; sizes are numbers or letters, a vector is a column)."""
+    if not items:
+        return None
+    import re
+    out = {}
+    for item in items:
+        name, sep, dims = item.partition("=")
+        parts = [p for p in re.split(r"[,x×* ]+", dims.strip()) if p] if sep else []
+        if not name.strip() or not parts or len(parts) > 2 or \
+                not all(re.fullmatch(r"\d+|[A-Za-z]\w*", p) for p in parts):
+            raise InputError(f"--shape {item}: expected NAME=DIMS such as X=n,n, w=n or A=3,2", kind="usage")
+        out[name.strip()] = tuple(int(p) if p.isdigit() else p for p in parts)
+    return out
+
+
+__all__ = ["parse_shapes", "matrix_form", "is_tensor_program", "Formula", "MatrixForm", "LAYOUT", "shape_of"]
