@@ -4,30 +4,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.errors import InputError
+from ..core.graph import wrt_names
 from ..core.evaluate import run
 
 METHODS = ("reverse", "forward", "paths")
 
 
-def _check_wrt(g, wrt):
-    if wrt is None:                 # f(x, y) = … on a sheet: x and y; else every input
-        return list(g.variables or g.leaves)
-    if isinstance(wrt, str):
-        wrt = [w for w in wrt.split(",") if w.strip()]
-    out = []
-    for name in wrt:
-        name = name.strip()
-        node = g.node(name)
-        if not node.is_leaf or node.kind == "const":
-            raise InputError(f"--wrt {name}: {name!r} is computed by the program; gradients are taken "
-                             f"with respect to inputs ({', '.join(g.leaves)})", kind="name")
-        out.append(name)
-    return out
-
-
 def gradients(g, at=None, wrt=None, method: str = "reverse") -> dict:
     """``{leaf: ∂output/∂leaf}``, each shaped like its leaf (floats for scalars)."""
-    names = _check_wrt(g, wrt)
+    names = wrt_names(g, wrt)
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}; use one of {', '.join(METHODS)}", kind="usage")
     ev = run(g, at)

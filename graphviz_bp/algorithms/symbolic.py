@@ -130,8 +130,8 @@ def symbolic_gradients(g, wrt=None, at=None, shapes=None) -> dict:
     if is_tensor_program(g, at, shapes):
         return matrix_form(g, at=at, shapes=shapes, wrt=wrt, levels=()).gradients
     sp = _sp()
-    from .gradients import _check_wrt
-    names = _check_wrt(g, wrt)
+    from ..core.graph import wrt_names
+    names = wrt_names(g, wrt)
     out = g._output
     subs = {}
     adj = {out: sp.Integer(1)}

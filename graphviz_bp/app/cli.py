@@ -102,8 +102,8 @@ def _clip(text: str, n: int = 80) -> str:
 
 
 def parse_value(text: str, name: str = "value"):
-    """A number or a bracket literal (``core.notation.read_value``), as ``--at NAME=VALUE`` gives it."""
-    from ..core.notation import read_value
+    """A number or a bracket literal (``reading.program.read_value``), as ``--at NAME=VALUE`` gives it."""
+    from ..reading.program import read_value
     try:
         return read_value(text, name)
     except InputError as exc:

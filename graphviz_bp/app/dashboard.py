@@ -102,7 +102,7 @@ def answer_files(examples: list[Example], text: str,
 # --- values as text --------------------------------------------------------------------------
 
 def value_literal(v) -> str:
-    """A value as the literal an input field shows (read back by ``core.notation.read_value``).
+    """A value as the literal an input field shows (read back by ``reading.program.read_value``).
 
     >>> value_literal(None), value_literal(-1.0), value_literal(np.array([0.1, 2.0]))
     ('', '-1', '[0.1, 2]')

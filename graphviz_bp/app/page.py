@@ -24,7 +24,8 @@ import streamlit as st
 import graphviz_bp as gbp
 from graphviz_bp import InputError
 from graphviz_bp.app import dashboard as dash
-from graphviz_bp.core.notation import Notation, read_value, shape_text
+from graphviz_bp.core.notation import Notation, shape_text
+from graphviz_bp.reading.program import read_value
 from graphviz_bp.core.limits import Limits, start_time_budget
 
 log = logging.getLogger("graphviz_bp.app")

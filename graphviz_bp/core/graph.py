@@ -66,6 +66,24 @@ def parameters(g) -> list[str]:
     return [n.name for n in g.nodes if n.kind == "input" and is_parameter(n.name)]
 
 
+def wrt_names(g, wrt) -> list[str]:
+    """The inputs a gradient is taken with respect to: ``wrt`` (names or "a,b") checked to be inputs,
+    else ``f(x, y) = …``'s variables on a sheet, else every input."""
+    if wrt is None:                 # f(x, y) = … on a sheet: x and y; else every input
+        return list(g.variables or g.leaves)
+    if isinstance(wrt, str):
+        wrt = [w for w in wrt.split(",") if w.strip()]
+    out = []
+    for name in wrt:
+        name = name.strip()
+        node = g.node(name)
+        if not node.is_leaf or node.kind == "const":
+            raise InputError(f"--wrt {name}: {name!r} is computed by the program; gradients are taken "
+                             f"with respect to inputs ({', '.join(g.leaves)})", kind="name")
+        out.append(name)
+    return out
+
+
 def _const_name(value: float) -> str:
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
 

@@ -122,25 +122,6 @@ def to_json(v):
     return v
 
 
-def read_value(text: str, name: str = "value"):
-    """A number or a bracket literal, as an input field or ``--at NAME=VALUE`` gives it, read by the
-    notation's own parser (never by Python): ``read_value("[[1, 2]]")`` is a 1×2 float array.
-    Anything else is an :class:`~graphviz_bp.core.errors.InputError` (kind ``value``)."""
-    from ..core.errors import InputError
-    from ..core.evaluate import as_value
-    from ..reading.parser import Literal, Num, parse_program
-    clipped = text.replace("\r", "\\r").replace("\n", "\\n")
-    clipped = clipped if len(clipped) <= 80 else clipped[:79] + "…"
-    bad = InputError(f"{name} = {clipped}: expected a number or a literal like [[1, 2], [3, 4]]", kind="value")
-    try:
-        (st,) = parse_program(f"{name} = {text}")
-    except (InputError, ValueError):
-        raise bad from None
-    if st.expr.__class__ not in (Num, Literal):
-        raise bad
-    return as_value(st.expr.value, name)
-
-
 # --- one graph's notation: names as its sheet writes them, formulas over its nodes ---------------
 
 _ELEMENT = re.compile(r"^(.*?)\[([\d, ]+)\]$")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import gc
 
 from ..core.errors import InputError
+from ..core.evaluate import as_value
+from ..core.syntax import Literal, Num
 from ..core.graph import Graph, build
 from ..core.limits import Limits, current as current_limits
 from .latex import at_origin, looks_like_latex, translate
@@ -78,3 +80,19 @@ def parse(text: str, limits: Limits | None = None, output: str | None = None,
         g.tex_names = {k: v for k, v in translation.tex_names.items() if k in g._names}
         g.variables = [v for v in translation.variables if v in g._names and g.node(v).kind == "input"]
     return g
+
+
+def read_value(text: str, name: str = "value"):
+    """A number or a bracket literal, as an input field or ``--at NAME=VALUE`` gives it, read by the
+    notation's own parser (never by Python): ``read_value("[[1, 2]]")`` is a 1×2 float array.
+    Anything else is an :class:`~graphviz_bp.core.errors.InputError` (kind ``value``)."""
+    clipped = text.replace("\r", "\\r").replace("\n", "\\n")
+    clipped = clipped if len(clipped) <= 80 else clipped[:79] + "…"
+    bad = InputError(f"{name} = {clipped}: expected a number or a literal like [[1, 2], [3, 4]]", kind="value")
+    try:
+        (st,) = parse_program(f"{name} = {text}")
+    except (InputError, ValueError):
+        raise bad from None
+    if st.expr.__class__ not in (Num, Literal):
+        raise bad
+    return as_value(st.expr.value, name)

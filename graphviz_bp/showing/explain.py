@@ -278,13 +278,13 @@ def chain(lhs: str, parts: list[str]) -> str:
 
 class _Context:
     def __init__(self, g, at, wrt, sgd_lr):
-        from ..algorithms.gradients import _check_wrt
+        from ..core.graph import wrt_names
         from ..core.evaluate import run
         self.g = g
         self.at = at or {}
         evaluation = run(g, self.at)
         self.values, self.warnings = evaluation.values, evaluation.warnings      # by node index
-        self.wrt = _check_wrt(g, wrt)
+        self.wrt = wrt_names(g, wrt)
         self.wrt_given = wrt is not None
         self.sgd_lr = sgd_lr
         self.out = g.nodes[g._output]
