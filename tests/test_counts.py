@@ -85,3 +85,27 @@ def test_shapes_agree_with_numpy():
     g = parse("h = tanh(W @ x)\ns = sum(h)")
     c = counts(g, at={"W": W, "x": x})
     assert c.shapes["h"] == np.tanh(W @ x).shape and c.shapes["s"] == ()
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "graphviz_bp", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_count_dense_and_conv():
+    import json
+    r = _cli("count", "--dense", "12-300-200-100-1")
+    assert r.returncode == 0 and r.stdout.startswith(f"{sheet_formula([12, 300, 200, 100, 1]):,} scalar parameters")
+    r = _cli("count", "-e", "O = conv2d(I, K, stride=2)", "--shape", "I=4x4", "--shape", "K=2x2x2", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["shapes"]["O"] == [2, conv_out(4, 2, 2), conv_out(4, 2, 2)]
+    r = _cli("count", "-e", "y = W @ x")
+    assert r.returncode == 2 and "no value for input" in r.stderr
+
+
+def test_cli_grad_json_has_counts():
+    import json
+    r = _cli("grad", "-e", "W = [[1, 2], [3, 4]]; b = [[1], [1]]; x = [[1], [2]]; L = sum(W @ x + b)", "--json")
+    doc = json.loads(r.stdout)
+    assert r.returncode == 0 and doc["scalar_parameters"] == 4 + 2
+    assert doc["shapes"]["W"] == [2, 2] and doc["shapes"]["L"] == []

@@ -260,3 +260,56 @@ def test_random_identities_of_sigmoid_agree_with_numbers():
         assert v.status == "false"
         (x,) = v.counterexample["at"].values()
         assert sig(a * x + b) != pytest.approx(1 - sig(-a * x + b + 1))
+
+
+def test_a_sympy_time_out_falls_back_to_numbers():
+    """The rewriting is interrupted (SIGALRM, main thread): the verdict is 'holds numerically', not a hang."""
+    v = prove(r"$sigmoid(x) = \frac{1}{2}(tanh(\frac{1}{2}x) + 1)$", timeout=1e-4)
+    assert v.status == "holds numerically" and "ran past" in v.note
+    for x in POINTS:
+        assert sig(x) == pytest.approx(0.5 * (math.tanh(x / 2) + 1))
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+def _cli(*args, stdin=None):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "graphviz_bp", *args], capture_output=True, text=True,
+                          timeout=120, input=stdin)
+
+
+def test_cli_prove_exit_status_and_formats():
+    import json
+    r = _cli("prove", "sigmoid(-t) = 1 - sigmoid(t)")
+    assert r.returncode == 0 and r.stdout.startswith("proved") and "u = e^{t}" in r.stdout
+    r = _cli("prove", "sigmoid(x) = tanh(x)", "--json")
+    assert r.returncode == 1
+    doc = json.loads(r.stdout)
+    (x,) = doc["counterexample"]["at"].values()
+    assert doc["status"] == "false" and sig(x) != pytest.approx(math.tanh(x))
+    r = _cli("prove", r"$\ln \sigma(x) = -\operatorname{softplus}(-x)$", "--format", "tex")
+    assert r.returncode == 0 and r"\begin{align*}" in r.stdout and r"\operatorname{softplus}" in r.stdout
+    r = _cli("prove", "-", stdin="f(t) = exp(t)/(1 + exp(t))\nf'(t) = f(t)*(1 - f(t))\n")
+    assert r.returncode == 0 and r.stdout.startswith("proved")
+
+
+@pytest.mark.parametrize("args", [("prove", "sigmoid(x)"), ("prove",), ("prove", "g(t) = 2"),
+                                  ("facts", "x*y"), ("prove", "log(x - 1e9) = x")])
+def test_cli_bad_input_is_one_line_exit_2(args):
+    r = _cli(*args)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and r.stderr.startswith("graphviz-bp: error:")
+    assert "Traceback" not in r.stderr
+
+
+def test_cli_facts():
+    import json
+    r = _cli("facts", "sigmoid(t)", "--json")
+    assert r.returncode == 0
+    doc = json.loads(r.stdout)
+    facts = {f["what"]: f for f in doc["facts"]}
+    assert facts["max sigmoid′"]["value"] == "1/4" and facts["max sigmoid′"]["where"] == "0"
+    assert facts["sigmoid⁻¹(t)"]["value"] == "log(t/(1 - t))"
+    assert all(f["ok"] for f in doc["facts"])
+    r = _cli("facts", "tanh(t)")
+    assert r.returncode == 0 and "max tanh′: 1 at t = 0" in r.stdout
