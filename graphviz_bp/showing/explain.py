@@ -440,6 +440,30 @@ def _intro(doc: _Doc, ctx: _Context):
     doc.code(g.text.strip("\n"))
     names = _join([m(ctx.g.notation.tex(n)) for n in ctx.wrt]) if ctx.wrt else ["nothing"]
     doc.para("Output ", m(ctx.g.notation.tex(g.output)), "; gradients with respect to ", *names, ".")
+    _counts(doc, ctx)        # issue 16: scalar parameters and node shapes
+
+
+# --- issue 16: counts (algorithms/counts.py) -------------------------------------------------------
+def _counts(doc: _Doc, ctx: _Context):
+    """How many scalar parameters (inputs an SGD step updates: core.graph.parameters) and each node's shape."""
+    from ..algorithms.counts import counts, shape_text
+    c = counts(ctx.g, ctx.at)
+    tex = ctx.g.notation.tex
+
+    def dims(s):
+        return shape_text(s).replace("×", r" \times ") if s else r"\text{scalar}"
+    if c.parameters:
+        items = _join([m(tex(n) + r" \in \mathbb{R}^{" + dims(s) + "}") if s else m(tex(n))
+                       for n, s, _ in c.parameters])
+        doc.para("Parameters (what an SGD step updates): ", *items,
+                 f": {c.total:,} scalar parameter{'s' if c.total != 1 else ''}.")
+    else:
+        doc.para("No parameters: no input is named like a weight, bias or kernel (W, w, b, K, θ…).")
+    if all(not s for s in c.shapes.values()):
+        doc.para("Every node is a scalar.")
+    else:
+        doc.para("Shapes: ", *_join([m(tex(n) + ": " + dims(s)) for n, s in c.shapes.items()]), ".")
+# --- end issue 16 -----------------------------------------------------------------------------------
 
 
 def _join(items, sep=", "):
