@@ -58,12 +58,10 @@ def n_ops(text: str) -> int:
 
 
 def read_back(text: str, at: dict, extra: dict) -> np.ndarray:
-    """The plain formula evaluated by graphviz_bp itself.  Vectors are fed as n×1 columns (so
-    ``a@b^T`` is an outer product); a formula with softmax/logsumexp gets them 1-D (the op table's
-    softmax runs along the last axis, which for an n×1 column is its single entry)."""
+    """The plain formula evaluated by graphviz_bp itself, vectors fed as n×1 columns (so ``a@b^T``
+    is an outer product and softmax normalises a column's n entries)."""
     g = gbp.parse("G = " + text)
-    one_d = "softmax" in text or "logsumexp" in text
-    values = {k: (np.asarray(v, dtype=float) if one_d else C.column(v)) for k, v in {**at, **extra}.items()}
+    values = {k: C.column(v) for k, v in {**at, **extra}.items()}
     values = {k: v for k, v in values.items() if k in g.leaves}
     return np.asarray(g.evaluate(at=values)[g.output], dtype=float)
 

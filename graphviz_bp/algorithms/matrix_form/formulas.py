@@ -104,8 +104,8 @@ def _point(g, d, at, shapes):
 def matrix_form(g, at=None, shapes=None, wrt=None, levels=("inputs",)) -> MatrixForm:
     """Derive, tidy and check.  ``levels`` of node adjoints to return besides the gradients
     (``"rule"``, ``"named"``, ``"inputs"``); raises InputError when no matrix formula can be had."""
-    from ..gradients import _check_wrt
-    names = _check_wrt(g, wrt)
+    from ...core.graph import wrt_names
+    names = wrt_names(g, wrt)
     unknown = [n.name for n in g.nodes if n.kind == "input" and n.default is None
                and n.name not in (at or {}) and n.name not in (shapes or {})]
     known = any(n.kind == "input" and (n.default is not None or n.name in (at or {}) or n.name in (shapes or {}))

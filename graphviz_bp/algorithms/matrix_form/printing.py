@@ -104,6 +104,8 @@ class _Printer:
             return self.reduction(e), ATOM
         if k == "softmax":
             inner = self.p(e.args[0])[0]
+            if s == "plain" and e.shape[1] == 1 and e.shape[0] != 1 and not _COLUMN_SOFTMAX:
+                return f"softmax({self.wrap(e.args[0], ATOM)}^T)^T", POW     # see _column_softmax
             return (f"\\operatorname{{softmax}}({inner})" if s == "latex" else f"softmax({inner})"), ATOM
         if k == "index":
             i = e.data if isinstance(e.data, tuple) else (e.data,)
@@ -254,6 +256,8 @@ class _Printer:
     def reduction(self, e: E) -> str:
         name, s = e.data, self.style
         inner = self.p(e.args[0])[0]
+        if s == "plain" and name == "logsumexp" and e.args[0].shape[1] == 1 and not _COLUMN_SOFTMAX:
+            return f"logsumexp({self.wrap(e.args[0], ATOM)}^T)"        # along the column (see softmax)
         if s == "plain":
             return {"norm1": f"||{inner}||_1", "norm2": f"||{inner}||_2", "sqnorm": f"||{inner}||_2^2"}.get(
                 name, f"{name}({inner})")
@@ -263,6 +267,22 @@ class _Printer:
                     "sum": f"\\textstyle\\sum({inner})"}.get(name, f"\\operatorname{{{name}}}({inner})")
         return {"norm1": f"‖{inner}‖₁", "norm2": f"‖{inner}‖₂", "sqnorm": f"‖{inner}‖₂²",
                 "sum": f"Σ({inner})"}.get(name, f"{name}({inner})")
+
+
+def _column_softmax() -> bool:
+    """Whether the op table's softmax normalises the n entries of an n×1 column (as the formulas
+    mean it).  If it runs along the last axis (each entry alone), the plain text of a column's
+    softmax is written softmax(vᵀ)ᵀ so that it still reads back to the same numbers."""
+    import numpy as np
+    from ...core.ops import OPS
+    try:
+        out = np.asarray(OPS["softmax"].tensor(np.array([[0.0], [1.0]])))
+        return bool(abs(out.sum() - 1.0) < 1e-12)
+    except Exception:
+        return False
+
+
+_COLUMN_SOFTMAX = _column_softmax()
 
 
 def _num(v):
