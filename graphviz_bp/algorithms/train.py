@@ -314,6 +314,17 @@ class _Loss:
                              f"training needs a scalar loss (choose one with --output)", kind="shape")
         return float(np.ravel(loss)[0]), grads
 
+    def value(self, params, labels, how) -> float:
+        """The loss alone (no gradient) at ``params`` on the observations ``labels``."""
+        total = 0.0
+        for obs in self.observations:
+            if obs.label in labels:
+                at = dict(self.base_at)
+                at.update(obs.values)
+                at.update(params)
+                total += float(np.ravel(evaluate_run(self.g, at).values[self.out])[0])
+        return total / len(labels) if how == "mean" else total
+
     def batch(self, params, labels, how):
         total, grads = 0.0, {k: _zero(params[k]) for k in self.wrt}
         for obs in self.observations:
@@ -424,7 +435,7 @@ def train(g, optimizer: Optimizer, steps: int, observations=None, order=None, ba
         result.steps.append(step)
         params, state = new_params, new_state
     if result.diverged is None:
-        final, _ = loss.batch(params, labels, batch or "mean")
+        final = loss.value(params, labels, batch or "mean")
         result.final_loss = final if math.isfinite(final) else None
     return result
 
@@ -445,3 +456,12 @@ def redo_step(run: TrainingRun, t: int, *, label=None, batch=None, optimizer: Op
     used = [o.label for o in run.observations] if how and label is None else \
         [label if label is not None else run.steps[t - 1].observations[0]]
     return _advance(loss, opt, params, state, used, how or "mean", t_used or t, t)
+
+
+def loss_at(run: TrainingRun, params: dict) -> float:
+    """The loss on all observations (the run's batch rule; the mean for stochastic runs) at ``params``
+    (names missing from ``params`` keep their starting values): the landscape the iterates cross."""
+    full = dict(run.params0)
+    full.update(params)
+    loss = _Loss(run.graph, run.wrt, run.at, run.observations)
+    return loss.value(full, [o.label for o in run.observations], run.batch or "mean")
