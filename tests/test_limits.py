@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from graphviz_bp.showing.render import notes_of
+
 import graphviz_bp as gbp
 from graphviz_bp import InputError, LimitError, Limits
 from graphviz_bp.core.limits import check_deadline, time_budget
@@ -213,12 +215,12 @@ def test_render_above_the_node_cap_draws_a_summary_with_a_message():
     text = "\n".join(["x = 0.5", "h0 = x"] + [f"h{i} = sin(h{i - 1}) + x" for i in range(1, 40)])
     g = gbp.parse(text, limits=Limits(max_render_nodes=20))
     dot = gbp.render(g, at=None)
-    notes = " ".join(getattr(dot, "gbp_notes", []))
+    notes = " ".join(notes_of(dot))
     assert "max_render_nodes" in notes or "max_render_nodes" in dot.source
     assert "--limit-max-render-nodes" in notes + dot.source
     assert dot.source.count("->") < 40                              # a summary, not 80 nodes
     small = gbp.render(gbp.parse(text, limits=Limits(max_render_nodes=1000)))
-    assert not getattr(small, "gbp_notes", [])
+    assert not notes_of(small)
 
 
 def test_render_cap_through_the_cli(tmp_path):
@@ -256,7 +258,7 @@ def test_time_budget_stops_the_engine_loops():
 
 def test_time_budget_stops_path_listing():
     text = "\n".join(["x = 1", "h0 = x"] + [f"h{i} = h{i - 1}*h{i - 1} + h{i - 1}" for i in range(1, 3000)])
-    g = gbp.parse(text)
+    g = gbp.parse(text, limits=Limits(max_path_length=10 ** 6))     # paths of 6,000 nodes: the budget first
     with time_budget(1e-4):
         time.sleep(0.01)
         with pytest.raises(LimitError, match="time_budget_s"):
@@ -305,3 +307,140 @@ def test_time_budget_stops_few_big_tensor_ops():
         with pytest.raises(LimitError, match="time_budget_s"):
             g.gradients(at={"I": np.ones((400, 400)), "K": np.ones((60, 60))})
     assert time.monotonic() - t < 10
+
+
+# --- issue 19: limits of the checker, path listing, frames, and the dashboard's workers -----------------
+
+def test_claim_limit_and_checker_budget():
+    from graphviz_bp.showing.check import check
+    g = gbp.parse("x = 1\nf = 2*x", limits=Limits(max_claims=10))
+    answers = "".join(f"grad x = {2 + k}\n" for k in range(30))
+    with pytest.raises(LimitError) as info:
+        check(g, answers)
+    assert_limit_error(info.value, "max_claims", 10)
+    assert info.value.line == 11                     # refused where the 11th claim is read
+    assert check(gbp.parse("x = 1\nf = 2*x"), "f = 2\ngrad x = 2").ok
+    with time_budget(0.0):
+        time.sleep(0.01)
+        with pytest.raises(LimitError, match="time_budget_s"):
+            check(gbp.parse("x = 1\nf = 2*x"), "f = 2\ngrad x = 3")
+
+
+def _diamonds(n, tail):
+    lines = ["x = 1", "h0 = x"]
+    for i in range(1, n + 1):
+        lines += [f"a{i} = sin(h{i - 1})", f"b{i} = cos(h{i - 1})", f"h{i} = a{i} + b{i}"]
+    lines.append(f"t0 = h{n}")
+    lines += [f"t{i} = sin(t{i - 1})" for i in range(1, tail + 1)]
+    return "\n".join(lines)
+
+
+def test_path_listing_is_bounded_by_size_and_by_length():
+    from graphviz_bp.algorithms.paths import count_paths, list_paths
+    g = gbp.parse(_diamonds(10, 100), limits=Limits(max_path_output_chars=20_000))
+    assert count_paths(g, "x") == 2 ** 10                         # the count stays exact
+    listed, truncated = list_paths(g, "x")
+    size = sum(len(n) + 3 for p in listed for n in p["nodes"]) + \
+        sum(len(f) + 3 for p in listed for f in p["factors"])
+    assert truncated and 0 < len(listed) < 2 ** 10 and size <= 20_000
+    assert sum(p["value"] for p in listed) != 0.0
+    chain = gbp.parse("\n".join(["x = 0.5", "h0 = x"] + [f"h{i} = sin(h{i - 1})" for i in range(1, 300)]),
+                      limits=Limits(max_path_length=100))
+    with pytest.raises(LimitError) as info:
+        list_paths(chain, "x")
+    assert_limit_error(info.value, "max_path_length", 100)
+    r = cli("paths", "-e", _diamonds(10, 100), "--from", "x", "--limit-max-path-output-chars", "20000")
+    assert r.returncode == 0 and "1024 paths from x" in r.stdout and "(showing" in r.stdout
+    assert len(r.stdout) < 40_000
+    r = cli("paths", "-e", chain.text, "--from", "x", "--limit-max-path-length", "100")
+    assert_refused(r, "max_path_length")
+
+
+def test_frames_are_refused_above_max_frames(tmp_path):
+    ladder = "\n".join(["x = 1", "h0 = x"] + [f"h{i} = h{i - 1}*h{i - 1} + h{i - 1}" for i in range(1, 9)])
+    r = cli("render", "-e", ladder, "--frames", str(tmp_path / "f"), "--paths", "--limit-max-frames", "50")
+    assert_refused(r, "max_frames")
+    assert not (tmp_path / "f").exists() or not any((tmp_path / "f").iterdir())
+
+
+# the worker's functions must be importable by name (they travel to the worker by pickling)
+
+def _spin():
+    while True:
+        pass
+
+
+def _hog():
+    return np.ones((40_000, 40_000))          # 12.8 GB
+
+
+def _parse_and_sum(text):
+    g = gbp.parse(text)
+    return g.evaluate()[g.output], g.gradients()
+
+
+def _bad(text, **limits):
+    gbp.parse(text, limits=Limits(**limits))
+
+
+def _sleep_then(value, seconds):
+    time.sleep(seconds)
+    return value
+
+
+@pytest.fixture
+def workers(monkeypatch):
+    monkeypatch.setenv("GRAPHVIZ_BP_WORKERS", "1")
+    from graphviz_bp.app import worker
+    return worker
+
+
+def test_worker_returns_results_and_input_errors_as_they_are(workers):
+    value, grads = workers.run(_parse_and_sum, "x = 3\ny = 2\nf = x^2 + x*y", limits=Limits())
+    assert value == 15.0 and grads == {"x": 8.0, "y": 3.0}
+    with pytest.raises(InputError) as info:
+        workers.run(_bad, "x = 1\nf = x +* 2", limits=Limits())
+    assert (info.value.line, info.value.column, info.value.kind) == (2, 8, "syntax")
+    with pytest.raises(LimitError) as info:
+        workers.run(_bad, "f = " + "+".join(["x"] * 50), max_nodes=10, limits=Limits())
+    assert_limit_error(info.value, "max_nodes", 10)
+
+
+def test_worker_is_killed_on_overrun_with_one_line_naming_the_limit(workers):
+    t = time.monotonic()
+    with pytest.raises(LimitError) as info:
+        workers.run(_spin, limits=Limits(time_budget_s=1.0))
+    elapsed = time.monotonic() - t
+    assert_limit_error(info.value, "time_budget_s", 1)
+    assert elapsed < 1.0 + workers.WALL_GRACE_S + 5
+    with pytest.raises(LimitError) as info:
+        workers.run(_hog, limits=Limits(max_worker_memory_mib=512))
+    assert_limit_error(info.value, "max_worker_memory_mib", 512)
+    assert workers.run(_sleep_then, 7, 0.0, limits=Limits()) == 7       # and the next one works
+
+
+def test_worker_pool_is_bounded(workers):
+    """max_workers=1: two requests at once run one after the other; a third that cannot get a slot
+    within the time budget is told the server is busy."""
+    import threading
+    from graphviz_bp.app import worker as w
+    lim = Limits(max_workers=1, time_budget_s=1.5)
+    w.run(_sleep_then, 0, 0.0, limits=lim)                      # the fork server is up
+    results, errors = [], []
+
+    def call(v):
+        try:
+            results.append((v, w.run(_sleep_then, v, 1.0, limits=lim), time.monotonic()))
+        except LimitError as exc:
+            errors.append(str(exc))
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=call, args=(v,)) for v in range(3)]
+    for th in threads:
+        th.start()
+        time.sleep(0.05)
+    for th in threads:
+        th.join()
+    assert len(results) >= 1 and len(results) + len(errors) == 3
+    assert all("busy" in e and "max_workers" in e for e in errors), errors
+    ends = sorted(t - t0 for _, _, t in results)
+    assert all(b - a > 0.8 for a, b in zip(ends, ends[1:])), ends       # one at a time

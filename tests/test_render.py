@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from graphviz_bp.showing.render import notes_of
+
 import graphviz_bp as gbp
 from graphviz_bp.showing import layout as engine
 from graphviz_bp.core.errors import InputError
@@ -204,8 +206,9 @@ def test_runs_without_any_system_graphviz(monkeypatch, tmp_path):
     assert render_svg(graph(E2), engine="auto").lstrip().startswith("<?xml")
     assert render_bytes(graph(E2), "pdf")[:5] == b"%PDF-"          # cairosvg, not dot
     import graphviz.backend.dot_command as dc
-    render(graph(E1))
-    assert Path(dc.DOT_BINARY).name == "graphviz-pure"
+    before = dc.DOT_BINARY
+    render_svg(graph(E1))
+    assert dc.DOT_BINARY == before          # the binary is passed to the layout, no global is changed
 
 
 def test_unknown_engine_is_a_usage_error():
@@ -311,7 +314,7 @@ AT = {"x": 0.7, "y": 0.9}
 def test_chain_300_above_the_cap_gives_a_summary():
     g = gbp.parse(_chain(300))
     dot = render(g, at=AT)
-    assert any("302 nodes > max_render_nodes = 300" in n for n in dot.gbp_notes)
+    assert any("302 nodes > max_render_nodes = 300" in n for n in notes_of(dot))
     svg = render_svg(g, at=AT)
     text = all_text(svg)
     assert "a₁ … a₃₀₀" in text and "300 ops: sin 75 · tanh 75 · mul 75 · add 75" in text
@@ -332,7 +335,7 @@ def test_summary_card_when_chains_do_not_shrink_the_graph():
     lines = ["a0 = 2*x"] + [f"a{i} = sin(a{i-1}) + tanh(a{i-1})" for i in range(1, 101)]
     g = gbp.parse("\n".join(lines), limits=Limits(max_render_nodes=100))
     dot = summary(g, {"x": 0.3}, reason="test")
-    assert "counts per operation" in dot.gbp_notes[0] and "summary" in dot.source
+    assert "counts per operation" in notes_of(dot)[0] and "summary" in dot.source
     assert "sin 100 · tanh 100 · add 100 · mul 1" in dot.source
 
 

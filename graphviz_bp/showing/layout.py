@@ -83,14 +83,6 @@ def choose(engine: str = "auto") -> Engine:
                      "(or install a system Graphviz)", kind="usage")
 
 
-def configure(engine: str = "auto") -> Engine:
-    """Point the ``graphviz`` package (``Digraph.pipe``/``render``) at the chosen binary."""
-    chosen = choose(engine)
-    from graphviz.backend import dot_command
-    dot_command.DOT_BINARY = Path(chosen.binary)
-    return chosen
-
-
 def layout(source: str, fmt: str = "svg", engine: str | Engine = "auto", timeout: float | None = None) -> bytes:
     """Run the engine on DOT ``source`` and return its output (``-T<fmt>``).
 

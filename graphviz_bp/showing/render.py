@@ -13,6 +13,7 @@ Node labels come from :mod:`graphviz_bp.showing.labels`.
 """
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -125,10 +126,26 @@ def _check_highlight(g, highlight) -> list | None:
     return names
 
 
+_NOTES = "graphviz-bp notes: "
+
+
+def _set_notes(dot, notes) -> None:
+    """Messages about a drawing (a summary instead of the graph, values left out) travel in the DOT
+    file itself, as its one comment line (JSON): nothing is attached to graphviz's objects."""
+    dot.comment = _NOTES + json.dumps(list(notes), ensure_ascii=False) if notes else None
+
+
+def notes_of(dot) -> list[str]:
+    """The messages :func:`render` left in a drawing's DOT comment (``[]`` when there are none)."""
+    comment = dot.comment or ""
+    return json.loads(comment[len(_NOTES):]) if comment.startswith(_NOTES) else []
+
+
 def render(g, at=None, show=DEFAULT_SHOW, highlight=None, step=None, theme="light", rankdir="auto",
            tangent=None, params=None, title=True):
     """The computation graph as a ``graphviz.Digraph`` (DOT is ``.source``; lay it out with
-    :func:`render_svg`, which adds the time budget and the text centring, or ``.pipe()``).
+    :func:`render_svg`, which adds the time budget and the text centring; ``graphviz_bp.showing.layout.layout``
+    runs a Graphviz binary on ``.source``).
 
     ``show`` — the layers to draw (a set, a list, or ``"values,locals"``; ``"all"``):
 
@@ -156,19 +173,14 @@ def render(g, at=None, show=DEFAULT_SHOW, highlight=None, step=None, theme="ligh
     orange with a thick border — the borders alone tell them apart in ``print``. Scalar constants
     are folded into their consumers' formulas (``a = x²``). A leaf used more than four times is
     drawn once per use as a small dashed reference node. Above ``g.limits.max_render_nodes`` nodes
-    the result is a summary (chains collapsed, or counts per op); ``.gbp_notes`` lists such messages.
+    the result is a summary (chains collapsed, or counts per op); :func:`notes_of` lists such messages.
     """
-    from .layout import configure
     layers = parse_show(show)
     t = L.theme(theme)
     if rankdir not in ("LR", "TB", "auto"):
         raise InputError(f"rankdir must be LR, TB or auto, not {rankdir!r}", kind="usage")
     if rankdir == "auto":
         rankdir = auto_rankdir(g)
-    try:
-        configure("auto")
-    except InputError:
-        pass
     highlight = _check_highlight(g, highlight)
     drawn = [n for n in g.nodes if not _folded(n)]
     if len(drawn) > g.limits.max_render_nodes:
@@ -188,7 +200,7 @@ def render(g, at=None, show=DEFAULT_SHOW, highlight=None, step=None, theme="ligh
         states = {n: ("done" if k < step - 1 else "current" if k == step - 1 else "pending")
                   for k, n in enumerate(order)}
     dot = _digraph(g, t, rankdir, ranksep="0.5" if rankdir == "LR" else "0.2", outputorder="edgesfirst")
-    dot.gbp_notes = list(facts.notes)
+    _set_notes(dot, facts.notes)
     if title:
         dot.attr(label=L.title(g, at, facts, layers, t, highlight, step))
     path_edges = set(zip(highlight, highlight[1:])) if highlight else set()
@@ -300,7 +312,7 @@ def _op_counts(nodes) -> str:
 def summary(g, at=None, theme="light", rankdir="LR", reason=""):
     """A picture of a graph too big to draw node by node: chains of one-input operations
     collapsed into one box each if that leaves at most ``SUMMARY_BOXES`` boxes, else one card
-    with the counts per op. ``.gbp_notes`` says why and how to raise the cap."""
+    with the counts per op. :func:`notes_of` says why and how to raise the cap."""
     from ..core.evaluate import run
     t = L.theme(theme)
     leaves = [n for n in g.nodes if n.is_leaf and not _folded(n)]
@@ -314,7 +326,7 @@ def summary(g, at=None, theme="light", rankdir="LR", reason=""):
     note = (f"summary ({reason}; {how}); raise the cap with --limit-max-render-nodes "
             f"or GRAPHVIZ_BP_MAX_RENDER_NODES")
     dot = _digraph(g, t, rankdir)
-    dot.gbp_notes = [note]
+    _set_notes(dot, [note])
     out = g.nodes[g._output]
     head = L.Line().add(f"{g.notation.name(out.name)} = {g.notation.source(out.src or '')}"[:120], L.SIZE["title"],
                         t["text"], bold=True)
@@ -388,7 +400,7 @@ def produce(g, fmt="svg", *, engine="auto", timeout=None, **kw) -> tuple[bytes, 
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r} (svg, png, pdf or dot)", kind="usage")
     dot = render(g, **kw)
-    notes = list(getattr(dot, "gbp_notes", []))
+    notes = notes_of(dot)
     if fmt == "dot":
         return dot.source.encode("utf-8"), notes
     timeout = _timeout(g, timeout)
@@ -398,12 +410,12 @@ def produce(g, fmt="svg", *, engine="auto", timeout=None, **kw) -> tuple[bytes, 
             return layout(dot.source, "pdf", system, timeout), notes
         except LayoutTimeout as exc:
             small = _fallback(g, kw, exc)
-            return layout(small.source, "pdf", system, timeout), notes + small.gbp_notes
+            return layout(small.source, "pdf", system, timeout), notes + notes_of(small)
     try:
         svg = _svg(dot, engine, timeout)
     except LayoutTimeout as exc:
         small = _fallback(g, kw, exc)
-        svg, notes = _svg(small, engine, timeout), notes + small.gbp_notes
+        svg, notes = _svg(small, engine, timeout), notes + notes_of(small)
     if fmt == "svg":
         return svg.encode("utf-8"), notes
     if fmt == "png" and engine_module.svg_rasteriser() is None:     # no cairosvg: Graphviz's own PNG
