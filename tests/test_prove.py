@@ -313,3 +313,53 @@ def test_cli_facts():
     assert all(f["ok"] for f in doc["facts"])
     r = _cli("facts", "tanh(t)")
     assert r.returncode == 0 and "max tanh′: 1 at t = 0" in r.stdout
+
+
+# --- the dashboard panel ------------------------------------------------------------------------
+
+def _panel_script():
+    import streamlit as st
+
+    from graphviz_bp.app.panel_prove import show_prove_panel
+    show_prove_panel(st, "x = [1, 2]\ny = [2, 3]\nL = sum((y - w*x)^2)", key="p")
+
+
+def test_panel_proves_solves_and_counts(monkeypatch):
+    pytest.importorskip("streamlit")
+    from streamlit.testing.v1 import AppTest
+    monkeypatch.setenv("GRAPHVIZ_BP_WORKERS", "0")          # in the test's process: no fork server
+    at = AppTest.from_function(_panel_script, default_timeout=120)
+    at.run()
+    assert not at.exception
+    assert any("no value for input 'w'" in c.value for c in at.caption)   # counts need every value
+    at.text_area(key="p_claim").input("sigmoid(-t) = 1 - sigmoid(t)").run()
+    assert [s.value for s in at.success] == ["Proved."]
+    at.text_area(key="p_claim").input("sigmoid(t) = tanh(t)").run()
+    assert any(e.value.startswith("False") for e in at.error)
+    at.text_input(key="p_wrt").input("w").run()
+    at.button(key="p_solve").click().run()
+    md = "\n".join(m.value for m in at.markdown)
+    assert "w = 1.6" in md and "positive definite" in md                 # Σxy/Σx² = 8/5
+    at.text_input(key="p_fn").input("sigmoid(t)").run()
+    assert "1/4" in "\n".join(m.value for m in at.markdown) or r"\frac{1}{4}" in "\n".join(m.value for m in at.markdown)
+    at.text_area(key="p_claim").input("sigmoid(x)").run()
+    assert any("not an equation" in e.value for e in at.error)
+
+
+def _panel_counts_script():
+    import streamlit as st
+
+    from graphviz_bp.app.panel_prove import show_prove_panel
+    show_prove_panel(st, "W = [[1, 2, 3], [4, 5, 6]]\nb = [[1], [2]]\nx = [[1], [0], [1]]\nL = sum(W @ x + b)",
+                     key="q")
+
+
+def test_panel_counts_the_parameters(monkeypatch):
+    pytest.importorskip("streamlit")
+    from streamlit.testing.v1 import AppTest
+    monkeypatch.setenv("GRAPHVIZ_BP_WORKERS", "0")
+    at = AppTest.from_function(_panel_counts_script, default_timeout=120)
+    at.run()
+    assert not at.exception
+    md = "\n".join(m.value for m in at.markdown)
+    assert f"**{2 * 3 + 2} scalar parameters**" in md and "W (2×3): 6" in md
