@@ -291,7 +291,7 @@ class TrainingRun:
 
 def _non_finite(values: dict) -> str | None:
     for k, v in values.items():
-        if not np.all(np.isfinite(v)):
+        if not (math.isfinite(v) if v.__class__ is float else np.isfinite(v).all()):
             return k
     return None
 
