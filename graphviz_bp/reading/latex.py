@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import copy
 import heapq
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -67,7 +68,7 @@ _TRANSPARENT = set("align aligned gather gathered equation split".split())   # e
 _SEPARATORS = {("sym", ";"), ("sym", ","), ("cmd", "quad"), ("cmd", "qquad"), ("cmd", "\\")}
 _TOKEN = re.compile(r"""(?P<ws>\s+|%[^\n]*|~|\\(?:tag|label)\*?\s*\{[^{}]*\})
   | \\(?P<env>begin|end)\s*\{\s*(?P<envname>[a-zA-Z]+\*?)\s*\}
-  | (?:\\(?P<lr>left|right)\s*)?(?P<delim>[()\[\]|]|\\[{}|]|\\[lr]?[vV]ert(?![a-zA-Z]))
+  | (?:\\(?P<lr>left|right)\s*)?(?P<delim>\|\||[()\[\]|]|\\[{}|]|\\[lr]?[vV]ert(?![a-zA-Z]))
   | \\(?:text|operatorname\*?|mathrm|textrm|mbox)\s*\{(?P<text>[^{}]*)\}
   | \\(?P<cmd>[a-zA-Z]+|.)
   | (?P<num>\d+(?:\.\d+)?)
@@ -78,6 +79,12 @@ _VALEND, _VALSTART = {"name", "val", "close"}, {"name", "val", "open", "func"}
 
 # single letters a sheet uses for a function it names but may not define: f(…) is never a product
 _FUNCTION_LETTERS = set("f g F G L J R P E phi psi Phi Psi".split())
+
+
+def _is_differential(toks) -> bool:
+    """``d``, ``dx``, ``d \\ sigmoid``, ``\\mathrm{d}x``: the parts of a derivative d…/dx."""
+    words = [v for k, v, _ in toks if k in ("word", "text")]
+    return bool(words) and (words[0] == "d" or re.fullmatch(r"d[a-zA-Z]", words[0]) is not None)
 
 
 def _unknown_function(written, name=None):
@@ -101,6 +108,9 @@ class _Sheet:
         self.numbers: dict = {}              # name -> a number the sheet gives (N = 3)
         self.given = dict(given or {})       # name -> shape of a value given with --at
         self.implied: dict = {}              # N -> (count, offset): a sum's limit that the data give
+        self.convolution = False             # the sheet speaks of a convolution: O = I * K
+        self.entries: dict = {}              # o -> (o_y, offset): a name with a letter subscript
+        self.summed: dict = {}               # o -> offset: a vector whose entries a sum runs over
 
     def note(self, text):
         if text not in self.notes:
@@ -142,7 +152,7 @@ def _tokens(text, lo, hi):
             out.append(("open" if v[-1] in "([{" else "close", v[-1], start))
         elif kind == "delim":
             side = {"l": "lbar", "r": "rbar"}.get((m["lr"] or v.lstrip("\\"))[0], "bar")
-            out.append((side, "||" if v == "\\|" or "V" in v else "|", start))
+            out.append((side, "||" if v in ("\\|", "||") or "V" in v else "|", start))
         elif kind != "ws" and not (kind == "cmd" and v in _SKIP):
             out.append((kind, v, start))
     return out
@@ -209,6 +219,9 @@ class _Converter:
                     items.append(_Item("name", w, pos, atomic=kind == "text"))
                 else:
                     raise _Fail(f"cannot translate the text {v!r}", pos)
+            elif (kind, v) == ("open", "[") and not self.numeric_brackets(i, hi):
+                stack.append(("(", pos, False))                   # -[y \ln p + …]: brackets group
+                items.append(_Item("open", "(", pos))
             elif (kind, v) == ("open", "["):
                 i = self.brackets(i, hi, pos, prev, items)
             elif (kind, v) == ("cmd", "mathbin"):                 # \mathbin{@}: the notation's @
@@ -233,6 +246,14 @@ class _Converter:
             elif (kind, v) == ("sym", "{"):
                 items += self.convert(i, self.match[i - 1])
                 i = self.match[i - 1] + 1
+            elif (kind, v) == ("sym", "*") and self.sheet.convolution and prev is not None and prev.kind == "name" \
+                    and prev.text[:1].isupper() and i < hi and self.t[i][0] == "word" and self.t[i][1][:1].isupper():
+                other = _Item("name", self.t[i][1], self.t[i][2])       # O = I * K on a sheet about convolution
+                items[-1:] = [_Item("func", "conv2d", pos), _Item("open", "(", pos), prev, _Item("sep", ", ", pos),
+                              other, _Item("close", ")", pos)]
+                self.sheet.note(f"read as: {prev.render()} * {other.text} is the convolution conv2d({prev.render()}, "
+                                f"{other.text}) (the sheet says convolution; * is elementwise elsewhere)")
+                i += 1
             elif kind == "sym" and v in "+-*/":
                 items.append(_Item("op", v, pos))
             elif kind == "sym" and v in ",;":
@@ -252,6 +273,14 @@ class _Converter:
                     i = (self.sup if v == "^" else self.sub)(prev, i, hi, pos)
             elif kind != "cmd":
                 raise _Fail(f"cannot translate {v!r}", pos)
+            elif v == "pi":
+                items.append(_Item("val", repr(math.pi), pos))
+                self.sheet.note("read as: π = 3.14159…")
+            elif v in ("min", "max", "argmin", "argmax") and i < hi and self.t[i][:2] == ("sym", "_") \
+                    and not items:
+                lo, h, i = self.arg(i + 1, hi, "\\" + v)               # \min_w: what is minimised
+                self.sheet.note(f"read as: the objective (\\{v} over {self.join(self.convert(lo, h))} is "
+                                "what you do with it)")
             elif (v in GREEK or v in _VAR) and calls and not self.header and _VAR.get(v, v) in self.sheet.define:
                 items.append(_Item("func", self.sheet.define[_VAR.get(v, v)], pos))
             elif v == "sigma" and calls and not self.header:
@@ -277,6 +306,9 @@ class _Converter:
             elif v in ("frac", "dfrac", "tfrac"):
                 a_lo, a_hi, i = self.arg(i, hi, "\\frac")
                 b_lo, b_hi, i = self.arg(i, hi, "\\frac")
+                if _is_differential(self.t[a_lo:a_hi]) and _is_differential(self.t[b_lo:b_hi]):
+                    raise _Fail("cannot translate a derivative d…/dx: paste the function itself, graphviz-bp "
+                                "works out its derivatives", pos)
                 parts = [*self.paren(self.convert(a_lo, a_hi), pos), _Item("op", "/", pos),
                          *self.paren(self.convert(b_lo, b_hi), pos)]
                 wrap = prev and (prev.kind, prev.text) == ("op", "/") or i < hi and self.t[i][1] == "^"
@@ -307,6 +339,19 @@ class _Converter:
         if stack:
             raise _Fail(f"unclosed {stack[-1][0]!r}", stack[-1][1])
         return items
+
+    def numeric_brackets(self, i, hi):
+        """Whether the [ before token i holds only numbers (a vector literal or an index)."""
+        depth = 1
+        for j in range(i, hi):
+            kind, v, _ = self.t[j]
+            if (kind, v) in (("open", "["), ("close", "]")):
+                depth += 1 if v == "[" else -1
+                if not depth:
+                    return True
+            elif not (kind == "num" or kind == "sym" and v in ",-+"):
+                return False
+        return True
 
     def brackets(self, i, hi, pos, prev, items):
         """``[1, -2]`` a vector literal (``[[1, 2], [3, 4]]`` a matrix); after a value, ``p[1]``,
@@ -348,12 +393,19 @@ class _Converter:
             lo, h, i = self.arg(i + 1, hi, f"\\{kind}^")
             upper = [t[:2] for t in self.t[lo:h]]
         end = self.summand_end(i, hi)
+        if not index:                                     # \sum (y_i - \beta)^2: the index the summand uses
+            index = sums.implicit_index(self.t[i:end])
+            if index:
+                self.sheet.note(f"read as: \\{kind} without an index runs over {index[0]} (the summand's subscript)")
         if end == i:
             raise _Fail(f"\\{kind} needs something to {'sum' if kind == 'sum' else 'multiply'}", pos)
         outer, outer_bases, self.index, self.bases = self.index, self.bases, index, {}
         try:
             inner = self.convert(i, end)                   # a probe: which names the index runs over
             bases = self.bases
+            for it in inner:                               # x_i^T w: x_i is a vector per sample
+                if it.kind == "name" and it.transposed and it.text + it.suffix in bases:
+                    bases[it.text + it.suffix] = True
         finally:
             self.index, self.bases = outer, outer_bases
         plan = sums.plan(kind, index, upper, bases, self.sheet, self.defined, self.t[i][2])
@@ -563,11 +615,15 @@ class _Converter:
         vals = [t[1] for t in core]
         if vals in (["T"], ["top"], ["intercal"], ["⊤"]):
             prev.post, prev.transposed = prev.post + "^T", True
+        elif vals in (["-", "T"], ["-", "top"], ["-", "intercal"]) and prev.kind == "name" and not prev.post:
+            self.used.add(prev.text + prev.suffix)                        # X^{-T}: the inverse, transposed
+            prev.kind, prev.text, prev.suffix, prev.post = "val", f"inv({prev.render()})", "", "^T"
+            prev.transposed = True
         elif (prev.kind == "name" and not prev.post and len(core) == 3 and core[0][:2] == ("open", "(")
               and core[1][0] == "word" and core[1][1] in self.index):
             self.per_sample(prev, core[1][1], pos)                        # x^{(i)}: sample i
         elif (prev.kind == "name" and not prev.post and len(core) == 1 and core[0][0] == "word"
-              and (prev.text, vals[0]) in self.sheet.labels):
+              and len(vals[0]) == 1 and self.is_label(prev, vals[0])):
             prev.tex = f"{prev.tex or _tex_of(prev)}^{{{vals[0]}}}"          # h^a, o^s: a label
             prev.suffix += "_" + vals[0]
         elif (prev.kind == "name" and not prev.post and len(core) == 3 and core[0][:2] == ("open", "(")
@@ -590,12 +646,26 @@ class _Converter:
                 prev.post += "^" + (text if re.fullmatch(r"[\w.]+", text) else f"({text})")
         return nxt
 
+    def is_label(self, prev, letter) -> bool:
+        """Whether ``h^a`` is a name (a label) rather than a power: the sheet uses two letters on h
+        or defines h^a; a power when the letter has a value or is a usual exponent (n, p, k, …)."""
+        if (prev.text, letter) in self.sheet.labels:
+            return True
+        if prev.text in ("e",) or letter in self.defined or letter in self.sheet.given or letter in "npkmqrdtxyz":
+            return False
+        self.sheet.note(f"read as: {prev.text}^{letter} is a name (a label), not a power; give {letter} a value "
+                        f"on the sheet to make it a power")
+        return True
+
     def sub(self, prev, i, hi, pos):
         """x_1 → x1, x_i → x_i, ||e||_2, ||e||_\\infty → ||e||_inf."""
         lo, h, nxt = self.arg(i, hi, "_")
         toks = self.t[lo:h]
+        toks = [(k, v.strip(), p) if k == "text" and re.fullmatch(r"\s*[^\W\d]\w*\s*", v) else (k, v, p)
+                for k, v, p in toks]                                   # n_{\text{samples}}
         s = "".join("inf" if t[1] == "infty" else t[1] for t in toks)
-        if not (toks and all(t[0] in ("num", "word") or t[1] == "infty" or t[0] == "cmd" and t[1] in GREEK
+        if not (toks and all(t[0] in ("num", "word") or t[1] == "infty"
+                                     or t[0] == "text" and re.fullmatch(r"[^\W\d]\w*", t[1]) or t[0] == "cmd" and t[1] in GREEK
                              for t in toks) and not prev.post
                 and (prev.kind == "name" or (prev.kind, prev.text) == ("close", "||"))):
             raise _Fail("cannot translate this subscript", pos)
@@ -605,6 +675,8 @@ class _Converter:
             raise _Fail(f"{prev.render()}_{{{s}}} mixes the summation index {self.index[0]} with another "
                         "index: write this sum in matrix form (W x, W^T y)", pos)
         elif prev.kind == "name":
+            if len(s) == 1 and s.isalpha() and not self.header:
+                self.sheet.entries.setdefault(prev.text, (prev.text + prev.suffix + "_" + s, pos))
             prev.suffix += "_" + s
             if prev.tex:
                 prev.tex += f"_{{{s}}}"
@@ -618,6 +690,7 @@ class _Converter:
         base = prev.text + prev.suffix
         if self.bases is not None:
             self.bases.setdefault(base, prev.bold)
+        self.sheet.summed.setdefault(prev.text, pos)
         if self.sample and len(s) == 1 and s == self.sample[0]:
             how = self.sample[2].get(base)
             k = self.sample[1]
@@ -935,7 +1008,7 @@ def _name_only(conv, side):
     return items[0] if len(items) == 1 and items[0].kind == "name" and not items[0].post else None
 
 
-_INDEX_FORM = re.compile(r"_[ijklnm]$")
+_INDEX_FORM = re.compile(r"_[ijklnm](?:_|$)")
 
 
 def _translate(text, sheet):
@@ -944,11 +1017,13 @@ def _translate(text, sheet):
     limits = current_limits()                  # once: reading the environment costs a span's work
     for name, shape in prose.size_declarations(text).items():
         tensor_names.add(name)
-        sheet.note(f"read as: {name} is {shape[0]}×{shape[1]} (the sheet says so in words)")
+        sheet.note(f"read as: {name} is a {'square matrix' if shape[0] == shape[1] else 'vector or matrix'} "
+                   f"(the sheet gives its size in words: {shape[0]}×{shape[1]})")
         if shape[0] == shape[1]:
             square_names.add(name)
     sheet.labels = _labels(text)
-    skipped = []
+    sheet.convolution = prose.mentions_convolution(text)
+    skipped, claims = [], []
     for lo, hi, inline in prose.spans(text):
         conv = _Converter(_tokens(text, lo, hi), limits, tensor_names, square_names, tex_names, sheet)
         for sides in _statements(conv.t):
@@ -976,8 +1051,11 @@ def _translate(text, sheet):
             header_ok = head is not None and head.kind == "name" and not head.post and (
                 len(lhs) == 1 or lhs[1].kind == "open" and lhs[-1].kind == "close")
             if not header_ok:
-                if inline or head is not None and head.kind == "func":
-                    continue                  # a claim in a sentence; \text{ReLU}(h) = max(0, h)
+                if inline:
+                    continue                  # a claim in a sentence
+                if head is not None and (head.kind in ("func", "open") or head.kind == "val" and "(" in head.text):
+                    claims.append(_Stmt(None, head.pos, conv, sides[0]))
+                    continue                  # \ln \sigma(x) = -softplus(-x), \|x\|_2^2 = \sum_i x_i^2
                 raise _Fail("the left side of = must be a name, e.g. L or f(x, y)", head.pos if head else at)
             if _INDEX_FORM.search(head.suffix) and len(lhs) == 1:
                 skipped.append((head.text + head.suffix, head.pos))
@@ -1014,6 +1092,18 @@ def _translate(text, sheet):
                 sheet.data[s.name] = ()
             else:
                 sheet.data[s.name] = value.value.shape
+    if not stmts and claims:          # a sheet that only states an identity: its left side is asked about
+        claim = claims[-1]
+        claim.conv.used = claim.used
+        claim.rhs = claim.conv.join(claim.conv.convert(*claim.span))
+        stmts.append(claim)
+        sheet.note(f"read as: the left side, {claim.rhs} (the right side is the sheet's claim about it)")
+    elif claims:
+        sheet.note(f"not read: {len(claims)} identity(ies) whose left side is not a name")
+    for base, (name, pos) in sheet.entries.items():
+        if base in sheet.summed:
+            raise _Fail(f"{name} reads as entry {name.rsplit('_', 1)[-1]} of the vector {base}, whose entries a sum "
+                        f"runs over: write the whole-vector formula (or the entry with an index, {base}[0])", pos)
     stmts = [s for s in stmts if s.name or not re.fullmatch(r"[\w.]+", s.rhs)]     # drop mentions
     stmts = [s for s in stmts if s.name not in sheet.called]      # functions are inlined where called
     used = set().union(*(s.used for s in stmts)) if stmts else set()
@@ -1033,6 +1123,9 @@ def _translate(text, sheet):
                         "whole vector, e.g. h = W x + b", skipped[0][1])
         raise _Fail("no formulas found", 0)
     tensors = {name: SQUARE if name in square_names else None for name in tensor_names | square_names}
+    for name, shape in sheet.given.items():        # --at values: their shapes decide products and powers
+        if name not in defined and shape:
+            tensors[name] = tuple(shape)
     return _order(stmts, defined, text), list(dict.fromkeys(variables)), tensors, tex_names
 
 

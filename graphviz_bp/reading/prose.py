@@ -52,9 +52,9 @@ def _words_beside(text, start, end) -> bool:
 _NAME = r"\$\s*(?:\\(?:mathbf|boldsymbol|bm|vec)\s*\{\s*)?([A-Za-z])\s*\}?\s*\$"
 _SIZE = re.compile(
     r"((?:" + _NAME + r"\s*(?:,|and|et|und|и)?\s*)+)"
-    r"(?:is|are|est|sont|ist|sind)\s+(?:an?|un|une|des|ein|eine)?\s*"
-    r"(?:(?:column|row)\s+)?(?:vectors?|matri(?:x|ces)|vecteurs?|matrices?|tensors?)?\s*"
-    r"(?:of\s+(?:size|shape|dimension)s?|de\s+(?:taille|dimension))?\s*"
+    r"(?:(?:is|are|est|sont|ist|sind|—|-)\s+)?(?:an?|un|une|des|ein|eine)?\s*"
+    r"(?P<noun>(?:(?:column|row)\s+)?(?:vectors?|matri(?:x|ces)|vecteurs?|tensors?|вектор\w*|матриц\w*))?\s*"
+    r"(?P<size>of\s+(?:size|shape|dimension)s?|de\s+(?:taille|dimension)|размер\w*)?\s*"
     r"\$\s*([A-Za-z0-9_{}\\ ]+?)\s*\\times\s*([A-Za-z0-9_{}\\ ]+?)\s*\$", re.IGNORECASE)
 
 
@@ -72,7 +72,14 @@ def size_declarations(text: str) -> dict[str, tuple]:
     """
     out = {}
     for m in _SIZE.finditer(text):
-        shape = (_dim(m.group(3)), _dim(m.group(4)))
+        if not (m["noun"] or m["size"]):
+            continue
+        shape = (_dim(m.group(m.lastindex - 1)), _dim(m.group(m.lastindex)))
         for name in re.findall(_NAME, m.group(1)):
             out[name] = shape
     return out
+
+
+def mentions_convolution(text: str) -> bool:
+    """The sheet speaks of a convolution (then ``O = I * K`` of two matrices is one)."""
+    return re.search(r"convol|свёртк|свертк|faltung", text, re.IGNORECASE) is not None

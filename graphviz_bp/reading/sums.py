@@ -34,6 +34,18 @@ def index_letters(toks) -> tuple:
     return tuple(out)
 
 
+def implicit_index(toks) -> tuple:
+    r"""``\sum (y_i - b)^2``: the one letter among i j k n that the summand uses as a subscript."""
+    found = set()
+    for k in range(len(toks) - 1):
+        if toks[k][:2] == ("sym", "_"):
+            nxt = toks[k + 1] if toks[k + 1][:2] != ("sym", "{") or k + 3 >= len(toks) else toks[k + 2]
+            closed = toks[k + 1][:2] != ("sym", "{") or k + 3 < len(toks) and toks[k + 3][:2] == ("sym", "}")
+            if nxt[0] == "word" and nxt[1] in ("i", "j", "k", "n") and closed:
+                found.add(nxt[1])
+    return tuple(found) if len(found) == 1 else ()
+
+
 def entry_subscripts(index: tuple) -> set:
     """Subscripts that name an entry over all the indices: ``i``; ``ij`` / ``i,j`` for two."""
     return {"".join(index), ",".join(index)} if len(index) > 1 else {index[0]}
