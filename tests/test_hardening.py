@@ -494,12 +494,14 @@ def test_implicit_product_as_on_paper():
 
 
 def test_every_function_rejects_wrong_arity_cleanly():
-    for name in FUNCTIONS:
-        for args in ("", "x, y, z", "x, y"):
-            try:
-                gbp.parse(f"f = {name}({args})").gradients(at={"x": 1.0, "y": 2.0, "z": 3.0})
-            except InputError:
-                pass
+    for name, op_name in FUNCTIONS.items():
+        arity = OPS[op_name].arity
+        for args in ("", "x", "x, y", "x, y, z"):
+            given = len(args.split(", ")) if args else 0
+            if given == arity:
+                continue
+            with pytest.raises(InputError, match=f"takes {arity} argument"):
+                gbp.parse(f"f = {name}({args})")
 
 
 def test_big_evaluations_are_not_kept_on_the_graph():
@@ -520,3 +522,128 @@ def test_big_evaluations_are_not_kept_on_the_graph():
     small = gbp.parse("x = [1, 2]\nf = sum(x^2)")
     small.evaluate()
     assert small._eval_cache is not None
+
+
+# --- issue 19: the worst inputs of a public dashboard ----------------------------------------------
+
+HUGE = "9" * 5000
+
+
+@pytest.mark.parametrize("program, column", [
+    (f"x = [1, 2]\nf = x[{HUGE}]", 7),                       # int() refuses more than 4300 digits
+    ("x = [1, 2]\nf = x[9223372036854775808]", 7),           # 2⁶³: NumPy's OverflowError
+    ("x = [1, 2]\nf = x[-9223372036854775809]", 8),
+    (f"M = [[1, 2], [3, 4]]\nK = [[1]]\nf = sum(conv2d(M, K, stride={HUGE}))", 29),
+])
+def test_huge_index_or_stride_is_one_clear_line(program, column):
+    with pytest.raises(InputError) as info:
+        gbp.parse(program).evaluate()
+    assert (info.value.line, info.value.column) == (2 if "conv2d" not in program else 3, column), str(info.value)
+    assert "too large" in str(info.value) and len(str(info.value)) < 300
+    r = cli("grad", "-e", program)
+    assert_clean_exit_2(r)
+
+
+def test_paths_limit_must_be_positive():
+    r = cli("paths", "-e", "f = x*x + x", "--at", "x=1", "--from", "x", "--limit", "-1")
+    assert_clean_exit_2(r)
+    assert "--limit" in r.stderr
+
+
+def test_invalid_utf8_is_one_line_with_its_position(tmp_path):
+    program, answers = tmp_path / "p.txt", tmp_path / "a.txt"
+    program.write_bytes(b"x = 1\nf = x\xff + 2\n")
+    answers.write_bytes(b"f = 3\ngrad x = \xfe1\n")
+    good = tmp_path / "good.txt"
+    good.write_text("x = 1\nf = 2*x\n", encoding="utf-8")
+    for args, where in ((["grad", str(program)], "line 2, column 6"),
+                        (["check", str(good), str(answers)], "line 2, column 10")):
+        r = cli(*args)
+        assert_clean_exit_2(r)
+        assert "UTF-8" in r.stderr and where in r.stderr, r.stderr
+
+
+def test_endless_input_stops_at_max_program_chars():
+    """/dev/zero (and a stream on standard input) is refused once it holds more than
+    max_program_chars characters, not after reading the machine's memory."""
+    for args in (["grad", "/dev/zero"], ["check", "-e", "f = 2*x", "--at", "x=1", "/dev/zero"]):
+        r = cli(*args, "--limit-max-program-chars", "100000", timeout=60)
+        assert_clean_exit_2(r)
+        assert "max_program_chars=100000" in r.stderr
+    r = cli("grad", "-", "--limit-max-program-chars", "1000", stdin="x = 1\n" * 1000)
+    assert_clean_exit_2(r)
+
+
+def test_at_given_twice_is_an_error():
+    r = cli("grad", "-e", "f = 2*x", "--at", "x=1", "--at", "x=2")
+    assert_clean_exit_2(r)
+    assert "twice" in r.stderr
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["grad", "-e", "x = 1e999999\nf = x - x"], "'x' is infinite"),
+    (["grad", "-e", "f = 2*x", "--at", "x=1e309"], "'x' is infinite"),
+    (["grad", "-e", f"x = 1{'0' * 100000}\nf = x / x"], "'x' is infinite"),
+    (["grad", "-e", "f = sqrt(x^2)", "--at", "x=0"], "sqrt(x^2)"),
+])
+def test_no_silent_non_finite_value_or_gradient(args, fragment):
+    r = cli(*args)
+    assert r.returncode == 0, r.stderr
+    warnings_ = [line for line in r.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings_ and any(fragment in w for w in warnings_), r.stderr
+    assert ("nan" in r.stdout or "inf" in r.stdout), r.stdout
+
+
+def test_nonfinite_gradient_warning_names_the_edge_in_the_library():
+    from graphviz_bp.algorithms.reverse import reverse
+    from graphviz_bp.core.evaluate import gradient_warnings
+    g = gbp.parse("f = sqrt(x^2) + x*y")
+    ev = run(g, {"x": 0.0, "y": 1.0})
+    r = reverse(g, at={"x": 0.0, "y": 1.0})
+    assert math.isnan(r.adjoints["x"])                 # independent: d/dx sqrt(x²) at 0 has no value
+    found = gradient_warnings(g, r.adjoints, ev.values)
+    assert len(found) == 1 and "sqrt(x^2)" in found[0] and "line 1, column 5" in found[0], found
+    assert gradient_warnings(g, reverse(g, at={"x": 2.0, "y": 1.0}).adjoints,
+                             run(g, {"x": 2.0, "y": 1.0}).values) == []
+
+
+def test_lookalike_names_are_one_name_and_superscripts_are_not_names():
+    g = gbp.parse("x = 2\nf = 𝑥 * x + 𝐱")           # mathematical italic and bold x: both are x
+    assert g.leaves == ["x"] and g.evaluate()["f"] == 6.0
+    assert gbp.parse("w₁ = 3\nf = 2*w1").evaluate()["f"] == 6.0
+    for program, column in (("x² = 3\nf = x²", 2), ("f = 2*y³", 8)):
+        with pytest.raises(InputError) as info:
+            gbp.parse(program)
+        assert info.value.column == column and "superscript" in str(info.value) and "^" in str(info.value)
+    r = cli("grad", "-e", "f = 3*x", "--at", "𝑥=2")
+    assert r.returncode == 0 and "f = 6" in r.stdout, r.stderr
+
+
+def test_a_long_line_is_refused_as_it_is_read():
+    """A 1.6 MB 'f = x+x+…' line with max_nodes=1000: refused where the 1001st operation is read,
+    without a token list or a tree of the whole line (peak memory measured by tracemalloc)."""
+    import tracemalloc
+
+    from graphviz_bp.reading.parser import parse_program
+    text = "f = " + "+".join(["x"] * 800_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError) as info:
+            parse_program(text, Limits(max_nodes=1000))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "max_nodes=1000" in str(info.value) and info.value.line == 1 and info.value.column < 3000
+    assert peak < 20 * 2 ** 20, f"peak {peak / 2 ** 20:.0f} MiB"
+
+
+def test_tokenizer_and_parser_check_the_time_budget():
+    """One long line is one chunk: the budget is checked as its tokens are read, not per 4096 lines."""
+    from graphviz_bp.core.limits import time_budget
+    from graphviz_bp.reading.parser import parse_program
+    text = "f = " + "+".join(["sin(x)"] * 20_000)
+    with time_budget(0.0):
+        time.sleep(0.01)
+        with pytest.raises(InputError, match="time_budget_s"):
+            parse_program(text, Limits())
+    assert len(parse_program(text, Limits())) == 1          # and without a budget it parses

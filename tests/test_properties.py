@@ -19,9 +19,14 @@ OP_INPUTS = {
     "sum": [(2, 3)], "mean": [(2, 3)], "norm1": [(2, 3)], "sqnorm2": [(2, 3)], "norm2": [(4,)],
     "normp": [(4,)], "trace": [(3, 3)], "det": [(3, 3)], "matmul": [(2, 3), (3, 2)], "transpose": [(2, 3)],
     "index": [(3, 2)], "softmax": [(2, 4)], "logsumexp": [(2, 3)], "inv": ["spd(3, 3)"],
-    "conv2d": [(4, 5), (2, 2, 2)], "dot": [(), (), (), ()],
+    "conv2d": [(4, 5), (2, 2, 2)], "dot": [(), (), (), ()], "leaky_relu": [(5,), (5,)], "elu": [(5,), (5,)],
+    # entry [1, 0] of A @ B as a function of A's row 1 and B's column 0 (the scalar view's neuron)
+    "component": [(), (), (), (), (), ()],
 }
-PARAMS = {"normp": {"p": 3.0}, "index": {"index": (1, 0)}, "conv2d": {"stride": 2}}
+PARAMS = {"normp": {"p": 3.0}, "index": {"index": (1, 0)}, "conv2d": {"stride": 2},
+          "component": {"op": "matmul", "template": [rng.normal(size=(2, 3)), rng.normal(size=(3, 2))],
+                        "slots": [(0, 3), (0, 4), (0, 5), (1, 0), (1, 2), (1, 4)], "position": (1, 0),
+                        "params": {}}}
 
 
 def make(spec):
@@ -37,10 +42,10 @@ def make(spec):
     return x if spec else float(x)
 
 
-@pytest.mark.parametrize("name", sorted(OP_INPUTS))
+@pytest.mark.parametrize("name", sorted(OPS))
 def test_op_vjp_matches_central_differences(name):
     op = OPS[name]
-    assert name in OP_INPUTS, "every op needs a derivative check"
+    assert name in OP_INPUTS, f"{name}: every op in the table needs inputs for its derivative check"
     args = [make(s) for s in OP_INPUTS[name]]
     if name in ("maximum", "minimum"):
         args[1] = args[0] + rng.choice([-1.0, 1.0], size=args[0].shape) * rng.uniform(0.3, 1, args[0].shape)
