@@ -363,3 +363,30 @@ def test_panel_counts_the_parameters(monkeypatch):
     assert not at.exception
     md = "\n".join(m.value for m in at.markdown)
     assert f"**{2 * 3 + 2} scalar parameters**" in md and "W (2×3): 6" in md
+
+
+SEED_001_PASTED = [
+    # as the sheet prints them: numbering, French prose, the claim half outside $…$, the worked
+    # solution pasted after it (not read: the claim is the first equation that defines nothing)
+    (r"1. Montrer que sigmoid(x) = $\frac{1}{2}(tanh(\frac{1}{2}x) + 1)$" "\n\n"
+     r"$$sigmoid(x) = \frac{1}{2}(tanh(\frac{1}{2}x) + 1) \iff 2sigmoid(x) - 1 = tanh(\frac{x}{2})$$",
+     lambda x: sig(x), lambda x: 0.5 * (math.tanh(x / 2) + 1)),
+    (r"2. Montrer que $\ln sigmoid(x) = -softplus(-x)$" "\n\n"
+     r"$$\ln sigmoid(x) = \ln \frac{1}{1 + exp(-x)} = \ln(1) - \ln(1 + exp(-x)) = -softplus(-x)$$",
+     lambda x: math.log(sig(x)), lambda x: -softplus(-x)),
+    ("3. Montrer que\n$$\\frac{d \\ sigmoid}{dx}(x) = sigmoid(x)(1 - sigmoid(x))$$",
+     lambda x: d(sig, x), lambda x: sig(x) * (1 - sig(x))),
+    (r"4. Montrer que la dérivée de tanh est : $tanh'(x) = 1 - tanh^2(x)$",
+     lambda x: d(math.tanh, x), lambda x: 1 - math.tanh(x) ** 2),
+    (r"$\frac{d|x|}{dx} = sign(x)$", lambda x: d(abs, x), sign),
+]
+
+
+@pytest.mark.parametrize("text, lhs, rhs", SEED_001_PASTED, ids=["q1_1", "q1_2", "q1_3", "q1_4", "q1_6"])
+def test_seed_001_as_pasted(text, lhs, rhs):
+    v = prove(text)
+    assert v.status == "proved", (v.claim, v.note)
+    for x in POINTS:
+        assert lhs(x) == pytest.approx(rhs(x), rel=1e-7, abs=1e-9)
+        assert float(__import__("graphviz_bp.algorithms.prove", fromlist=["numeric"]).numeric(
+            v.lhs, {s: x for s in v.lhs.free_symbols})) == pytest.approx(lhs(x), rel=1e-6, abs=1e-9)

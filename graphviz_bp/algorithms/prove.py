@@ -167,8 +167,8 @@ _REL = re.compile(r"\\(?:geq|leq|ge|le|gt|lt|neq|ne)(?![A-Za-z])|>=|<=|≥|≤|=
 _REL_NAME = {"\\geq": ">=", "\\ge": ">=", "\\leq": "<=", "\\le": "<=", "\\gt": ">", "\\lt": "<",
              "≥": ">=", "≤": "<=", "\\neq": "!=", "\\ne": "!="}
 _MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.S)
-_PROSE = re.compile(r"^\s*(?:(?:show|prove|verify|check|montrer|montrez|démontrer|démontrez|докажите|"
-                    r"покажите)\b[^=]*?\b(?:that|que|что)\b|[A-Za-zÀ-ÿ ]+:)\s*", re.I)
+_PROSE = re.compile(r"^\s*(?:(?:\d+|[a-zа-яё])[.)]\s+)?(?:(?:show|prove|verify|check|montrer|montrez|démontrer|"
+                    r"démontrez|докажите|покажите)\b[^=]*?\b(?:that|que|что)\b|[^=:$\\]+:)?\s*", re.I)
 _HEADER = re.compile(r"^\s*(\\?[A-Za-zσ][A-Za-z0-9_]*)\s*(?:\\left)?\(\s*([A-Za-z](?:\s*,\s*[A-Za-z])*)\s*"
                      r"(?:\\right)?\)\s*$")
 
@@ -194,17 +194,23 @@ def _top_level(text, pattern):
 
 
 def split_equations(text: str):
-    """The text's equations as (left, relation, right) strings, in order, and whether it is LaTeX."""
+    """The text's equations as (left, relation, right) strings, in order, and whether it is LaTeX.
+
+    Line by line: the math spans of a line (``$…$``, ``$$…$$``, ``\\[…\\]``) when one holds a
+    relation, else the whole line with its ``$`` signs dropped (``Montrer que sigmoid(x) = $\\frac…$``);
+    leading prose up to "show that" / "montrer que" / "докажите, что" is dropped."""
     from ..reading.latex import looks_like_latex
     latex = looks_like_latex(text)
-    if latex and _MATH.search(text):
-        pieces = [next(g for g in m.groups() if g is not None) for m in _MATH.finditer(text)]
-        pieces = [p for piece in pieces for p in re.split(r"\\\\|;|\\quad|\\qquad|\n", piece)]
-    else:
-        pieces = re.split(r"[\n;]", text)
+    pieces = []
+    for block in _split_display(text):
+        spans = [next(g for g in m.groups() if g is not None) for m in _MATH.finditer(block)]
+        if spans and any(_top_level(sp_, _REL) for sp_ in spans):
+            pieces += [p for piece in spans for p in re.split(r"\\\\|;|\\quad|\\qquad|\n", piece)]
+        else:
+            pieces += re.split(r"[\n;]", _MATH.sub(lambda m: next(g for g in m.groups() if g is not None), block))
     eqs = []
     for raw in pieces:
-        piece = _PROSE.sub("", raw.strip()).strip().rstrip(".,").strip()
+        piece = _PROSE.sub("", _PROSE.sub("", raw.strip()).strip()).strip().rstrip(".,").strip()
         if not piece:
             continue
         rels = _top_level(piece, _REL)
@@ -222,9 +228,26 @@ def split_equations(text: str):
     return eqs, latex
 
 
+def _split_display(text):
+    """Lines, except that a ``$$…$$`` or ``\\[…\\]`` display spanning lines stays one block."""
+    out, buf, open_ = [], [], False
+    for line in text.split("\n"):
+        buf.append(line)
+        open_ ^= (line.count("$$") + line.count("\\[") + line.count("\\]")) % 2 == 1
+        if not open_:
+            out.append("\n".join(buf))
+            buf = []
+    if buf:
+        out.append("\n".join(buf))
+    return out
+
+
 def read_claim(text: str, syntax: str = "auto"):
-    """``(lhs, relation, rhs, definitions, latex)``: the last equation of ``text`` is the claim;
-    earlier ``f(t) = …`` lines define functions used in it."""
+    """``(lhs, relation, rhs, definitions, latex)``.
+
+    ``f(t) = …`` lines define functions (a name the notation does not know, with its variables);
+    the claim is the first other equation (what follows it, e.g. a pasted worked solution, is not
+    read), or the last line when every line is a definition."""
     if not isinstance(text, str) or not text.strip():
         raise InputError("no claim: write it as LHS = RHS, e.g. sigmoid(-t) = 1 - sigmoid(t)", kind="usage")
     if len(text) > 5000:
@@ -237,15 +260,16 @@ def read_claim(text: str, syntax: str = "auto"):
     if not eqs:
         raise InputError(f"not an equation: {_clip(text)!r}; write the claim as LHS = RHS", kind="usage")
     definitions = {}
-    for left, rel, right in eqs[:-1]:
+    claim = eqs[-1]
+    for k, (left, rel, right) in enumerate(eqs):
         m = _HEADER.match(left)
-        if rel != "=" or not left or not right:
-            continue
-        if m:
-            name = _fname(m.group(1))
-            params = [p.strip() for p in m.group(2).split(",")]
-            definitions[name] = (params, _side(right, latex, definitions))
-    left, rel, right = eqs[-1]
+        defines = m and rel == "=" and right and builtin(_fname(m.group(1))) is None
+        if not defines or k == len(eqs) - 1:
+            claim = (left, rel, right)
+            break
+        params = [p.strip() for p in m.group(2).split(",")]
+        definitions[_fname(m.group(1))] = (params, _side(right, latex, definitions))
+    left, rel, right = claim
     if not left or not right:
         raise InputError(f"the claim {_clip(left + ' ' + rel + ' ' + right)!r} has an empty side", kind="usage")
     if rel == "!=":
@@ -857,7 +881,9 @@ def prove_exprs(lhs, rhs, relation="=", claim="", definitions=None, timeout=None
             with hard_timeout(timeout):
                 stages, _ = _stages(sp, lhs, rhs, with_sign)
                 last_note, L, R = stages[-1]
-                if L == R:
+                if L == R and len(stages) == 1:          # equal as read, once SymPy evaluated the numbers
+                    chain = [Step(rhs, "evaluate")] if lhs != rhs or lhs.is_number else []
+                elif L == R:
                     chain = [Step(s[1], s[0]) for s in stages[1:]]
                     chain += [Step(stages[k][2], stages[k + 1][0], "right")
                               for k in range(len(stages) - 2, -1, -1)]
