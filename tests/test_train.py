@@ -565,3 +565,22 @@ def test_cli_check(tmp_path, capsys):
     answers.write_text("step 1 w = 0.4\nstep 2 w = 0.72\n")
     rc, out, err = _cli(capsys, "--lr", "0.1", "--check", str(answers))
     assert rc == 1 and "first wrong: step 2" in out
+
+
+def test_explain_hook_adds_the_table_when_an_optimizer_is_given():
+    from graphviz_bp.app.cli import _Parser, _program_args
+    from graphviz_bp.app.command_train import add_training_arguments, with_training
+    p = _Parser()
+    _program_args(p)
+    p.add_argument("--wrt")
+    p.add_argument("--format", default="md")
+    add_training_arguments(p, optional=True)
+    text = SEED002
+    args = p.parse_args(["-e", text])
+    assert with_training("# solution\n", args, text) == "# solution\n"         # no --optimizer: unchanged
+    args = p.parse_args(["-e", text, "--optimizer", "momentum", "--lr", "0.1", "--momentum", "0.9", "--steps", "2"])
+    md = with_training("# solution\n", args, text)
+    assert md.startswith("# solution\n\n## Training") and "| 2 | 2 | 4.84 | -8.8 | -12.4 | 1.64 |" in md
+    args = p.parse_args(["-e", text, "--optimizer", "sgd", "--lr", "0.1", "--steps", "2"])
+    tex = with_training("\\begin{document}\nx\n\\end{document}\n", args, text, fmt="tex")
+    assert tex.index("\\section*{Training}") < tex.index("\\end{document}") and "$1.28$" in tex

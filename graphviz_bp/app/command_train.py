@@ -74,13 +74,15 @@ def _order(text: str) -> list[int]:
     return out
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The train command's own arguments (the CLI adds the shared program arguments first)."""
+def add_training_arguments(p: argparse.ArgumentParser, optional: bool = False) -> None:
+    """The optimizer, its constants, the steps and the data (shared by ``train`` and ``explain``).
+
+    ``optional``: no default optimizer, so that a command (``explain``) trains only when asked.
+    """
     from ..algorithms.train import FORMS, OPTIMIZERS
-    p.description = DESCRIPTION
-    p.epilog = EXAMPLES + (p.epilog or "")
-    p.formatter_class = argparse.RawDescriptionHelpFormatter
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="the update rule (default sgd)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=None if optional else "sgd",
+                   help="the update rule" + (": adds the per-step table of training steps" if optional
+                                             else " (default sgd)"))
     # constants are read as text, so that a bad one is our own one-line message
     p.add_argument("--lr", help="learning rate η (required)")
     p.add_argument("--momentum", help="μ of momentum and nesterov (required for them)")
@@ -89,12 +91,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--beta2", help="β₂ of adam (default 0.999)")
     p.add_argument("--eps", help="ε of rmsprop/adam (default 1e-8) and adagrad (default 1e-10)")
     p.add_argument("--form", choices=FORMS, default="pytorch",
-                   help="pytorch (default) or textbook forms of momentum, nesterov and rmsprop (see above)")
-    p.add_argument("--no-bias-correction", action="store_true", help="adam without m̂, v̂ (see above)")
+                   help="pytorch (default) or textbook forms of momentum, nesterov and rmsprop")
+    p.add_argument("--no-bias-correction", action="store_true", help="adam without m̂, v̂")
     p.add_argument("--steps", default="1", help="number of steps (default 1)")
     p.add_argument("--order", help="observations of the stochastic steps, e.g. 2,1 (then again)")
     p.add_argument("--batch", choices=("mean", "sum"),
                    help="every step on all observations: the mean (gd's default) or the sum of their losses")
+    if not any("--limit-max-train-steps" in a.option_strings for a in p._actions):
+        p.add_argument("--limit-max-train-steps", type=int, dest="limit_max-train-steps",
+                       help="limit on the number of steps (default 10000)")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The train command's own arguments (the CLI adds the shared program arguments first)."""
+    p.description = DESCRIPTION
+    p.epilog = EXAMPLES + (p.epilog or "")
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    add_training_arguments(p)
     p.add_argument("--wrt", help="comma-separated parameters to train (default: weights and biases by name)")
     p.add_argument("--format", choices=("text", "md", "tex", "csv"), default="text",
                    help="the table as text (default), Markdown, LaTeX or CSV")
@@ -103,30 +116,51 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "the table: each claim right or wrong, the first wrong one and its slip; exit 1 if wrong")
     p.add_argument("--rtol", type=float, default=1e-6,
                    help="with --check: relative tolerance (a value rounded to the decimals written is right too)")
-    if not any("--limit-max-train-steps" in a.option_strings for a in p._actions):
-        p.add_argument("--limit-max-train-steps", type=int, dest="limit_max-train-steps",
-                       help="limit on the number of steps (default 10000)")
 
 
-def run(args) -> int:
+def training_run(args, program_text: str):
+    """``(graph, optimizer, observations, batch)`` from the training arguments (checked)."""
     from ..algorithms.observations import read
-    from ..algorithms.train import make_optimizer, train
-    from ..showing.training import render, to_dict
-    from .cli import _at, _limits, _read_program
+    from ..algorithms.train import make_optimizer
+    from ..core.errors import InputError
+    from .cli import _limits
     args.steps = _steps(str(args.steps))
     args.order = _order(args.order) if args.order is not None else None
     opt = make_optimizer(args.optimizer, lr=args.lr, momentum=args.momentum, alpha=args.alpha,
                          beta1=args.beta1, beta2=args.beta2, eps=args.eps, form=args.form,
                          bias_correction=not args.no_bias_correction)
     if args.no_bias_correction and args.optimizer != "adam":
-        from ..core.errors import InputError
         raise InputError(f"--no-bias-correction is an option of adam, not of {args.optimizer}", kind="usage")
-    g, observations = read(_read_program(args), syntax=args.syntax, limits=_limits(args), output=args.output)
+    g, observations = read(program_text, syntax=args.syntax, limits=_limits(args), output=args.output)
     if args.optimizer == "gd" and args.order and not args.batch:
-        from ..core.errors import InputError
         raise InputError("gd steps on the full batch; for one observation a step in an --order, "
                          "use --optimizer sgd", kind="usage")
-    batch = args.batch or ("mean" if args.optimizer == "gd" else None)
+    return g, opt, observations, args.batch or ("mean" if args.optimizer == "gd" else None)
+
+
+def with_training(text: str, args, program_text: str, fmt: str = "md") -> str:
+    """``explain``'s text with the per-step table added (Markdown section, or LaTeX before
+    ``\\end{document}``) when ``--optimizer`` was given; else ``text`` unchanged."""
+    if getattr(args, "optimizer", None) is None:
+        return text
+    from ..algorithms.train import train
+    from ..showing.training import to_markdown, to_tex
+    from .cli import _at
+    g, opt, observations, batch = training_run(args, program_text)
+    result = train(g, opt, args.steps, observations, order=args.order, batch=batch,
+                   wrt=getattr(args, "wrt", None), at=_at(args))
+    if fmt == "tex":
+        section = "\\section*{Training}\n" + to_tex(result)
+        return text.replace("\\end{document}", section + "\\end{document}") if "\\end{document}" in text \
+            else text + "\n" + section
+    return text.rstrip("\n") + "\n\n" + to_markdown(result)
+
+
+def run(args) -> int:
+    from ..algorithms.train import train
+    from ..showing.training import render, to_dict
+    from .cli import _at, _read_program
+    g, opt, observations, batch = training_run(args, _read_program(args))
     if args.check:
         return _check(args, g, opt, observations, batch)
     result = train(g, opt, args.steps, observations, order=args.order, batch=batch, wrt=args.wrt, at=_at(args))
