@@ -684,6 +684,8 @@ def explain(g, at=None, fmt: str = "md", method: str = "both", wrt=None, sgd_lr:
         _paths(doc, ctx)
     if method in ("reverse", "both"):
         _reverse(doc, ctx)
+        from .matrix_solution import section as matrix_section     # issue 14: tensor programs only
+        matrix_section(doc, ctx)
     grads = _gradients(doc, ctx)
     if sgd_lr is not None:
         _sgd(doc, ctx, grads)

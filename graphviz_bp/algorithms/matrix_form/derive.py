@@ -83,6 +83,26 @@ def _vector_index(a, i):
     return i
 
 
+def _row_on_left(op: str, args) -> bool:
+    """A 1-D vector on the left of ``@`` is a row in NumPy (``w @ X @ w`` is wᵀXw): our column w
+    is used transposed there.  (A true n×1 column there would not have evaluated at all.)"""
+    if op != "matmul":
+        return False
+    a, b = args
+    return a.shape[1] == 1 and a.shape[0] != 1 and b.shape != SCALAR and b.shape[0] == a.shape[0] != 1
+
+
+def _apply(template, gbar, out, args, params, flip):
+    """The template on the operands as the product uses them (a left vector transposed), with that
+    operand's adjoint transposed back to its own shape."""
+    if flip:
+        args = [X.T(args[0])] + list(args[1:])
+    r = template(M, gbar, out, *args, **params)
+    if r is not None and flip and r[0] is not None:
+        r = (X.T(_as_expr(r[0])),) + tuple(r[1:])
+    return r
+
+
 def _forward(op: str, args: list, params: dict):
     """The node's value as an expression of its operands' expressions, or None (opaque)."""
     if op in ("add", "sub", "mul", "div"):
@@ -101,6 +121,8 @@ def _forward(op: str, args: list, params: dict):
         return X.red(red[op], args[0])
     if op == "matmul":
         a, b = args
+        if _row_on_left(op, args):
+            a = X.T(a)
         return X.mul(a, b) if SCALAR in (a.shape, b.shape) else X.mm(a, b)
     if op == "transpose":
         return X.T(args[0])
@@ -233,12 +255,14 @@ def derive(g, at=None, shapes: dict | None = None) -> Derivation:
         if template is not None:
             try:
                 gbar_rule = X.sym(name, named[i].shape, "bar") if i != out else X.ONE
+                flip = _row_on_left(node.op, [named[j] for j in node.args])
                 results = {
-                    "rule": template(M, gbar_rule, named[i], *[named[j] for j in node.args], **node.params),
-                    "named": template(M, total["named"], named[i], *[named[j] for j in node.args],
-                                      **node.params),
-                    "inputs": template(M, total["inputs"], value[i], *[value[j] for j in node.args],
-                                       **node.params)}
+                    "rule": _apply(template, gbar_rule, named[i], [named[j] for j in node.args], node.params,
+                                   flip),
+                    "named": _apply(template, total["named"], named[i], [named[j] for j in node.args],
+                                    node.params, flip),
+                    "inputs": _apply(template, total["inputs"], value[i], [value[j] for j in node.args],
+                                     node.params, flip)}
                 if any(r is None or any(x is None for x in r) for r in results.values()):
                     results = None
             except (ShapeError, TypeError, ValueError, KeyError):

@@ -215,10 +215,10 @@ def mul(*factors: E) -> E:
             mats[0].shape[0] != 1 and mats[1].shape[1] != 1:
         rest = [f for f in rest if f.shape == SCALAR] + [mm(*mats)]
     rest.sort(key=_factor_order)       # one order for equal products; scalars first: 2·λ·w
+    if not rest:
+        return num(coef, shape)
     if coef != 1.0:
         rest.insert(0, num(coef))
-    if not rest:
-        return num(1.0, shape)
     if len(rest) == 1:
         only = rest[0]
         return only if only.shape == shape else _make("mul", (num(1, shape), only), None, shape) \

@@ -243,7 +243,7 @@ class _Printer:
         if name == "abs":
             return f"\\left|{inner}\\right|" if s == "latex" else f"|{inner}|"
         if name == "step":
-            return f"\\mathbb{{1}}[{inner} > 0]" if s == "latex" else f"𝟙[{inner} > 0]"
+            return f"\\mathbf{{1}}[{inner} > 0]" if s == "latex" else f"𝟙[{inner} > 0]"
         if name == "sqrt":
             return f"\\sqrt{{{inner}}}" if s == "latex" else f"√({inner})"
         if s == "latex":

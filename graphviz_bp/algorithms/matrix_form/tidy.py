@@ -64,6 +64,10 @@ def _tidy(e: E, memo: dict) -> E:
                 fx = _factor(ex)
                 if fx is not ex:
                     cands.append(_tidy(fx, memo))
+    if x.kind in ("mul", "mm") and any(a.kind == "add" for a in x.args):
+        ex = _expand(x)                  # f⊙p⊙(c/f + b/p) = c⊙p + b⊙f
+        if ex is not None and ex is not x:
+            cands.append(ex)
     if x.kind in ("add", "mm") and x.shape != SCALAR:
         t = X.T(x)                      # the transposed form kept whole: (XB + BX)ᵀ, 3(XX)ᵀ
         if t.kind != "T":
