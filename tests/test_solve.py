@@ -153,3 +153,12 @@ def test_cli_solve_ridge_json_and_errors():
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "no stationary point" in r.stderr
     r = _cli("solve", "-e", "x = [1, 2]; y = [2, 3]; L = sum((y - w*x)^2)", "--wrt", "w", "--format", "md")
     assert r.returncode == 0 and r"\sum_i x_i y_i" in r.stdout and "positive definite" in r.stdout
+
+
+def test_the_gradient_set_to_zero_is_shown_in_matrix_form():
+    """Seed 002 §8 ex. 5 writes ∇L(w) = 2Xᵀ(Xw − y) + 2λw; the solve output shows the matrix form
+    (checked by issue 14's code against the reverse pass) and it vanishes at the solution."""
+    s = solve(parse(f"X = {_lit(X)}\ny = {_lit(Y)}\nlambda = 0.7\nL = ||y - X@w||_2^2 + lambda*||w||_2^2"), "w")
+    assert s.gradient_formula and "λ" in s.gradient_formula and "Xᵀ" in s.gradient_formula
+    w = s.point["w"]
+    assert np.allclose(2 * X.T @ (X @ w - Y) + 2 * 0.7 * w, 0, atol=1e-10)

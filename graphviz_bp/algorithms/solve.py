@@ -48,6 +48,9 @@ class Solution:
     hessian_tex: str | None = None
     affine: bool = False
     notes: list = field(default_factory=list)
+    gradient_formula: str | None = None   # ∇L in matrix form (matrix_form, checked against the reverse pass)
+    gradient_tex: str | None = None
+    names_tex: dict = field(default_factory=dict)   # unknown -> its LaTeX (beta -> \beta)
 
     def to_json(self) -> dict:
         return {"wrt": self.wrt, "point": self.point, "value": self.value, "method": self.method,
@@ -55,7 +58,7 @@ class Solution:
                 "hessian": None if self.hessian is None else self.hessian.tolist(),
                 "eigenvalues": None if self.eigenvalues is None else self.eigenvalues.tolist(),
                 "kind": self.kind, "formula": self.formula, "hessian_formula": self.hessian_formula,
-                "affine": self.affine, "notes": self.notes}
+                "affine": self.affine, "notes": self.notes, "gradient_formula": self.gradient_formula}
 
 
 class _Problem:
@@ -170,7 +173,25 @@ def solve(g, wrt=None, at=None, maximize: bool = False) -> Solution:
     _symmetric_directions(prob, sol, H)
     if affine:
         _name_closed_form(g, prob, sol, H)
+    _gradient_formula(g, prob, sol)
+    notation = getattr(g, "notation", None)
+    sol.names_tex = {w: notation.tex(w) if notation is not None else w for w in wrt}
     return sol
+
+
+def _gradient_formula(g, prob, sol):
+    """∇L as the matrix-form derivation writes it (issue 14's formulas: each checked against the
+    numeric reverse pass before it is returned), for one unknown; nothing when it has none."""
+    if len(prob.wrt) != 1:
+        return
+    try:
+        from .matrix_form.formulas import matrix_form
+        (w,) = prob.wrt
+        f = matrix_form(g, at={**prob.at, **sol.point}, wrt=[w]).gradients[w]
+    except (InputError, ImportError, ValueError, TypeError, KeyError, IndexError, ArithmeticError):
+        return
+    if f.verified and f.expr is not None:
+        sol.gradient_formula, sol.gradient_tex = f.unicode, f.latex(getattr(g, "tex_names", None))
 
 
 def _wrt(g, wrt):

@@ -156,6 +156,11 @@ def solution_text(sol, fmt: str = "text") -> str:
     md = fmt == "md"
     point = ", ".join(f"{k} = {fmt_value(v, 6)}" for k, v in sol.point.items())
     lines.append(("**stationary point**: " if md else "stationary point: ") + point)
+    if sol.gradient_formula:
+        (w,) = sol.wrt
+        wt = sol.names_tex.get(w, w)
+        shown = f"$\\nabla_{{{wt}}} L = {sol.gradient_tex} = 0$" if md else f"∇_{w} L = {sol.gradient_formula} = 0"
+        lines.append(f"stationary: {shown}  (matrix form, checked against the reverse pass)")
     if sol.formula:
         shown = f"${sol.formula_tex}$" if md else sol.formula
         lines.append(f"closed form: {shown}  (equals the numeric solution here and on 3 random data sets)")
@@ -176,10 +181,13 @@ def solution_text(sol, fmt: str = "text") -> str:
         lines.append(n)
     if fmt == "tex":
         out = [r"\begin{align*}"]
+        if sol.gradient_tex:
+            out.append(f"  \\nabla L &= {sol.gradient_tex} = 0 \\\\")
         if sol.formula_tex:
-            out.append(f"  {sol.formula_tex} \\\\")
+            out.append("  " + sol.formula_tex.replace(" = ", " &= ", 1) + r" \\")
         if sol.hessian_tex:
-            out.append(rf"  d^2L &= dw^\top ({sol.hessian_tex})\, dw \\")
+            d = "d" + sol.names_tex.get(sol.wrt[0], sol.wrt[0])
+            out.append(rf"  d^2L &= {d}^\top ({sol.hessian_tex})\, {d} \\")
         out.append(r"\end{align*}")
         return "\n".join(out + ["% " + line for line in lines])
     return "\n".join(("- " + line) if md and k else line for k, line in enumerate(lines))
