@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 import graphviz_bp as gbp
+from graphviz_bp.app import dashboard as dash
 from graphviz_bp.showing.notation import fmt_number, fmt_value
 
 CHROMIUM = "/usr/bin/chromium"
@@ -100,7 +101,9 @@ def app_url(tmp_path_factory):
 def browser():
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    "--disable-component-update", "--disable-default-apps", "--disable-sync",
+                                    "--no-first-run", "--disable-features=Translate,MediaRouter"])
         yield b
         b.close()
 
@@ -316,3 +319,90 @@ def test_latex_pasted_from_the_sheet_and_the_notation_switch(page, tmp_path):
     assert page.locator("[data-testid='stAlertContentError']").count() == 0
     wait_for_graph_with(page, L=fmt_number(value), W=fmt_value(grad_w))
     assert_no_traceback(page)
+
+
+# --- the classroom: offline, and readable from the back of the room (issue 18) -----------------------
+
+LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
+
+# on-screen font size (CSS px) of every text and tspan of the drawn SVG, the smallest per kind:
+# the font size in SVG units times the scale from SVG units to screen pixels
+TEXT_SIZES_JS = r"""() => {
+  const s = document.querySelector('.gbp-graph svg');
+  if (!s) return null;
+  const out = {node: null, edge: null, width: s.getBoundingClientRect().width,
+               column: s.closest('[data-testid="stColumn"]').getBoundingClientRect().width};
+  for (const t of s.querySelectorAll('text, tspan')) {
+    if (!t.textContent.trim()) continue;
+    const kind = t.closest('g.node') ? 'node' : (t.closest('g.edge') ? 'edge' : null);
+    if (!kind) continue;
+    const m = t.getScreenCTM();
+    const px = parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+    out[kind] = out[kind] === null ? px : Math.min(out[kind], px);
+  }
+  return out;
+}"""
+
+
+def choose_example(page, title: str):
+    """Pick a gallery example and wait until its graph is drawn (the page has finished running)."""
+    page.locator(".st-key-example").click()
+    page.locator("[role=option]").filter(has_text=re.compile("^" + re.escape(title) + "$")).first.click()
+    page.wait_for_function("(t) => document.querySelector('.st-key-example input').value === t", arg=title)
+    settle(page)
+
+
+def settle(page):
+    page.wait_for_timeout(400)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", polling=100)
+    page.wait_for_selector(".gbp-graph svg")
+    page.wait_for_timeout(200)
+
+
+@pytest.mark.slow
+def test_no_request_leaves_the_machine(browser, app_url, tmp_path):
+    """Offline classroom: every request of the page (icon, fonts, scripts, the websocket) goes to
+    127.0.0.1, while the page opens, switches example, view, theme and presentation mode."""
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    pg = context.new_page()
+    pg.set_default_timeout(90_000)
+    requests = []
+    pg.on("request", lambda r: requests.append(r.url))
+    pg.on("websocket", lambda ws: requests.append(ws.url))
+    pg.goto(app_url)
+    settle(pg)
+    choose_example(pg, next(e.title for e in dash.gallery() if e.file == "mlp_relu_softmax.txt"))
+    for tab in ("Paths", "Backward pass", "Worked solution", "Graph"):
+        pg.get_by_role("tab", name=tab).click()
+        pg.wait_for_timeout(800)
+    pg.locator(".st-key-theme").get_by_role("radio", name="dark").click()
+    pg.locator(".st-key-present label").click()
+    settle(pg)
+    context.close()
+    assert len(requests) > 10                                    # the log did record the page's requests
+    outside = sorted({u for u in requests if not u.startswith(LOCAL)})
+    assert not outside, outside
+
+
+@pytest.mark.slow
+def test_every_gallery_example_is_readable_at_1080p(page, tmp_path):
+    """At 1920×1080 and Size "fit": node text ≥ 12 px and edge labels ≥ 11 px on screen for every
+    gallery example (and the scalar view of the tensor networks), the graph never narrower than the
+    column unless its natural size (× FIT_MAX_ZOOM) is. Prints the table the note quotes."""
+    rows = []
+    for ex in dash.gallery():
+        choose_example(page, ex.title)
+        sizes = page.evaluate(TEXT_SIZES_JS)
+        rows.append((ex.title, sizes))
+        if ex.file in ("relu_network_sgd.txt", "mlp_relu_softmax.txt"):
+            page.locator(".st-key-scalar label").click()
+            settle(page)
+            rows.append((ex.title + " · scalar view", page.evaluate(TEXT_SIZES_JS)))
+            shot(page, tmp_path, f"readable_{Path(ex.file).stem}_scalar")
+            page.locator(".st-key-scalar label").click()
+            settle(page)
+    print("\nsmallest text on screen at 1920×1080, fit (px): node / edge label / graph width of column")
+    for title, s in rows:
+        print(f"  {title[:60]:60} {s['node'] or 0:5.1f} {s['edge'] or 0:5.1f}  {s['width']:.0f}/{s['column']:.0f}")
+    small = [(t, s) for t, s in rows if (s["node"] or 99) < 12 or (s["edge"] or 99) < 11]
+    assert not small, small

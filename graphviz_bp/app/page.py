@@ -38,13 +38,14 @@ LAYERS = {                       # renderer layer -> what the toggle says
     "grads": "gradients (adjoints)",
 }
 DEFAULT_LAYERS = ["values", "locals", "grads"]
-SIZES = {"fit": None, "100 %": 1.0, "150 %": 1.5}
+SIZES = {"fit": None, "100 %": 1.0, "150 %": 1.5, "200 %": 2.0}
 VIEWS = ["Graph", "Paths", "Backward pass", "Forward mode", "Worked solution"]
 SVG_ENGINE = "Graphviz SVG (server)"
 BROWSER_ENGINE = "in the browser"
 
-st.set_page_config(page_title="graphviz-bp · backpropagation graphs", layout="wide",
-                   page_icon=":material/account_tree:")
+# the page icon is an emoji: Streamlit draws it as a data: URL (a :material/…: page icon would be
+# fetched from a font host on the internet, and the page must work offline, issue 18)
+st.set_page_config(page_title="graphviz-bp · backpropagation graphs", layout="wide", page_icon="🔀")
 
 # Each run of this script gets the request time budget (Limits.time_budget_s, GRAPHVIZ_BP_TIME_BUDGET_S):
 # the engine's loops check it and stop with a LimitError, shown like any other bad input.
@@ -312,12 +313,27 @@ CSS = """<style>
 </style>"""
 st.markdown(CSS, unsafe_allow_html=True)
 
-left, right = st.columns([4, 9], gap="large")
+# Presentation: the editor column and Streamlit's header are hidden, the views take the whole
+# width and the graph the whole height (browser full screen, F11, hides the rest). The editor
+# column is still built, hidden, because the program and its values live there.
+PRESENTATION_CSS = """<style>
+div[data-testid="stColumn"]:has(.st-key-editor) {display: none;}
+div[data-testid="stColumn"]:has(.st-key-views) {width: 100% !important; flex: 1 1 100% !important;
+                                                 max-width: 100% !important;}
+header[data-testid="stHeader"] {display: none;}
+[data-testid="stMainBlockContainer"] {padding-top: 0.8rem; padding-left: 1.2rem; padding-right: 1.2rem;}
+</style>"""
+presenting = bool(st.session_state.get("present"))
+if presenting:
+    st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+
+left_col, right_col = st.columns([4, 9], gap="large")
+left, right = left_col.container(key="editor"), right_col.container(key="views")
 
 with right:                                   # what the drawing shows: one compact block above the views
     layers = st.pills("Layers", list(LAYERS), selection_mode="multi", default=DEFAULT_LAYERS,
                       format_func=LAYERS.get, key="layers")
-    c = st.columns([5, 6, 5, 4, 5], vertical_alignment="bottom")
+    c = st.columns([5, 6, 7, 4, 4, 5], vertical_alignment="bottom")
     theme = c[0].segmented_control("Theme", ["light", "dark", "print"], default="light", key="theme",
                                    required=True)
     rankdir = c[1].segmented_control("Direction", ["auto", "LR", "TB"], default="auto", key="rankdir",
@@ -326,12 +342,16 @@ with right:                                   # what the drawing shows: one comp
                                      help="auto: left → right for graphs up to six steps deep, top → bottom "
                                           "for deeper ones (they stay readable on a 16:9 slide)")
     size = c[2].segmented_control("Size", list(SIZES), default="fit", key="size", required=True,
-                                  help="fit: the whole graph in the column; 100 % / 150 %: the graph at "
-                                       "that size (scroll to see the rest), for big graphs on a projector")
-    scalar = c[3].toggle("Scalar view", key="scalar",
+                                  help="fit: as wide as the column and as tall as the screen, but never "
+                                       "smaller than 12 px text (a bigger graph scrolls); 100 % – 200 %: the "
+                                       "graph at that size, drag the scroll bars or use the wheel to pan")
+    c[3].toggle("Presentation", key="present",
+                help="For the projector: hides the editor, the graph takes the whole width and height. "
+                     "Add the browser's full screen (F11) to hide the rest.")
+    scalar = c[4].toggle("Scalar view", key="scalar",
                          help="Tensor programs as neurons and weights: every tensor operation expanded "
                               "into element nodes (W₁[0,0], h[1], …).")
-    engine = c[4].selectbox("Layout", [SVG_ENGINE, BROWSER_ENGINE], key="engine",
+    engine = c[5].selectbox("Layout", [SVG_ENGINE, BROWSER_ENGINE], key="engine",
                             help="Graphviz SVG made on the server keeps Graphviz's own font metrics, so "
                                  "the matrices in the labels line up; st.graphviz_chart lays the graph "
                                  "out in the browser in Streamlit's font, where they do not.")
@@ -474,7 +494,9 @@ def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name
             st.graphviz_chart(_dot(*args), width="stretch")
         else:
             # inline SVG (st.html strips <svg>; st.image would hide the text from the page)
-            st.markdown(dash.svg_for_page(_svg(*args), zoom=SIZES.get(size)), unsafe_allow_html=True)
+            st.markdown(dash.svg_for_page(_svg(*args), zoom=SIZES.get(size),
+                                          height_css="100vh - 150px" if presenting else "100vh - 280px"),
+                        unsafe_allow_html=True)
         c = st.columns(4)
         c[0].download_button("SVG", lambda: _svg(*args), file_name=f"{name}.svg", mime="image/svg+xml",
                              on_click="ignore", icon=":material/download:", key=f"dl-svg-{name}")
