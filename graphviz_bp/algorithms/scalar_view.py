@@ -179,5 +179,4 @@ def scalar_view(g: Graph, at=None) -> Graph:
             b.names[name] = int(m)
     view = Graph(b.nodes, b.names, int(out), g.text, g.limits)
     view.nodes[int(out)].kind = "output"
-    view.source_graph = g
     return view

@@ -72,7 +72,6 @@ class Limits:
                          line, column)
 
 
-DEFAULT = Limits()
 
 
 def describe() -> dict[str, str]:

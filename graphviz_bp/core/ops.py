@@ -11,7 +11,7 @@ An :class:`Op` gives
     float) per operand, the derivative of the output element with respect to
     the matching operand element (for a reduction: shaped like the operand, e.g.
     ``sign(W)`` for ``‖W‖₁``).  The vector–Jacobian product is then
-    ``unbroadcast(ḡ · partial)``;
+    ``_reduce_to(ḡ · partial)`` (summed over the axes broadcasting added);
   - ``vjp`` for the other tensor ops (``@``, transpose, indexing, softmax, …):
     ``vjp(ḡ, out, *args) -> one gradient per operand``, with ``rules``, the
     rule as text (``ḡ·Bᵀ``);
@@ -112,10 +112,6 @@ class TENSOR:
 
 
 # --- the Op record ------------------------------------------------------------
-
-def _np_scalar(x):
-    return np.float64(x) if x.__class__ is float else x
-
 
 def _on_arrays(f, *args, **params):
     """``f(TENSOR, ...)`` with Python floats as NumPy scalars, so that 1/0, log 0 and 0.5/√0 give
@@ -618,7 +614,6 @@ def _reduce_to(grad, like):
     return np.broadcast_to(grad, shape).astype(float, copy=True) if grad.shape != shape else grad
 
 
-unbroadcast = _reduce_to
 
 
 def operand_vjps(op: Op, g, out, args, params, need=None):

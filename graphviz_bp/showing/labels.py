@@ -210,6 +210,9 @@ class Facts:
     tangents: dict | None = None
     tangent_src: str | None = None
     notes: list = field(default_factory=list)
+    path_count: int | None = None          # paths from the highlighted path's start to its end
+    path_values: list | None = None        # their contributions, when there are at most six
+    path_value: object = None              # the highlighted path's own contribution
 
 
 # --- node and edge labels ---------------------------------------------------------------------
@@ -342,19 +345,14 @@ def _equation(g, s) -> str:
 
 
 def _path_lines(g, at, facts: Facts, highlight, t) -> list:
-    from itertools import islice
-
-    from ..algorithms.paths import count_paths, derivative_paths, path_value
     names = list(highlight)
     src, dst = names[0], names[-1]
     lines = []
     o, s = g.notation.name(dst), g.notation.name(src)
-    if facts.values is not None and dst == g.output and facts.adjoints is not None and src in facts.adjoints:
-        n = count_paths(g, src, dst)
-        total = num(facts.adjoints[src])
-        if n <= 6:
-            parts = [num(p.value) for p in islice(derivative_paths(g, src, dst, at), n)]
-            text = f"∂{o}/∂{s} = {' + '.join(parts)} = {total}" if n > 1 else f"∂{o}/∂{s} = {total}"
+    if facts.path_count is not None and facts.adjoints is not None and src in facts.adjoints:
+        n, total = facts.path_count, num(facts.adjoints[src])
+        if facts.path_values is not None and n > 1:
+            text = f"∂{o}/∂{s} = {' + '.join(num(v) for v in facts.path_values)} = {total}"
         else:
             text = f"∂{o}/∂{s} = {total}"
         lines.append(Line().add(f"{text}  ({n} path{'s' if n != 1 else ''})", SIZE["subtitle"], t["text"]))
@@ -362,10 +360,8 @@ def _path_lines(g, at, facts: Facts, highlight, t) -> list:
     factors = [edge_text(g, u, v, Facts(), {"locals"}, at) or "?" for u, v in zip(idx, idx[1:])]
     text = f"path {' → '.join(g.notation.name(x) for x in names)}:  " + " · ".join(f"({f})" if " " in f else f
                                                                              for f in factors)
-    if facts.values is not None:
-        value = path_value(g, tuple(idx), at)
-        if value is not None:
-            text += f" = {num(value)}"
+    if facts.path_value is not None:
+        text += f" = {num(facts.path_value)}"
     lines.append(Line().add(text, SIZE["subtitle"], t["accent"], bold=True))
     return lines
 

@@ -69,7 +69,22 @@ def _facts(g, at, layers, step, tangent, highlight) -> L.Facts:
         if src is not None:
             g.index(src)
             f.tangents, f.tangent_src = forward(g, src, at), src
+    if highlight:
+        _path_facts(g, at, highlight, f)
     return f
+
+
+def _path_facts(g, at, highlight, f: L.Facts) -> None:
+    """The highlighted path's contribution and, for the title's sum, how many paths share its ends."""
+    from itertools import islice
+
+    from ..algorithms.paths import count_paths, derivative_paths, path_value
+    src, dst = highlight[0], highlight[-1]
+    f.path_value = path_value(g, tuple(g.index(x) for x in highlight), at)
+    if dst == g.output and f.adjoints is not None:
+        f.path_count = count_paths(g, src, dst)
+        if f.path_count <= 6:
+            f.path_values = [p.value for p in islice(derivative_paths(g, src, dst, at), f.path_count)]
 
 
 def role(g, node, params=None) -> str:
