@@ -22,7 +22,7 @@ import pytest
 
 import graphviz_bp as gbp
 from graphviz_bp.app import dashboard as dash
-from graphviz_bp.showing.notation import fmt_number, fmt_value
+from graphviz_bp.core.notation import fmt_number, fmt_value
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent
