@@ -568,10 +568,11 @@ def test_cli_check(tmp_path, capsys):
 
 
 def test_explain_hook_adds_the_table_when_an_optimizer_is_given():
-    from graphviz_bp.app.cli import _Parser, _program_args
+    from graphviz_bp.app.cli import _Parser, _at, _limits, _program_args, _read_program
     from graphviz_bp.app.command_train import add_training_arguments, with_training
     p = _Parser()
     _program_args(p)
+    p.set_defaults(cli_io=(_read_program, _at, _limits))
     p.add_argument("--wrt")
     p.add_argument("--format", default="md")
     add_training_arguments(p, optional=True)

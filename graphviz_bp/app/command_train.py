@@ -118,12 +118,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="with --check: relative tolerance (a value rounded to the decimals written is right too)")
 
 
+def _io(args):
+    """The CLI's readers ``(program text, --at values, limits)`` of ``args``, handed over by the CLI
+    as ``args.cli_io`` (this module does not import the CLI: no import cycle)."""
+    return args.cli_io
+
+
 def training_run(args, program_text: str):
     """``(graph, optimizer, observations, batch)`` from the training arguments (checked)."""
     from ..algorithms.observations import read
     from ..algorithms.train import make_optimizer
     from ..core.errors import InputError
-    from .cli import _limits
+    _, _, _limits = _io(args)
     args.steps = _steps(str(args.steps))
     args.order = _order(args.order) if args.order is not None else None
     opt = make_optimizer(args.optimizer, lr=args.lr, momentum=args.momentum, alpha=args.alpha,
@@ -140,12 +146,13 @@ def training_run(args, program_text: str):
 
 def with_training(text: str, args, program_text: str, fmt: str = "md") -> str:
     """``explain``'s text with the per-step table added (Markdown section, or LaTeX before
-    ``\\end{document}``) when ``--optimizer`` was given; else ``text`` unchanged."""
+    ``\\end{document}``) when ``--optimizer`` was given; else ``text`` unchanged.
+    ``args.cli_io``: the CLI's readers, as for ``train``."""
     if getattr(args, "optimizer", None) is None:
         return text
     from ..algorithms.train import train
     from ..showing.training import to_markdown, to_tex
-    from .cli import _at
+    _, _at, _ = _io(args)
     g, opt, observations, batch = training_run(args, program_text)
     result = train(g, opt, args.steps, observations, order=args.order, batch=batch,
                    wrt=getattr(args, "wrt", None), at=_at(args))
@@ -159,7 +166,7 @@ def with_training(text: str, args, program_text: str, fmt: str = "md") -> str:
 def run(args) -> int:
     from ..algorithms.train import train
     from ..showing.training import render, to_dict
-    from .cli import _at, _read_program
+    _read_program, _at, _ = _io(args)
     g, opt, observations, batch = training_run(args, _read_program(args))
     if args.check:
         return _check(args, g, opt, observations, batch)
@@ -185,7 +192,7 @@ def _check(args, g, opt, observations, batch) -> int:
     from ..algorithms.train import train
     from ..core.errors import InputError
     from ..showing.check_training import check_training, parse_claims
-    from .cli import _at
+    _, _at, _ = _io(args)
     try:
         with open(args.check, encoding="utf-8") as f:
             answers = f.read()
