@@ -585,3 +585,30 @@ def test_explain_hook_adds_the_table_when_an_optimizer_is_given():
     args = p.parse_args(["-e", text, "--optimizer", "sgd", "--lr", "0.1", "--steps", "2"])
     tex = with_training("\\begin{document}\nx\n\\end{document}\n", args, text, fmt="tex")
     assert tex.index("\\section*{Training}") < tex.index("\\end{document}") and "$1.28$" in tex
+
+
+# --- random settings against the references -------------------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_NUM = st.floats(-3, 3, allow_nan=False).map(lambda v: round(v, 3))
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(["sgd", "momentum", "nesterov", "rmsprop", "adam", "adagrad"]),
+       form=st.sampled_from(["pytorch", "textbook"]), lr=st.floats(1e-3, 0.5), mu=st.floats(0, 0.99),
+       alpha=st.floats(0.5, 0.999), b1=st.floats(0, 0.99), b2=st.floats(0.5, 0.9999),
+       data=st.lists(st.tuples(_NUM, _NUM), min_size=1, max_size=4), w0=_NUM,
+       steps=st.integers(1, 6), batch=st.sampled_from([None, "mean", "sum"]), rnd=st.randoms(use_true_random=False))
+def test_random_runs_match_the_reference(name, form, lr, mu, alpha, b1, b2, data, w0, steps, batch, rnd):
+    text = "; ".join(f"x_{k} = {x}; y_{k} = {y}" for k, (x, y) in enumerate(data, 1)) + \
+        f"\nw = {w0}\nL = (y - w*x)^2\n"
+    order = list(range(1, len(data) + 1))
+    rnd.shuffle(order)
+    kw = {"momentum": {"momentum": mu, "form": form}, "nesterov": {"momentum": mu, "form": form},
+          "rmsprop": {"alpha": alpha, "form": form}, "adam": {"beta1": b1, "beta2": b2}}.get(name, {})
+    run = _run(text, name, steps, lr=lr, batch=batch, order=None if batch else order, **kw)
+    batches = [data] * steps if batch else [[data[order[t % len(order)] - 1]] for t in range(steps)]
+    ref = reference(name, lambda w, b: lin_grad(w, b, batch or "mean"), w0, batches, lr,
+                    **{k: v for k, v in kw.items()})
+    assert [s.params["w"] for s in run.steps] == pytest.approx([float(r) for r in ref], rel=1e-9, abs=1e-12)
