@@ -165,6 +165,7 @@ class _Converter:
         self.t, self.defined, self.used, self.match = toks, {}, set(), {}
         self.sheet = sheet if sheet is not None else _Sheet()
         self.sample = None                       # (index, k, {name: how}) while a sum is unrolled
+        self.cur_items: list = []                # the items sup() may extend (e^{z} -> exp(z))
         self.bases = None                        # names subscripted by the sum's index (a probe)
         # shared by every span of the sheet:
         self.tensor_names = tensor_names         # names the sheet writes bold: vectors and matrices
@@ -206,7 +207,15 @@ class _Converter:
                 items.append(_Item("val", v, pos))
             elif kind in ("word", "text"):
                 w = v.strip()
-                if calls and not self.header and w in self.sheet.functions:
+                if not calls and not self.header and i < hi and self.t[i][:2] == ("sym", "^") \
+                        and (w in self.sheet.functions or w in _FUNCTION_LETTERS and w not in self.defined) \
+                        and self.arg(i + 1, hi, "^")[2] < hi \
+                        and self.t[self.arg(i + 1, hi, "^")[2]][:2] == ("open", "("):
+                    lo, h, _ = self.arg(i + 1, hi, "^")
+                    power = "".join(t[1] for t in self.t[lo:h])
+                    raise _Fail(f"{w}^{{{power}}}(…) is the inverse function, which graphviz-bp does not read"
+                                if power == "-1" else f"{w}^{{{power}}}(…): write ({w}(…))^{{{power}}}", pos)
+                elif calls and not self.header and w in self.sheet.functions:
                     i = self.call(w, i, hi, pos, items)
                 elif calls and not self.header and w in self.sheet.define:
                     items.append(_Item("func", self.sheet.define[w], pos))
@@ -270,6 +279,7 @@ class _Converter:
                 if v == "_" and (prev.kind, prev.text) == ("close", "||"):
                     i = self.norm_sub(prev, i, hi, pos, items)
                 else:
+                    self.cur_items = items
                     i = (self.sup if v == "^" else self.sub)(prev, i, hi, pos)
             elif kind != "cmd":
                 raise _Fail(f"cannot translate {v!r}", pos)
@@ -499,7 +509,15 @@ class _Converter:
             j = self.arg(j + 1, hi, "^")[2]
         if j < hi and self.t[j][:2] == ("open", "("):
             return self.close_of(j, hi)
-        return self.operand_end(j, hi) if j < hi else None
+        if j >= hi:
+            return None
+        end = self.operand_end(j, hi)
+        if end is None and (self.t[j][0] in ("word", "num") or self.t[j][0] == "cmd" and (
+                self.t[j][1] in GREEK or self.t[j][1] in _STYLES or self.t[j][1] in _ACCENTS)):
+            end = self.arg(j + 1, hi, "\\" + self.t[j][1])[2] if self.t[j][1] in _STYLES | set(_ACCENTS) else j + 1
+            while end < hi and self.t[end][:2] in (("sym", "_"), ("sym", "^")):
+                end = self.arg(end + 1, hi, self.t[end][1])[2]
+        return end
 
     def operand(self, i, hi, items):
         """A compound operand of a function without parentheses, parenthesized (see operand_end)."""
@@ -609,6 +627,7 @@ class _Converter:
 
     def sup(self, prev, i, hi, pos):
         """x^2, x^{a+b}, W^{(1)} (a label: W1), A^T (transpose), e^{z} (exp)."""
+        target = self.cur_items                  # the items prev is in (converting the exponent resets it)
         lo, h, nxt = self.arg(i, hi, "^")
         core = [t for t in self.t[lo:h] if not (t[0] == "cmd" and t[1] in _STYLES
                                                   or t[:2] in (("sym", "{"), ("sym", "}")))]
@@ -616,6 +635,10 @@ class _Converter:
         if vals in (["T"], ["top"], ["intercal"], ["⊤"]):
             prev.post, prev.transposed = prev.post + "^T", True
         elif vals in (["-", "T"], ["-", "top"], ["-", "intercal"]) and prev.kind == "name" and not prev.post:
+            if len(prev.text) > 1 and not (prev.atomic or prev.text in GREEK or prev.text in self.defined):
+                head = [_Item("name", p, prev.pos) for p in re.findall(r"[^\W\d_]\d*", prev.text)]
+                prev.text = head.pop().text                                  # XBX^{-T}: X B inv(X)^T
+                target[-1:] = head + [prev]
             self.used.add(prev.text + prev.suffix)                        # X^{-T}: the inverse, transposed
             prev.kind, prev.text, prev.suffix, prev.post = "val", f"inv({prev.render()})", "", "^T"
             prev.transposed = True
@@ -641,7 +664,8 @@ class _Converter:
         else:
             text = self.join(self.convert(lo, h))
             if (prev.kind, prev.render(), prev.atomic) == ("name", "e", False) and "e" not in self.defined:
-                prev.kind, prev.text = "val", f"exp({text})"
+                target += [_Item("open", "(", pos), *self.convert(lo, h), _Item("close", ")", pos)]
+                prev.kind, prev.text = "func", "exp"
             else:
                 prev.post += "^" + (text if re.fullmatch(r"[\w.]+", text) else f"({text})")
         return nxt
@@ -856,10 +880,11 @@ def _statements(toks):
 
 
 class _Stmt:
-    __slots__ = ("name", "rhs", "used", "pos", "conv", "span")
+    __slots__ = ("name", "rhs", "used", "pos", "conv", "span", "inline", "params")
 
-    def __init__(self, name, pos, conv, span):
+    def __init__(self, name, pos, conv, span, inline=False, params=()):
         self.name, self.pos, self.conv, self.span, self.rhs, self.used = name, pos, conv, span, "", set()
+        self.inline, self.params = inline, params
 
 
 _FRACTION = re.compile(r"(-?)\(?(\d+(?:\.\d+)?)\)? / \(?(\d+(?:\.\d+)?)\)?")
@@ -1029,8 +1054,8 @@ def _translate(text, sheet):
         for sides in _statements(conv.t):
             if _declaration(conv, sides):
                 continue
-            if not sides[0][1] > sides[0][0]:                  # "&= …": a step of a derivation
-                continue
+            if all(conv.t[k][:2] == ("sym", "&") for k in range(*sides[0])):
+                continue                                       # "&= …": a step of a derivation
             if [conv.t[k][1] for k in range(*sides[-1])] == ["?"]:
                 continue                                       # "L = ?": a question
             if len(sides) == 1:
@@ -1060,16 +1085,16 @@ def _translate(text, sheet):
             if _INDEX_FORM.search(head.suffix) and len(lhs) == 1:
                 skipped.append((head.text + head.suffix, head.pos))
                 continue                       # y_i = β + ε_i: about every entry, not a definition
-            rhs = _right_side(conv, sides)
+            params = [it.text + it.suffix for it in lhs[1:] if it.kind == "name"]
+            rhs = _right_side(conv, sides, params)
             if rhs[1] <= rhs[0]:
                 raise _Fail("nothing after =", at)
-            params = [it.text + it.suffix for it in lhs[1:] if it.kind == "name"]
             variables += params
             if len(lhs) > 1 and params:
                 sheet.functions.setdefault(head.text + head.suffix, (conv, params, rhs))
             middle = [_name_only(conv, side) for side in sides[1:-1]] if rhs is sides[-1] else []
             for head in [head] + [m for m in middle if m is not None and all(middle)]:   # x = y = 3
-                stmts.append(_Stmt(head.text + head.suffix, head.pos, conv, rhs))
+                stmts.append(_Stmt(head.text + head.suffix, head.pos, conv, rhs, inline, params))
                 if stmts[-1].name in defined:
                     line, col = _where(text, defined[stmts[-1].name].pos)
                     raise _Fail(f"{stmts[-1].name} is defined twice (first at line {line}, column {col})",
@@ -1106,6 +1131,17 @@ def _translate(text, sheet):
                         f"runs over: write the whole-vector formula (or the entry with an index, {base}[0])", pos)
     stmts = [s for s in stmts if s.name or not re.fullmatch(r"[\w.]+", s.rhs)]     # drop mentions
     stmts = [s for s in stmts if s.name not in sheet.called]      # functions are inlined where called
+    model = [s for s in stmts if s.inline and s.name and f"{s.name}_1" in defined]
+    if model:                           # "y = w x" in a sentence about the data y_1, y_2: a model
+        sheet.note("not read: " + ", ".join(f"{s.name} = {s.rhs}" for s in model)
+                   + " (a model statement in prose; the data are given)")
+        stmts = [s for s in stmts if s not in model]
+    helpers = [s for s in stmts if s.name in sheet.functions and s.params and set(s.params) <= s.used
+               and not any(set(s.params) & t.used for t in stmts if t is not s)]
+    if helpers and len(helpers) < len(stmts):
+        sheet.note("not read: " + ", ".join(f"{s.name}({', '.join(s.params)}) = …" for s in helpers)
+                   + " (a function the sheet defines but does not call)")
+        stmts = [s for s in stmts if s not in helpers]
     used = set().union(*(s.used for s in stmts)) if stmts else set()
     for symbol, (count, pos) in sheet.implied.items():
         if symbol in used and symbol not in defined:
@@ -1129,17 +1165,19 @@ def _translate(text, sheet):
     return _order(stmts, defined, text), list(dict.fromkeys(variables)), tensors, tex_names
 
 
-def _right_side(conv, sides):
+def _right_side(conv, sides, params=()):
     """The formula of ``a = … = …``: the first side after the name that is not a label such as
-    ``P(y=1)``, or the last side when every side between is a name (``x = y = 3``)."""
+    ``P(y=1)`` and, for ``L(W_1, W_2) = …``, that uses the header's variables; the last side
+    when every side between is a name (``x = y = 3``)."""
     middle = [_name_only(conv, side) for side in sides[1:-1]]
     if middle and all(middle):
         return sides[-1]
-    for side in sides[1:]:
-        nested_eq = any(conv.t[k][:2] == ("sym", "=") for k in range(*side))
-        if not nested_eq:
+    formulas = [side for side in sides[1:] if not any(conv.t[k][:2] == ("sym", "=") for k in range(*side))]
+    for side in formulas:
+        words = {conv.t[k][1] for k in range(*side) if conv.t[k][0] == "word"}
+        if not params or all(p.split("_")[0] in words for p in params):
             return side
-    return sides[1]
+    return formulas[0] if formulas else sides[1]
 
 
 def _labels(text) -> set:
