@@ -740,21 +740,33 @@ def _has_kink_derivative(e):
 @contextlib.contextmanager
 def hard_timeout(seconds: float | None):
     """Interrupt SymPy after ``seconds`` (SIGALRM; only in the main thread, elsewhere a no-op:
-    there the expression-size caps bound the work)."""
+    there the expression-size caps and the dashboard's worker process bound the work).
+
+    Nests: an inner timeout never outlives an outer one, and the outer one is re-armed with
+    what is left of it when the inner block ends."""
     if not seconds or threading.current_thread() is not threading.main_thread() or \
             not hasattr(signal, "setitimer"):
         yield
         return
+    import time
+    outer_left, _ = signal.getitimer(signal.ITIMER_REAL)
+    start = time.monotonic()
+    fire = min(seconds, outer_left) if outer_left > 0 else seconds
+    inner_fires = not outer_left or seconds <= outer_left
 
     def on_alarm(signum, frame):
-        raise LimitError(f"the symbolic rewriting ran past {seconds:g} s")
+        raise LimitError(f"the symbolic rewriting ran past {seconds:g} s" if inner_fires else
+                         "the computation ran past its time limit")
     old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, fire)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+        if outer_left > 0:
+            left = outer_left - (time.monotonic() - start)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3))
 
 
 def _exp_variable(sp, exprs):
@@ -882,7 +894,7 @@ def prove_exprs(lhs, rhs, relation="=", claim="", definitions=None, timeout=None
                 stages, _ = _stages(sp, lhs, rhs, with_sign)
                 last_note, L, R = stages[-1]
                 if L == R and len(stages) == 1:          # equal as read, once SymPy evaluated the numbers
-                    chain = [Step(rhs, "evaluate")] if lhs != rhs or lhs.is_number else []
+                    chain = [Step(rhs, "evaluate" if lhs != rhs else "the two sides are the same expression")]
                 elif L == R:
                     chain = [Step(s[1], s[0]) for s in stages[1:]]
                     chain += [Step(stages[k][2], stages[k + 1][0], "right")

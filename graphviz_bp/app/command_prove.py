@@ -55,7 +55,8 @@ def add_arguments(sub, program_args, epilog: str = "") -> None:
     s.add_argument("--format", choices=("text", "md", "tex"), default="text")
     s.add_argument("--json", action="store_true", help="one JSON document on standard output")
     s.add_argument("--timeout", type=float, default=10.0, metavar="S",
-                   help="seconds for the symbolic rewriting before 'holds numerically' (default 10)")
+                   help="seconds for the symbolic rewriting before 'holds numerically' (default 10; "
+                        "the whole command stops with exit 2 after 3·S + 20 s)")
     s.set_defaults(run=run_prove)
 
     s = sub.add_parser("solve", help="the stationary point in --wrt: closed form or BFGS, Hessian, min/max/saddle",
@@ -108,10 +109,16 @@ def _claim_text(args) -> str:
     return args.claim
 
 
+def _overall(args) -> float:
+    """The whole command's hard limit: three symbolic time-outs and 20 s for the numeric checks."""
+    return 3 * max(args.timeout, 0.0) + 20.0
+
+
 def run_prove(args) -> int:
-    from ..algorithms.prove import prove
+    from ..algorithms.prove import hard_timeout, prove
     from ..showing.proof import verdict_text
-    v = prove(_claim_text(args), syntax=args.syntax, timeout=args.timeout)
+    with hard_timeout(_overall(args)):     # SymPy and mpmath cannot check a deadline themselves
+        v = prove(_claim_text(args), syntax=args.syntax, timeout=args.timeout)
     if args.json:
         print(json.dumps(v.to_json(), ensure_ascii=False))
     else:
@@ -135,8 +142,10 @@ def run_solve(args) -> int:
 
 def run_facts(args) -> int:
     from ..algorithms.facts import function_facts
+    from ..algorithms.prove import hard_timeout
     from ..showing.proof import facts_text
-    ff = function_facts(args.function, syntax=args.syntax, timeout=args.timeout)
+    with hard_timeout(_overall(args)):
+        ff = function_facts(args.function, syntax=args.syntax, timeout=args.timeout)
     if args.json:
         print(json.dumps(ff.to_json(), ensure_ascii=False))
     else:
