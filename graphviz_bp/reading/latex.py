@@ -1007,11 +1007,14 @@ def _declaration(conv, sides) -> bool:
         return False
     sup = next((k for k in range(at, hi) if conv.t[k][:2] == ("sym", "^")), None)
     if sup is not None:
+        conv.header = True                                  # x_i \in R^D names sample i, not an entry
         try:
             names = [it.text + it.suffix for it in conv.convert(lo, at) if it.kind == "name"]
             dims_lo, dims_hi, _ = conv.arg(sup + 1, hi, "^")
         except _Fail:
             return True
+        finally:
+            conv.header = False
         dims, dim = [], []
         for t in conv.t[dims_lo:dims_hi] + [("cmd", "times", None)]:
             if t[:2] == ("cmd", "times"):
