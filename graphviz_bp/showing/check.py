@@ -115,7 +115,9 @@ def parse_claims(text: str, limits=None) -> list[Claim]:
             target = m.group(m.lastindex)
             target_col = lhs_col + m.start(m.lastindex)
         claim = Claim(line_no, lhs_col, lhs, kind, target)
-        claim.given = parse_literal(right.strip(), line_no, value_col)
+        from .check_formula import looks_like_formula, read_formula     # issue 14: grad W = 2*X^T@(…)
+        claim.given = read_formula(right, line_no, value_col) if kind == "grad" and looks_like_formula(right) \
+            else parse_literal(right.strip(), line_no, value_col)
         claim.column = target_col
         claims.append(claim)
         if len(claims) > limits.max_claims:       # issue 19: refused before the work, where it is crossed
@@ -249,6 +251,8 @@ def close(given, expected, rtol: float, atol: float = ATOL) -> bool:
 
 def _show(v, like=None) -> str:
     """A value on one line; with ``like``, in its layout when only that differs (9 for [[9]])."""
+    if isinstance(v, str) or isinstance(like, str):      # a formula claim (check_formula) as written
+        return v if isinstance(v, str) else fmt_value(v, 6)
     if like is not None and np.shape(v) != np.shape(like) and _conform(v, like) is not None:
         v = _conform(v, like)
         v = float(v) if v.ndim == 0 else v
@@ -570,8 +574,9 @@ def check(g, answers_text: str, at=None, sgd_lr: float | None = None, rtol: floa
                 raise InputError(f"'{claim.lhs}': {claim.target!r} is computed by the program; an SGD step "
                                  f"updates inputs ({', '.join(g.leaves)})", claim.line, claim.column, kind="name")
         claim.expected = ctx.truth.expected(claim)
+    from .check_formula import is_formula, judge    # a formula is judged by numbers at several points
     for claim in claims:
-        claim.ok = ctx.close(claim.given, claim.expected)
+        claim.ok = judge(g, claim, at, rtol) if is_formula(claim) else ctx.close(claim.given, claim.expected)
     wrong = [k for k, c in enumerate(claims) if not c.ok]
     first = min(wrong, key=lambda k: _order(claims[k])) if wrong else None
     if first is not None:
@@ -584,8 +589,9 @@ def _explain_wrong(g, claims: list[Claim], first: int, ctx):
     head = claims[first]
     finders = {"value": value_slips, "grad": grad_slips, "new": sgd_slips}
     slips = {}
+    from .check_formula import is_formula
     for k, claim in enumerate(claims):
-        if claim.ok:
+        if claim.ok or is_formula(claim):       # a formula's slip was found when it was judged
             continue
         check_deadline("looking for the slip behind a wrong claim")     # issue 19
         if k != first and _depends(g, claim, head):

@@ -182,11 +182,12 @@ def leaf_shapes(g, at=None, declared=None) -> dict:
     return out
 
 
-def derive(g, at=None, shapes: dict | None = None) -> Derivation:
+def derive(g, at=None, shapes: dict | None = None, adjoints: bool = True) -> Derivation:
     """Run the matrix templates backwards over ``g`` (output must be scalar).
 
     ``shapes``: declared input shapes (symbolic sizes allowed); the rest come from values at ``at``.
     Raises :class:`ShapeError` when a shape is not a matrix (3-D values) or the output is not scalar.
+    With ``adjoints=False`` only ``values``/``syms``/``shapes`` are filled (any output shape).
     """
     ls = leaf_shapes(g, at, shapes)
     d = Derivation(g, {})
@@ -217,6 +218,8 @@ def derive(g, at=None, shapes: dict | None = None) -> Derivation:
             value[i] = v
         d.shapes[name] = named[i].shape
         d.syms[name], d.values[name] = named[i], value[i]
+    if not adjoints:                    # the values only (the checker reads a student's formula)
+        return d
     if d.shapes[g.output] != SCALAR:
         raise ShapeError(f"the output {g.output!r} is not a scalar")
 
