@@ -390,3 +390,26 @@ def test_seed_001_as_pasted(text, lhs, rhs):
         assert lhs(x) == pytest.approx(rhs(x), rel=1e-7, abs=1e-9)
         assert float(__import__("graphviz_bp.algorithms.prove", fromlist=["numeric"]).numeric(
             v.lhs, {s: x for s in v.lhs.free_symbols})) == pytest.approx(lhs(x), rel=1e-6, abs=1e-9)
+
+
+def test_hard_timeouts_nest():
+    """An inner time-out ends without disarming the outer one; an outer one fires inside an inner."""
+    import signal
+    import time
+    from graphviz_bp.algorithms.prove import hard_timeout
+    from graphviz_bp.core.errors import LimitError
+    t = time.monotonic()
+    with pytest.raises(LimitError):
+        with hard_timeout(0.5):
+            with hard_timeout(0.1):
+                pass
+            while time.monotonic() - t < 5:
+                pass
+    assert time.monotonic() - t < 2
+    t = time.monotonic()
+    with pytest.raises(LimitError):
+        with hard_timeout(0.3):
+            with hard_timeout(10):
+                while time.monotonic() - t < 5:
+                    pass
+    assert time.monotonic() - t < 2 and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
