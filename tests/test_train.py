@@ -89,7 +89,8 @@ def lin_grad(w, batch, how="mean"):
     return sum(gs) / (len(gs) if how == "mean" else 1)
 
 
-SEED002 = (EXAMPLES / "linear_regression_steps.txt").read_text()
+# as the sheet writes the data: indexed values (the example file holds the same as a table)
+SEED002 = "x_1 = 1; x_2 = 2; y_1 = 2; y_2 = 3\nw = 0\nL = (y - w*x)^2\n"
 
 # the sheet's constants: momentum/nesterov α = 0.9, η = 0.1; RMSprop α = 0.9; Adam β₁ = β₂ = 0.9
 SHEET = {"momentum": dict(momentum=0.9), "nesterov": dict(momentum=0.9), "rmsprop": dict(alpha=0.9),
@@ -103,9 +104,11 @@ def _run(text, name, steps, **kw):
     return train(g, make_optimizer(name, lr=kw.pop("lr"), **opt_kw), steps, observations, **kw)
 
 
-def test_observations_of_the_sheet_are_read_from_indexed_values():
+def test_observations_of_the_sheet_are_read_from_indexed_values_and_from_the_examples_table():
     g, observations = read(SEED002)
     assert [(o.label, o.values) for o in observations] == [(1, {"x": 1.0, "y": 2.0}), (2, {"x": 2.0, "y": 3.0})]
+    g, table = read((EXAMPLES / "linear_regression_steps.txt").read_text())
+    assert [(o.label, o.values) for o in table] == [(o.label, o.values) for o in observations]
 
 
 def test_seed002_gd_two_steps_mean_and_sum():
