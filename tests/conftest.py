@@ -8,14 +8,47 @@
   how many examples each fuzz test draws (default 5000).
 
 At the end of a run, the counts of programs the fuzzers tried are printed (``fuzz_stats``).
+
+Helpers every test file shares live here too (``from conftest import load_example, run_cli``):
+the shipped examples, a graph from one, the command line in a fresh process.
 """
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
+
+import graphviz_bp as gbp
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "graphviz_bp" / "examples"
+
+
+def example_path(name: str) -> Path:
+    """A shipped example (``relu_network_sgd.txt``) as a path."""
+    return EXAMPLES / name
+
+
+def load_example(name, **kw):
+    """The graph of a shipped example, by file name or path."""
+    path = name if isinstance(name, Path) else EXAMPLES / name
+    return gbp.parse(path.read_text(encoding="utf-8"), **kw)
+
+
+def run_cli(*args, stdin=None, timeout=120, env=None):
+    """``python -m graphviz_bp ARGS`` in a fresh process at the checkout's root, with no
+    ``GRAPHVIZ_BP_*`` variables from the caller's environment unless ``env`` sets them."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHVIZ_BP_")}
+    environ["PYTHONPATH"] = str(ROOT) + os.pathsep + environ.get("PYTHONPATH", "")
+    environ.update(env or {})
+    return subprocess.run([sys.executable, "-m", "graphviz_bp", *args], capture_output=True, text=True,
+                          input=stdin, cwd=ROOT, env=environ, timeout=timeout)
+
 
 FUZZ_STATS: Counter = Counter()
 FUZZ_NOTES: dict = {}          # warning -> the first program that caused it

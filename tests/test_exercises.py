@@ -6,13 +6,10 @@ import pytest
 import sympy as sp
 
 import graphviz_bp as gbp
+from conftest import load_example as load
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "graphviz_bp" / "examples"
 METHODS = ("reverse", "forward", "paths")
-
-
-def load(name, **kw):
-    return gbp.parse((EXAMPLES / name).read_text(), **kw)
 
 
 def close(a, b, tol=1e-6):

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import graphviz_bp as gbp
+from conftest import load_example as graph
 from graphviz_bp import InputError
 from graphviz_bp.showing.explain import explain, tex_name, tex_value
 
@@ -22,10 +23,6 @@ EX = ROOT / "graphviz_bp" / "examples"
 E1 = EX / "chain_rule_paths.txt"
 E2 = EX / "l1_least_squares.txt"
 E3 = EX / "relu_network_sgd.txt"
-
-
-def graph(path):
-    return gbp.parse(path.read_text(encoding="utf-8"))
 
 
 def tv(v):

@@ -15,6 +15,7 @@ import pytest
 from graphviz_bp.showing.render import notes_of
 
 import graphviz_bp as gbp
+from conftest import load_example as graph
 from graphviz_bp.showing import layout as engine
 from graphviz_bp.core.errors import InputError
 from graphviz_bp.core.limits import Limits
@@ -28,10 +29,6 @@ SVG_NS = "{http://www.w3.org/2000/svg}"
 E1, E2, E3, E7 = (ROOT / "graphviz_bp" / "examples" / f for f in ("chain_rule_paths.txt", "l1_least_squares.txt",
                                                  "relu_network_sgd.txt", "mlp_relu_softmax.txt"))
 ALL_LOCALS = {"values", "locals", "numeric", "grads"}
-
-
-def graph(path, **kw):
-    return gbp.parse(Path(path).read_text(), **kw)
 
 
 def svg_texts(svg: str):
