@@ -162,3 +162,21 @@ def test_the_gradient_set_to_zero_is_shown_in_matrix_form():
     assert s.gradient_formula and "λ" in s.gradient_formula and "Xᵀ" in s.gradient_formula
     w = s.point["w"]
     assert np.allclose(2 * X.T @ (X @ w - Y) + 2 * 0.7 * w, 0, atol=1e-10)
+
+
+def test_seed_002_section_5_2_leave_one_out_lambda():
+    """y = 6, 6, 10, β̂₋ᵢ(λ) = Σ_{j≠i} yⱼ/(2 + λ); CV(λ) = 2(16u − 6)² + (12u − 10)² with u = 1/(2 + λ),
+    minimal at u = 624/1312 (dCV/du = 0), so λ_CV = 1312/624 − 2 and β̂(λ_CV) = 22/(3 + λ_CV)."""
+    from graphviz_bp.algorithms.solve import leave_one_out
+    r = leave_one_out(parse("y = [6, 6, 10]\nlambda = 0\nL = sum((y - beta)^2) + lambda*beta^2"), "beta", "lambda")
+    lam = 1312 / 624 - 2
+    assert r.best == pytest.approx(lam, abs=1e-6)
+    u = 1 / (2 + lam)
+    assert r.score == pytest.approx(2 * (16 * u - 6) ** 2 + (12 * u - 10) ** 2, rel=1e-9)
+    assert r.solution.point["beta"] == pytest.approx(22 / (3 + lam), rel=1e-7)
+    brute = np.linspace(0, 2, 200_001)
+    cvs = [sum((sum(np.delete(np.array([6, 6, 10.0]), i)) / (2 + brute) - yi) ** 2 for i, yi in enumerate([6, 6, 10.0]))]
+    assert brute[np.argmin(cvs[0])] == pytest.approx(r.best, abs=2e-5)
+    out = _cli("solve", "-e", "y = [6, 6, 10]; lambda = 0; L = sum((y - beta)^2) + lambda*beta^2",
+               "--wrt", "beta", "--loo", "lambda")
+    assert out.returncode == 0 and "lambda = 0.102564" in out.stdout and "beta = 7.09091" in out.stdout

@@ -521,3 +521,73 @@ def _random_data_solutions(g, prob, data, value, draws=3):
             return None
         out.append((d, (H + H.T) / 2))
     return out
+
+
+# --- leave-one-out choice of a penalty (seed 002 §5.2 ex. 5в) ------------------------------------------
+
+@dataclass
+class LeaveOneOut:
+    """λ chosen by leave-one-out cross-validation, and the solution refitted with it."""
+    name: str                       # the penalty's input (lambda)
+    best: float                     # λ_CV
+    score: float                    # CV(λ_CV): the sum of the held-out losses
+    n: int                          # observations
+    table: list                     # [(λ, CV(λ))] on the scan grid
+    solution: Solution              # the unknowns at λ_CV (on all the data)
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "best": self.best, "score": self.score, "n": self.n,
+                "table": self.table, "solution": self.solution.to_json()}
+
+
+def leave_one_out(g, wrt, penalty: str, at=None, upper: float = 100.0) -> LeaveOneOut:
+    """Choose ``penalty`` ≥ 0 by leave-one-out: for each observation i (row i of every data input
+    with n rows) solve on the others, then score the program on row i alone with the penalty set
+    to 0 (the data term); CV(λ) is the sum over i.  A scan of [0, ``upper``] then a bounded
+    scalar minimisation (scipy) around the best grid point.  The unknowns' gradient must be
+    affine (each refit is exact)."""
+    from scipy.optimize import minimize_scalar
+    wrt = _wrt(g, wrt)
+    at = dict(at or {})
+    node = g.node(penalty)
+    if node.kind != "input" or penalty in wrt:
+        raise InputError(f"--loo {penalty}: expected an input that is not an unknown", kind="usage")
+    data = {n.name: np.asarray(at.get(n.name, n.default), dtype=float) for n in g.nodes
+            if n.kind == "input" and n.name not in wrt and n.name != penalty and at.get(n.name, n.default) is not None}
+    sizes = [v.shape[0] for v in data.values() if v.ndim >= 1 and v.shape[0] > 1]
+    if not sizes:
+        raise InputError("leave-one-out needs data: an input with one row per observation", kind="value")
+    n = max(set(sizes), key=sizes.count)
+    rows = [k for k, v in data.items() if v.ndim >= 1 and v.shape[0] == n]
+
+    def fitted(lam, keep):
+        trial_at = {**at, penalty: float(lam), **{k: _value(data[k][keep]) for k in rows}}
+        prob = _Problem(g, wrt, trial_at)
+        H, c, affine = _affine(prob, prob.start)
+        if not affine:
+            raise InputError("leave-one-out here needs a gradient affine in the unknowns "
+                             "(least squares, ridge, a penalised mean)", kind="value")
+        theta = np.linalg.lstsq((H + H.T) / 2, -c, rcond=None)[0]
+        return prob, theta
+
+    def cv(lam):
+        total = 0.0
+        for i in range(n):
+            keep = np.arange(n) != i
+            prob, theta = fitted(lam, keep)
+            held = {**at, penalty: 0.0, **{k: _value(data[k][i:i + 1]) for k in rows}, **prob.split(theta)}
+            test = _Problem(g, wrt, held)
+            total += test.value(theta)
+        return total
+
+    grid = np.concatenate([[0.0], np.geomspace(1e-3, upper, 60)])
+    table = [(float(lam), cv(lam)) for lam in grid]
+    k = int(np.argmin([v for _, v in table]))
+    lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]
+    best, score = table[k]
+    if hi > lo:
+        res = minimize_scalar(cv, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
+        if res.fun <= score:
+            best, score = float(res.x), float(res.fun)
+    sol = solve(g, wrt, at={**at, penalty: best})
+    return LeaveOneOut(penalty, best, score, n, table, sol)

@@ -64,6 +64,8 @@ def add_arguments(sub, program_args, epilog: str = "") -> None:
     program_args(s)
     s.add_argument("--wrt", help="comma-separated unknowns (default: the parameters W, w, b, theta…)")
     s.add_argument("--maximize", action="store_true", help="a maximum (a likelihood) instead of a minimum")
+    s.add_argument("--loo", metavar="NAME", help="choose the penalty NAME (e.g. lambda) by leave-one-out: each "
+                   "observation (row of the data) held out in turn, scored by the program with NAME = 0")
     s.add_argument("--format", choices=("text", "md", "tex"), default="text")
     s.set_defaults(run=run_solve)
 
@@ -132,6 +134,14 @@ def run_solve(args) -> int:
     from ..core.notation import to_json
     from ..showing.proof import solution_text
     g = _graph(args)
+    if args.loo:
+        from ..algorithms.solve import leave_one_out
+        from ..showing.proof import loo_text
+        if args.maximize:
+            raise InputError("--loo chooses a penalty for a minimum; drop --maximize", kind="usage")
+        r = leave_one_out(g, args.wrt, args.loo, at=_at(args))
+        print(json.dumps(to_json(r.to_json()), ensure_ascii=False) if args.json else loo_text(r, args.format))
+        return 0
     sol = solve(g, args.wrt, at=_at(args), maximize=args.maximize)
     if args.json:
         print(json.dumps(to_json(sol.to_json()), ensure_ascii=False))

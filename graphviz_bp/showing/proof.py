@@ -193,6 +193,14 @@ def solution_text(sol, fmt: str = "text") -> str:
     return "\n".join(("- " + line) if md and k else line for k, line in enumerate(lines))
 
 
+def loo_text(r, fmt: str = "text") -> str:
+    """The λ leave-one-out chose, then the solution refitted with it."""
+    head = (f"leave-one-out over the {r.n} observations: {r.name} = {r.best:.6g} "
+            f"(sum of the held-out losses {r.score:.6g}; scanned 0 and 60 values up to {r.table[-1][0]:g}, "
+            f"then refined); refitted on all the data:")
+    return (f"**{head}**" if fmt == "md" else head) + "\n" + solution_text(r.solution, fmt)
+
+
 # --- counts ------------------------------------------------------------------------------------
 
 def counts_text(c, fmt: str = "text") -> str:
