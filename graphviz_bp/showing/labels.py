@@ -213,6 +213,7 @@ class Facts:
     path_count: int | None = None          # paths from the highlighted path's start to its end
     path_values: list | None = None        # their contributions, when there are at most six
     path_value: object = None              # the highlighted path's own contribution
+    formulas: dict | None = None           # node -> its adjoint as a formula in node names (issue 14)
 
 
 # --- node and edge labels ---------------------------------------------------------------------
@@ -242,6 +243,9 @@ def node_label(g, node, facts: Facts, layers, t, state=None, step_no=None, horiz
         elif adj is not None:
             groups.append(value_cells(adj, SIZE["value"], t["grad"] if state != "current" else t["current"],
                                       prefix=prefix))
+    if facts.formulas and node.name in facts.formulas:           # issue 14: show="formulas"
+        groups.append([Line().add(f"∂{out_name}/∂{g.notation.name(node.name)} = {facts.formulas[node.name]}",
+                                  SIZE["value"], t["grad"]).td()])
     if facts.tangents is not None and node.name in facts.tangents and node.name != facts.tangent_src:
         tan = facts.tangents[node.name]
         src_value = facts.values[g.index(facts.tangent_src)]

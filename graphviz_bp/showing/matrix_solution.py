@@ -158,3 +158,24 @@ def markdown(g, at=None, wrt=None, sgd_lr=None) -> str:
     doc = _Doc()
     section(doc, ctx)
     return to_markdown(doc)
+
+
+def node_formulas(g, at=None, notes=None) -> dict | None:
+    """``{node: its adjoint in node names, Unicode}`` for the graph's formulas layer (None for a
+    scalar program); a node whose formula is withheld reads "numbers only"; why goes to ``notes``."""
+    if not is_tensor_program(g, at):
+        return None
+    try:
+        mf = matrix_form(g, at=at, levels=("named",))
+    except Exception as exc:                    # the picture is drawn anyway, with the reason
+        if notes is not None:
+            notes.append(f"no matrix formulas: {exc}")
+        return None
+    if notes is not None:
+        notes.extend(n for n in dict.fromkeys(mf.notes) if not n.startswith("∂"))
+    out = {}
+    for name, levels in mf.nodes.items():
+        f = levels.get("named")
+        if f is not None and g.node(name).kind != "const":
+            out[name] = f.unicode if f.expr is not None else "numbers only"
+    return out

@@ -25,6 +25,7 @@ from ..algorithms.reverse import reverse
 
 LAYERS = ("values", "shapes", "locals", "numeric", "grads", "tangents")
 DEFAULT_SHOW = frozenset({"values", "locals", "grads"})
+FORMULAS = "formulas"     # issue 14: each node's adjoint as a matrix formula in node names (not in "all")
 SUMMARY_BOXES = 60        # a summary draws collapsed chains only if that leaves at most this many boxes
 REF_FANOUT = 4            # a leaf with more consumers is drawn once per use (small dashed reference nodes)
 
@@ -35,12 +36,14 @@ def parse_show(show) -> frozenset:
         return DEFAULT_SHOW
     items = [s.strip() for s in (show.split(",") if isinstance(show, str) else show)]
     items = [{"symbolic": "locals", "grad": "grads", "adjoints": "grads", "shape": "shapes",
-              "value": "values", "tangent": "tangents", "local": "locals"}.get(s, s) for s in items if s]
+              "value": "values", "tangent": "tangents", "local": "locals", "formula": FORMULAS}.get(s, s)
+             for s in items if s]
     if "all" in items:
-        return frozenset(LAYERS)
-    unknown = [s for s in items if s not in LAYERS and s != "none"]
+        return frozenset(LAYERS) | ({FORMULAS} if FORMULAS in items else set())
+    unknown = [s for s in items if s not in LAYERS and s not in (FORMULAS, "none")]
     if unknown:
-        raise InputError(f"unknown layer {unknown[0]!r} in --show (layers: {', '.join(LAYERS)}, or all)",
+        raise InputError(f"unknown layer {unknown[0]!r} in --show (layers: {', '.join(LAYERS)}, {FORMULAS}, "
+                         f"or all)",
                          kind="usage")
     return frozenset(s for s in items if s != "none")
 
@@ -63,6 +66,9 @@ def _facts(g, at, layers, step, tangent, highlight) -> L.Facts:
             if exc.kind != "shape":
                 raise
             f.notes.append(f"no gradients: {exc.message}")
+    if FORMULAS in layers:
+        from .matrix_solution import node_formulas
+        f.formulas = node_formulas(g, at, f.notes)
     if "tangents" in layers:
         from ..algorithms.forward import forward
         src = tangent or (highlight[0] if highlight else None) or (g.leaves[0] if g.leaves else None)
@@ -172,6 +178,8 @@ def render(g, at=None, show=DEFAULT_SHOW, highlight=None, step=None, theme="ligh
     * ``grads``    each node's adjoint ∂out/∂node (red)
     * ``tangents`` forward mode: each node's tangent ∂node/∂``tangent`` (default: the path's start,
                    else the first input)
+    * ``formulas`` (tensor programs; not part of ``all``) each node's adjoint as a matrix formula in
+                   the node names (∂L/∂W = λ·sign(W) + 2Xᵀc), each checked against the numbers
 
     ``highlight`` — a path as node names (``["x", "c", "e", "f"]``): its edges are drawn thick
     in the accent colour (SVG class ``path``) and the title gives its product and the sum over all paths.
