@@ -28,7 +28,8 @@ import numpy as np
 
 from ..algorithms.train import redo_step
 from ..core.errors import InputError
-from ..core.notation import fmt_value, pretty_name, read_value, to_json
+from ..core.notation import fmt_value, to_json
+from ..reading.program import read_value
 
 _CLAIM = re.compile(r"^\s*(?:step|шаг)\s*(\d+)\s*[:.,]?\s*(.+?)\s*=\s*(.+?)\s*$", re.IGNORECASE)
 _SUBSCRIPT = re.compile(r"^\s*([^\W\d]\w*?)(?:_(\d+)|([₀₁₂₃₄₅₆₇₈₉]+))\s*(\[[\d, ]+\])?\s*=\s*(.+?)\s*$")
@@ -301,9 +302,3 @@ def check_training(run, answers: str, rtol: float = 1e-6) -> TrainingReport:
     if wrong:
         report.first_wrong = min(wrong, key=lambda k: (claims[k].step, _ORDER[claims[k].kind], claims[k].line))
     return report
-
-
-def describe(claim: Claim) -> str:
-    """The claim's left side, as the report writes it."""
-    who = pretty_name(claim.name) if claim.name else "loss"
-    return {"loss": "loss", "grad": f"∂L/∂{who}", "state": f"{claim.state}({who})", "param": who}[claim.kind]

@@ -17,7 +17,7 @@ import io
 
 import numpy as np
 
-from ..core.notation import fmt_number, fmt_value, pretty_name, to_json
+from ..core.notation import Notation, fmt_number, fmt_value, to_json
 
 DIGITS = 6
 STATE_WORDS = {"v": "velocity", "s": "squared-gradient average", "m": "first moment (mean of g)",
@@ -29,9 +29,9 @@ def _value(v) -> str:
     return fmt_value(v, DIGITS)
 
 
-def _tex_name(name: str) -> str:
-    from .explain import tex_name
-    return tex_name(name)
+def _notation(run) -> Notation:
+    """How the run's graph writes names (a pasted sheet's W⁽¹⁾ as the sheet does)."""
+    return getattr(run.graph, "notation", None) or Notation(run.graph)
 
 
 def _tex_value(v) -> str:
@@ -64,26 +64,27 @@ def table(run):
     Several: one row per step and parameter (the long layout), step, observations and loss on the
     step's first row; tensors stay whole in their cells.
     """
-    out, L = run.output, pretty_name(run.output)
+    nota = _notation(run)
+    out, L = run.output, nota.name(run.output)
     lookahead = any(s.point for s in run.steps)
     states = run.optimizer.state_names
     one = len(run.wrt) == 1
-    tw = _tex_name(run.wrt[0]) if one else "w"
-    pw = pretty_name(run.wrt[0]) if one else "w"
+    tw = nota.tex(run.wrt[0]) if one else "w"
+    pw = nota.name(run.wrt[0]) if one else "w"
     head = ["t", "obs", f"{L} before"] + ([] if one else ["parameter"]) + \
         ([f"look-ahead {pw} − μv"] if lookahead else []) + [f"∂{L}/∂{pw}"] + list(states) + [f"new {pw}"]
-    tex = ["$t$", "obs.", f"${_tex_name(out)}$"] + ([] if one else ["param."]) + \
-        ([f"${tw} - \\mu v$"] if lookahead else []) + [f"$\\partial {_tex_name(out)}/\\partial {tw}$"] + \
+    tex = ["$t$", "obs.", f"${nota.tex(out)}$"] + ([] if one else ["param."]) + \
+        ([f"${tw} - \\mu v$"] if lookahead else []) + [f"$\\partial {nota.tex(out)}/\\partial {tw}$"] + \
         [f"${_STATE_TEX[k]}$" for k in states] + [f"new ${tw}$"]
     body = []
     for j, w in enumerate(run.wrt):              # row 0: the start
-        body.append(["0" if j == 0 else None, None, None] + ([] if one else [("name", w)]) +
+        body.append(["0" if j == 0 else None, None, None] + ([] if one else [("name", nota.name(w), nota.tex(w))]) +
                     [None] * (lookahead + 1 + len(states)) + [run.params0[w]])
     for s in run.steps:
         for j, w in enumerate(run.wrt):
             first = j == 0
             body.append([str(s.t) if first else None, _obs(s) if first else None, s.loss if first else None]
-                        + ([] if one else [("name", w)])
+                        + ([] if one else [("name", nota.name(w), nota.tex(w))])
                         + ([s.point[w] if s.point else None] if lookahead else [])
                         + [s.grads[w]] + [s.state[w][k] for k in states] + [s.params[w]])
     return head, tex, body
@@ -92,8 +93,8 @@ def table(run):
 def _cell(c, tex: bool = False) -> str:
     if c is None:
         return ""
-    if isinstance(c, tuple):                     # ("name", parameter)
-        return f"${_tex_name(c[1])}$" if tex else pretty_name(c[1])
+    if isinstance(c, tuple):                     # ("name", in Unicode, in LaTeX)
+        return f"${c[2]}$" if tex else c[1]
     if isinstance(c, str):
         return c
     return f"${_tex_value(c)}$" if tex else _value(c)
@@ -104,7 +105,7 @@ def _header_lines(run) -> list[str]:
     return [f"optimizer: {opt.variant} ({_constants_text(opt)})",
             f"update: {opt.rule}   (g = ∂{run.output}/∂w at the step's observations; t counts from 1)",
             f"data: {data_text(run)}",
-            "parameters: " + ", ".join(f"{pretty_name(w)} = {_value(run.params0[w])}" for w in run.wrt)
+            "parameters: " + ", ".join(f"{_notation(run).name(w)} = {_value(run.params0[w])}" for w in run.wrt)
             + " at the start"]
 
 
@@ -112,7 +113,7 @@ def _footer_lines(run) -> list[str]:
     lines = []
     if run.steps:
         last = run.steps[-1]
-        lines.append(f"after step {last.t}: " + ", ".join(f"{pretty_name(w)} = {_value(last.params[w])}"
+        lines.append(f"after step {last.t}: " + ", ".join(f"{_notation(run).name(w)} = {_value(last.params[w])}"
                                                            for w in run.wrt))
     if run.final_loss is not None:
         how = "sum" if run.batch == "sum" else "mean"
@@ -154,7 +155,7 @@ def to_markdown(run, heading: str | None = "Training") -> str:
     if heading:
         out.append(f"## {heading}\n")
     out.append(f"**{opt.variant}** with {_constants_text(opt)}; each step, for every parameter $w$ "
-               f"(with $g = \\partial {_tex_name(run.output)}/\\partial w$):\n")
+               f"(with $g = \\partial {_notation(run).tex(run.output)}/\\partial w$):\n")
     out.append(f"$$ {_tex_update(run)} $$\n")
     out.append(f"Data: {data_text(run)}.\n")
     out.append("| " + " | ".join(head) + " |")
