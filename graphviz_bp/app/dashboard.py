@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.notation import fmt_number, pretty_name, shape_text, to_json
+from ..core.notation import fmt_number, shape_text, to_json
 
 EXAMPLES_DIR: Traversable = files("graphviz_bp") / "examples"   # package data: works from a wheel too
 DEFAULT_EXAMPLE = "l1_least_squares.txt"        # E2, what the dashboard opens on

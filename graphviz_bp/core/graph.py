@@ -15,7 +15,6 @@ renderer.  Algorithms are functions of it (:mod:`graphviz_bp.algorithms`); the p
 """
 from __future__ import annotations
 
-import gc
 import re
 from functools import cached_property
 from itertools import count

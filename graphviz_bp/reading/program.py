@@ -12,14 +12,13 @@ from ..core.evaluate import as_value
 from ..core.syntax import Literal, Num
 from ..core.graph import Graph, build
 from ..core.limits import Limits, current as current_limits
-from .latex import at_origin, looks_like_latex, translate
 from .parser import parse_program
 
 
 SYNTAXES = ("auto", "plain", "latex")
 
 
-def read_program(text: str, syntax: str = "auto"):
+def read_program(text: str, syntax: str = "auto", define: dict | None = None, given: dict | None = None):
     """``(program in the plain notation, Translation or None)``: LaTeX is translated first.
 
     ``syntax="auto"`` reads the text as LaTeX when it holds ``$…$`` or a backslash command.
@@ -31,13 +30,14 @@ def read_program(text: str, syntax: str = "auto"):
     if syntax == "latex" or syntax == "auto" and ("\\" in text or "$" in text):
         from ..reading.latex import looks_like_latex, translate
         if syntax == "latex" or looks_like_latex(text):
-            translation = translate(text)
+            translation = translate(text, define=define, given=given)   # issue 15: --define, --at shapes
             return translation.program, translation
     return text, None
 
 
 def parse(text: str, limits: Limits | None = None, output: str | None = None,
-          syntax: str = "auto", cls: type | None = None) -> Graph:
+          syntax: str = "auto", cls: type | None = None, define: dict | None = None,
+          given: dict | None = None) -> Graph:
     """Parse a program into a graph: the notation of DESIGN §1, or LaTeX pasted from a sheet.
 
     ``syntax="auto"`` reads the text as LaTeX when it holds ``$…$`` or a backslash command
@@ -56,7 +56,7 @@ def parse(text: str, limits: Limits | None = None, output: str | None = None,
     ('latex', ['x', 'y'], 'f = x^2 + x * y + (x + y)^2\\n')
     """
     limits = limits or current_limits()
-    source, translation = read_program(text, syntax)
+    source, translation = read_program(text, syntax, define, given)
     # a long program allocates ~10 objects per term and none of them form cycles: the cyclic GC's
     # full passes over the growing heap would make parsing a 100,000-line chain about twice slower
     collect = len(source) > 100_000 and gc.isenabled()
@@ -79,6 +79,10 @@ def parse(text: str, limits: Limits | None = None, output: str | None = None,
         g.syntax = "latex"
         g.tex_names = {k: v for k, v in translation.tex_names.items() if k in g._names}
         g.variables = [v for v in translation.variables if v in g._names and g.node(v).kind == "input"]
+        # --- issue 15: what the reader chose, and the shapes the sheet declares ---
+        g.reading_notes = list(translation.reading_notes)
+        g.declared_shapes = dict(translation.declared_shapes)
+        # --- end issue 15 ---
     return g
 
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.notation import fmt_number, fmt_value, pretty_name, to_json
+from ..core.notation import fmt_number, fmt_value, to_json
 from ..core.errors import InputError
 from ..core.limits import check_deadline
 from ..core.ops import OPS, Op

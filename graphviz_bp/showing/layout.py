@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..core.errors import InputError
 
-__all__ = ["Engine", "LayoutTimeout", "choose", "layout", "configure", "svg_to_png", "svg_to_pdf",
+__all__ = ["Engine", "LayoutTimeout", "choose", "layout", "svg_to_png", "svg_to_pdf",
            "center_text", "text_width", "ink_width", "pure_binary", "system_binary"]
 
 ENGINES = ("auto", "pure", "system")

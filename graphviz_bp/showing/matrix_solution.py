@@ -80,7 +80,7 @@ def _bar(name: str, tex: dict) -> str:
 def section(doc, ctx) -> None:
     """Append "Gradient in matrix form, step by step" to an ``explain`` document (``_Doc``) for the
     context's graph; nothing for a scalar program."""
-    from .explain import m                       # the worked solution's segment helpers
+    from .document import m                      # the worked solution's segment helpers
     g = ctx.g
     if not is_tensor_program(g, ctx.at):
         return
@@ -153,7 +153,8 @@ def _tex(name, tex):
 
 def markdown(g, at=None, wrt=None, sgd_lr=None) -> str:
     """The section alone as Markdown (``$…$`` math), e.g. for the dashboard's "matrix form" toggle."""
-    from .explain import _Context, _Doc, to_markdown
+    from .document import Document as _Doc, to_markdown
+    from .explain import _Context
     ctx = _Context(g, at, wrt, sgd_lr)
     doc = _Doc()
     section(doc, ctx)

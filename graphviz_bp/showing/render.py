@@ -14,7 +14,6 @@ Node labels come from :mod:`graphviz_bp.showing.labels`.
 from __future__ import annotations
 
 import json
-import re
 
 import numpy as np
 
