@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 from ..core.errors import InputError, LimitError
 from ..core.limits import check_deadline, current as current_limits
-from .prove import _clip, _fname, _HEADER, _Side, _sp, expand_definitions, hard_timeout, numeric, prove_exprs, \
-    split_equations
+from .claims import _clip, _fname, _HEADER, _Side, _sp, expand_definitions, split_equations
+from .prove import hard_timeout, numeric, prove_exprs
 
 
 @dataclass

@@ -122,7 +122,7 @@ def verdict_text(v, fmt: str = "text") -> str:
     if v.note:
         lines.append(v.note)
     check = f"checked numerically at {v.points} points (0, ±1, ±30, ±100 and random ones, 60 digits)" \
-        if v.status != "false" else f"found among the numeric test points (0, ±1, ±30, ±100 and random ones)"
+        if v.status != "false" else "found among the numeric test points (0, ±1, ±30, ±100 and random ones)"
     if v.relation == "=" and v.status != "false":
         check += f"; largest relative difference {v.max_difference:.1e}"
     lines.append(("% " if fmt == "tex" else "") + check)
