@@ -59,19 +59,24 @@ def _span(values):
     return lo - pad, hi + pad
 
 
+MAX_PATH_POINTS = 500    # iterates drawn on the landscape (every k-th beyond that, and step t)
+
+
 def landscape_chart(alt, run, t: int, coords):
     """The loss over one or two coordinates through the parameters after step t, with the iterates."""
     import pandas as pd
     path = [run.params0] + [s.params for s in run.steps]
     here = path[t]
+    k = max(1, (t + 1) // MAX_PATH_POINTS)
+    steps = sorted(set(range(0, t + 1, k)) | {t})
     n = max(1, len(run.graph.nodes) * len(run.observations))
     if len(coords) == 1:
         c = coords[0]
         lo, hi = _span([_get(p, c) for p in path])
         xs = np.linspace(lo, hi, max(11, min(201, GRID_WORK // n)))
         curve = pd.DataFrame({"w": xs, "loss": [loss_at(run, _with(here, c, x)) for x in xs]})
-        pts = pd.DataFrame({"w": [_get(p, c) for p in path[:t + 1]], "step": list(range(t + 1)),
-                            "loss": [loss_at(run, p) for p in path[:t + 1]]})
+        pts = pd.DataFrame({"w": [_get(path[j], c) for j in steps], "step": steps,
+                            "loss": [loss_at(run, path[j]) for j in steps]})
         x = alt.X("w:Q", title=_coord_name(c))
         line = alt.Chart(curve).mark_line().encode(x, alt.Y("loss:Q", title="loss"))
         red = "#d62728"
@@ -94,8 +99,8 @@ def landscape_chart(alt, run, t: int, coords):
         # equal-count bands: level sets near the minimum stay visible when the loss grows fast away from it
         alt.Color("loss:Q", scale=alt.Scale(type="quantile", scheme={"name": "viridis", "count": 12}),
                   legend=alt.Legend(title="loss", format=".3g")), tooltip=["loss:Q"])
-    pts = pd.DataFrame({"x": [_get(p, cx) for p in path[:t + 1]], "y": [_get(p, cy) for p in path[:t + 1]],
-                        "step": list(range(t + 1))})
+    pts = pd.DataFrame({"x": [_get(path[j], cx) for j in steps], "y": [_get(path[j], cy) for j in steps],
+                        "step": steps})
     red = "#ff4b4b"
     walk = alt.Chart(pts).mark_line(point=alt.OverlayMarkDef(color=red), color=red).encode(
         x="x:Q", y="y:Q", order="step:Q", tooltip=["step", "x", "y"])
@@ -178,7 +183,13 @@ def show_training_tab(st, program_text: str, syntax: str = "auto", key: str = "t
         opt = make_optimizer(s["name"], lr=s["lr"], momentum=s.get("momentum"), alpha=s.get("alpha"),
                              beta1=s.get("beta1"), beta2=s.get("beta2"), eps=s.get("eps"),
                              form=s.get("form", "pytorch"), bias_correction=s.get("bias_correction", True))
-        run = train(g, opt, s["steps"], observations, order=s.get("order"), batch=s["batch"], wrt=s["wrt"])
+        sig = (program_text, syntax, repr(sorted(s.items())), repr(limits))
+        cached = st.session_state.get(f"{key}_run")
+        if cached is not None and cached[0] == sig:        # a click on back/forward: no new run
+            run = cached[1]
+        else:
+            run = train(g, opt, s["steps"], observations, order=s.get("order"), batch=s["batch"], wrt=s["wrt"])
+            st.session_state[f"{key}_run"] = (sig, run)
     except InputError as exc:
         st.error(str(exc))
         return None
