@@ -346,7 +346,7 @@ def _advance(loss: _Loss, opt: Optimizer, params: dict, state: dict, used: list,
     moved = any(point[w] is not params[w] for w in loss.wrt)
     value, grads = loss.batch(point, used, how)
     if moved:                            # the loss shown is at the parameters, not the look-ahead
-        value, _ = loss.batch(params, used, how)
+        value = loss.value(params, used, how)
     new_p, new_s = {}, {}
     for w in loss.wrt:
         new_p[w], new_s[w] = opt.step(params[w], grads[w], state[w], t)
@@ -357,7 +357,7 @@ def trainable(g, wrt=None) -> list[str]:
     """The parameters a run updates: ``wrt`` (names or ``"a,b"``), else the project's parameter names."""
     if wrt:
         names = [w.strip() for w in wrt.split(",")] if isinstance(wrt, str) else list(wrt)
-        names = [w for w in names if w]
+        names = list(dict.fromkeys(w for w in names if w))
         for w in names:
             node = g.node(w)
             if node.kind != "input":
