@@ -388,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(run=command_train.run)
 
     from . import command_prove        # prove, solve, facts, count (issue 16): arguments and help live there
-    command_prove.add_arguments(sub, _program_args, EPILOG)
+    command_prove.add_arguments(sub, _program_args, EPILOG, (_graph, _at))   # no import back into cli
 
     s = sub.add_parser("convert", help="print the program in the plain notation or as LaTeX for a sheet",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -42,8 +42,9 @@ exit status: 0 a stationary point, 2 bad input or none (e.g. separable logistic 
 """
 
 
-def add_arguments(sub, program_args, epilog: str = "") -> None:
-    """Register prove, solve, facts and count on the CLI's subparsers."""
+def add_arguments(sub, program_args, epilog: str = "", cli_io=None) -> None:
+    """Register prove, solve, facts and count on the CLI's subparsers; ``cli_io`` is the CLI's
+    ``(graph of args, --at values of args)`` (this module does not import the CLI: no import cycle)."""
     import argparse
     raw = argparse.RawDescriptionHelpFormatter
 
@@ -67,7 +68,7 @@ def add_arguments(sub, program_args, epilog: str = "") -> None:
     s.add_argument("--loo", metavar="NAME", help="choose the penalty NAME (e.g. lambda) by leave-one-out: each "
                    "observation (row of the data) held out in turn, scored by the program with NAME = 0")
     s.add_argument("--format", choices=("text", "md", "tex"), default="text")
-    s.set_defaults(run=run_solve)
+    s.set_defaults(run=run_solve, cli_io=cli_io)
 
     s = sub.add_parser("facts", help="limits, f(0), symmetry, f' in terms of f, max f', inverse, range of f(t)",
                        formatter_class=raw,
@@ -91,7 +92,7 @@ def add_arguments(sub, program_args, epilog: str = "") -> None:
     s.add_argument("--shape", action="append", default=[], metavar="NAME=SHAPE",
                    help="give an input without a value a shape only, e.g. W1=300x12")
     s.add_argument("--dense", metavar="SIZES", help="a fully connected net with these layer sizes, e.g. 12-300-200-100-1")
-    s.set_defaults(run=run_count)
+    s.set_defaults(run=run_count, cli_io=cli_io)
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def run_prove(args) -> int:
 
 
 def run_solve(args) -> int:
-    from .cli import _at, _graph
+    _graph, _at = args.cli_io
     from ..algorithms.solve import solve
     from ..core.notation import to_json
     from ..showing.proof import solution_text
@@ -164,7 +165,7 @@ def run_facts(args) -> int:
 
 
 def run_count(args) -> int:
-    from .cli import _at, _graph
+    _graph, _at = args.cli_io
     from ..algorithms.counts import counts, dense_graph, dense_shapes, parse_shape
     shapes = {}
     for item in args.shape:
