@@ -615,3 +615,15 @@ def test_random_runs_match_the_reference(name, form, lr, mu, alpha, b1, b2, data
     ref = reference(name, lambda w, b: lin_grad(w, b, batch or "mean"), w0, batches, lr,
                     **{k: v for k, v in kw.items()})
     assert [s.params["w"] for s in run.steps] == pytest.approx([float(r) for r in ref], rel=1e-9, abs=1e-12)
+
+
+def test_checker_accepts_the_sheets_rounding_e5():
+    from graphviz_bp.showing.check_training import check_training
+    g, observations = read((EXAMPLES / "logistic_regression.txt").read_text())
+    run = train(g, make_optimizer("gd", lr=0.01), 1, observations)
+    report = check_training(run, "шаг 1 grad w = 4.96\nstep 1 w = 0.95")     # the sheet's own numbers
+    assert report.ok and [c.verdict for c in report.claims] == ["rounded", "rounded"]
+    report = check_training(run, "step 1 w = 1.0497")                        # w + γ·g: the wrong way
+    assert not report.ok and "wrong way" in report.claims[0].slip
+    report = check_training(run, "step 1 w = 1")
+    assert not report.ok

@@ -10,8 +10,8 @@ Answers, one claim a line (``#`` starts a comment)::
     step 2 m_hat = -7.79      # Adam's bias-corrected m̂ and v̂ (also m̂, v̂)
     w_2 = 1.28                # the sheets' subscript: w after step 2 (w₂ too)
 
-A value is right when it is within ``rtol`` of the run's, or when it is the run's value rounded to
-the decimals written (0.95 for 0.950335). The first wrong claim is taken in the order of the
+A value is right when it is within ``rtol`` of the run's, or when it is the run's value rounded or
+cut to the decimals written (0.95 for 0.950335, 4.96 for 4.96654, as the sheets write them). The first wrong claim is taken in the order of the
 steps (within a step: loss, gradient, state, parameters). A wrong value that a slip reproduces is
 named: the gradient's or the update's sign, a decimal shift (in the value or in η), another
 observation than the step's (or the sum of the losses for their mean), Adam without its bias
@@ -188,14 +188,15 @@ def _quantity(claim: Claim, step, run, optimizer=None, t=None):
 
 
 def _matches(given, expected, rtol: float, decimals: int = 0) -> str | None:
-    """``"right"`` within rtol, ``"rounded"`` when ``expected`` rounds to ``given``, else None."""
+    """``"right"`` within rtol, ``"rounded"`` when ``given`` is ``expected`` rounded or cut to the decimals
+    written (less than one unit of the last digit away), else None."""
     given, expected = np.asarray(given, dtype=float), np.asarray(expected, dtype=float)
     if given.shape != expected.shape and given.size != expected.size:
         return None
     given = given.reshape(expected.shape)
     if np.allclose(given, expected, rtol=rtol, atol=1e-9):
         return "right"
-    if decimals and np.all(np.abs(given - expected) <= 0.5 * 10.0 ** -decimals * (1 + 1e-9) + 1e-12):
+    if decimals and np.all(np.abs(given - expected) < 10.0 ** -decimals * (1 + 1e-9)):   # rounded or cut
         return "rounded"
     return None
 
