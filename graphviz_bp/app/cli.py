@@ -40,6 +40,11 @@ def _program_args(p):
     p.add_argument("--at", action="append", default=[], metavar="NAME=VALUE", help="value of an input")
     p.add_argument("--output", help="node to differentiate (default: the last statement)")
     p.add_argument("--json", action="store_true", help="one JSON document on standard output")
+    # --- issue 15: an activation a pasted sheet leaves unspecified (f, \\phi) is the user's choice ---
+    p.add_argument("--define", action="append", default=[], metavar="NAME=FUNCTION",
+                   help="a function the sheet names but does not define, e.g. --define f=sigmoid "
+                        "(relu, tanh, exp, …); until then f(…) is refused, never read as a product")
+    # --- end issue 15 ---
     # --- issue 19: one flag per field of Limits, generated (a new limit gets its flag) ---
     import dataclasses
 
@@ -136,10 +141,21 @@ def _limits(args):
 
 def _graph(args):
     from ..api import parse
-    return parse(_read_program(args), limits=_limits(args), output=args.output, syntax=args.syntax)
+    # --- issue 15: --define, and the shapes of --at values inform the reading of a sheet ---
+    define = dict(item.partition("=")[::2] for item in getattr(args, "define", []))
+    given = {k: getattr(v, "shape", ()) for k, v in _at(args).items()}
+    g = parse(_read_program(args), limits=_limits(args), output=args.output, syntax=args.syntax,
+              define=define, given=given)
+    args.reading_notes = list(getattr(g, "reading_notes", []))
+    for note in args.reading_notes:             # what the reader chose, one line each
+        print(f"note: {note}", file=sys.stderr)
+    # --- end issue 15 ---
+    return g
 
 
 def _emit(args, doc: dict, text: str):
+    if getattr(args, "reading_notes", None) and isinstance(doc, dict):     # issue 15
+        doc = {**doc, "reading_notes": args.reading_notes}
     print(json.dumps(to_json(doc), ensure_ascii=False) if args.json else text)
 
 
@@ -249,7 +265,7 @@ def _sum(values):
 
 
 def cmd_render(args) -> int:
-    from ..showing.render import render_cli
+    from .render_command import render_cli
     g, at = _graph(args), _at(args)
     if args.frames:
         _check_frames(args, g, at)
@@ -385,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=EPILOG)
     _program_args(s)
     command_train.add_arguments(s)
-    s.set_defaults(run=command_train.run)
+    s.set_defaults(run=command_train.run, cli_io=(_read_program, _at, _limits))   # no import back into cli
 
     from . import command_prove        # prove, solve, facts, count (issue 16): arguments and help live there
     command_prove.add_arguments(sub, _program_args, EPILOG, (_graph, _at))   # no import back into cli
