@@ -81,7 +81,41 @@ def gallery(directory: Traversable | Path | str = EXAMPLES_DIR) -> list[Example]
         except (OSError, UnicodeDecodeError):
             continue
         out.append(Example(path.name, example_title(path.name, text), text))
-    return sorted(out, key=_order)
+    return _lettered(sorted(out, key=_order))
+
+
+def _lettered(examples: list[Example]) -> list[Example]:
+    """Examples that share an exercise number get letters in the gallery (E8a, E8b, … instead of
+    five "E8"), in gallery order; an example whose title already has a letter keeps it.
+
+    >>> [e.title for e in _lettered([Example("a", "E8 · x", ""), Example("b", "E8 · y", ""),
+    ...                              Example("c", "E9 · z", "")])]
+    ['E8a · x', 'E8b · y', 'E9 · z']
+    """
+    numbers = [m.group(0) for e in examples if (m := _ENUM.match(e.title)) and m.group(0)[-1].isdigit()]
+    shared = {n for n in numbers if numbers.count(n) > 1}
+    seen: dict = {}
+    out = []
+    for e in examples:
+        m = _ENUM.match(e.title)
+        n = m.group(0) if m else None
+        if n in shared:
+            letter = "abcdefghijklmnopqrstuvwxyz"[seen.setdefault(n, 0)]
+            seen[n] += 1
+            e = Example(e.file, n + letter + e.title[len(n):], e.text)
+        out.append(e)
+    return out
+
+
+def editor_height(text: str, chars_per_line: int = 46, line_px: int = 24) -> int:
+    """Height in px of the program editor: the whole program when it fits (wrapped lines counted),
+    between 250 and 620 px.
+
+    >>> editor_height("f = x"), editor_height("x = 1\\n" * 40)
+    (250, 620)
+    """
+    rows = sum(max(1, -(-len(line) // chars_per_line)) for line in text.splitlines() or [""])
+    return max(250, min(620, rows * line_px + 30))
 
 
 def answer_files(examples: list[Example], text: str,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import importlib
+import importlib.util
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ LAYERS = {                       # renderer layer -> what the toggle says
 DEFAULT_LAYERS = ["values", "locals", "grads"]
 SIZES = {"fit": None, "100 %": 1.0, "150 %": 1.5, "200 %": 2.0}
 VIEWS = ["Graph", "Paths", "Backward pass", "Forward mode", "Worked solution"]
+EXTRA_PANELS: list = []         # Training, Prove / solve: added below when their modules are there
 SVG_ENGINE = "Graphviz SVG (server)"
 BROWSER_ENGINE = "in the browser"
 
@@ -128,9 +130,14 @@ class Model:
         return self.gradients is not None
 
 
+STRUCTURE_ONLY = (("", ""),)   # the inputs' key of "the program's graph without values" (no input has no name)
+
+
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _model(prog: tuple, key: tuple) -> Model:
     g = _graph(prog)
+    if key == STRUCTURE_ONLY:          # after an evaluation error: the program's graph without values
+        return Model(prog, key, g, {}, [])
     at = _at(key)
     missing = [n for n in g.leaves if n not in at and g.node(n).default is None]
     m = Model(prog, key, g, at, missing)
@@ -291,6 +298,13 @@ def load_example():
         st.session_state.syntax = "auto"          # a gallery program is read as it is written
 
 
+def program_edited():
+    """A program that is no longer the chosen example's: the Example box says so (no stale title)."""
+    ex = {e.title: e for e in _gallery()}.get(st.session_state.get("example"))
+    if ex is not None and ex.text != st.session_state.program:
+        st.session_state.example = None
+
+
 def _init_state():
     if "program" not in st.session_state:
         examples = _gallery()
@@ -359,8 +373,10 @@ with right:                                   # what the drawing shows: one comp
 with left:
     st.markdown("#### graphviz-bp · backpropagation, drawn")
     st.selectbox("Example", [e.title for e in _gallery()], key="example", on_change=load_example,
+                 placeholder="your own program (choose an example to load it)",
                  help="Every example shipped with graphviz-bp (graphviz_bp/examples)")
-    text = st.text_area("Program", key="program", height=250,
+    text = st.text_area("Program", key="program", on_change=program_edited,
+                        height=dash.editor_height(st.session_state.get("program", "")),
                         help="One statement a line: `W = [[1, 1]]` declares an input with its default, "
                              "`L = ||X*W - Y||_2^2 + lambda*||W||_1` computes. LaTeX pasted from a sheet "
                              "(`$$L = \\|X * W - Y\\|_2^2 + \\lambda * \\|W\\|_1$$`) works too.")
@@ -388,10 +404,12 @@ with left:
         st.error(error, icon=":material/error:")
         hint = dash.notation_hint(text, syntax)
         if hint:
-            st.caption(hint)
+            st.info(hint, icon=":material/lightbulb:")
         if last is None:
             st.stop()
-        st.caption("Showing the last program that worked.")
+        # consistent: inputs, values and drawing below all belong to the last program that worked
+        st.warning("Inputs, values and drawing below are those of the last program that worked; "
+                   "they follow again once the error above is fixed.", icon=":material/history:")
         shown_prog = last[0]
         graph = _graph(shown_prog)
     else:
@@ -426,11 +444,12 @@ with left:
         st.error("Something went wrong while computing the graph. The details are in the server log.",
                  icon=":material/error:")
     if model is None:
-        if last is None:
-            st.stop()
-        st.caption("Showing the last program that worked.")
-        model = _model(*last)
-    else:
+        # the program reads but does not evaluate (a shape error, a bad input value): its own graph,
+        # without values, so that the inputs above and the drawing are the same program
+        model = _model(shown_prog, STRUCTURE_ONLY)
+        st.warning("The drawing shows this program without values until the error above is fixed.",
+                   icon=":material/info:")
+    elif model.key != STRUCTURE_ONLY:
         st.session_state.last_good = (model.prog, model.key)
 
     g = model.g
@@ -451,7 +470,7 @@ with left:
         if model.has_gradients and name in model.gradients:      # a sheet's f(x, y): only x and y
             grad = f"${dash.latex_value(model.gradients[name])}$"
         elif model.symbolic and name in model.symbolic:
-            grad = f"`{dash.symbolic_text(model.symbolic[name])}`"
+            grad = f"`{nt.expr(str(model.symbolic[name]))}`"          # 2x, as on the graph
         else:
             grad = "—"
         rows.append(f"| ${nt.tex(name)}$ | {shape_text(value) if value is not None else '—'} | "
@@ -676,14 +695,35 @@ def solution_panel():
         with guarded("checking the answers"):
             ok, report = _check_report(model.prog, model.key, answers, lr)
             head, _, rest = report.partition("\n")
-            (st.success if ok else st.warning)(head, icon=":material/check:" if ok else ":material/warning:")
+            # the headline quotes the student's claim (X*W - Y): escaped, so Markdown keeps its *
+            (st.success if ok else st.warning)(dash.md_escape(head),
+                                               icon=":material/check:" if ok else ":material/warning:")
             if rest.strip():
                 st.code(rest, language=None)
 
 
+def training_panel():
+    from graphviz_bp.app.tab_training import show_training_tab
+    show_training_tab(st, model.prog[0], syntax=model.prog[1], key="train")
+
+
+def prove_panel():
+    from graphviz_bp.app.panel_prove import show_prove_panel
+    show_prove_panel(st, model.prog[0], syntax=model.prog[1], at=model.at if model.has_values else None,
+                     key="prove")
+
+
+# views that other parts of the package add: each only when its module is installed
+for _view, _module, _panel in (("Training", "graphviz_bp.app.tab_training", training_panel),
+                               ("Prove / solve", "graphviz_bp.app.panel_prove", prove_panel)):
+    if _view not in VIEWS and importlib.util.find_spec(_module) is not None:
+        VIEWS.append(_view)
+        EXTRA_PANELS.append(_panel)
+
 with right:
     tabs = st.tabs(VIEWS, key="view", on_change="rerun")
-    panels = [lambda: show_graph(name="graph"), paths_panel, backward_panel, forward_panel, solution_panel]
+    panels = [lambda: show_graph(name="graph"), paths_panel, backward_panel, forward_panel, solution_panel,
+              *EXTRA_PANELS]
     for tab, panel, view in zip(tabs, panels, VIEWS):
         with tab:
             if tab.open is False:

@@ -53,7 +53,7 @@ def _facts(g, at, layers, step, tangent, highlight) -> L.Facts:
     try:
         f.values = run(g, at).values
     except InputError as exc:
-        if exc.kind != "value":
+        if exc.kind not in ("value", "shape"):     # shape: the structure is drawn, the page says why
             raise
         f.notes.append(f"no values: {exc.message}")
         return f
