@@ -182,6 +182,8 @@ def test_a_claim_that_holds_only_numerically_is_not_called_proved():
     ("g(t) = 1 - g(-t)", "define it first"),
     ("x = ", "empty side"),
     ("log(x - 1e9) = x", "not both defined"),
+    ("x = = 1", "nothing between two relation signs"),
+    ("W @ x = x", "matmul is not read in a claim"),
 ])
 def test_bad_claims_are_one_clear_error(text, words):
     with pytest.raises(InputError) as exc:
@@ -413,3 +415,12 @@ def test_hard_timeouts_nest():
                 while time.monotonic() - t < 5:
                     pass
     assert time.monotonic() - t < 2 and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_name_used_as_a_vector_is_a_vector_on_both_sides():
+    v = prove("sum(softmax(o)) = o")
+    assert v.status == "false"
+    at = v.counterexample["at"]
+    assert set(at) == {"o_0", "o_1", "o_2"}                 # no scalar o beside the vector o
+    o = np.array([at["o_0"], at["o_1"], at["o_2"]])
+    assert _softmax(o).sum() == pytest.approx(1.0) != pytest.approx(v.counterexample["rhs"])

@@ -150,6 +150,9 @@ def split_equations(text: str):
         rels = _top_level(piece, _REL)
         if not rels:
             continue
+        gaps = [piece[a.end():b.start()] for a, b in zip(rels, rels[1:])]
+        if any(not g_.strip() for g_ in gaps):
+            raise InputError(f"{_clip(piece)!r}: nothing between two relation signs", kind="syntax")
         if len(rels) > 1 and all(m.group() == "=" for m in rels):   # a = b = c: the claim is a = c
             left, right = piece[:rels[0].start()], piece[rels[-1].end():]
         else:
@@ -441,7 +444,7 @@ def graph_to_sympy(g, values=None, vector_size=None):
     sp = _sp()
     values = values or {}
     vals = {}
-    vectors = _vector_inputs(g)
+    vectors = _vector_inputs(g) | getattr(_VEC, "names", set())   # a vector on one side is one on both
     for node in g.nodes[:g._output + 1]:
         i = node.index
         if node.kind == "const":
@@ -501,7 +504,7 @@ def _apply(sp, node, a):
     if op in ("sum", "mean"):
         return a[0]
     raise InputError(f"{node.src!r}: {op} is not read in a claim (scalar functions and softmax, "
-                     f"logsumexp, sum, indexing of vectors are)", node.line, node.column, kind="usage")
+                     f"logsumexp, sum, indexing of vectors are)", kind="usage")
 
 
 def _apply_tensor(sp, node, a):
@@ -511,7 +514,7 @@ def _apply_tensor(sp, node, a):
         shape = next(m.shape for m in M if m is not None)
         full = [x if isinstance(x, sp.MatrixBase) else sp.Matrix(*shape, lambda i, j: x) for x in a]
         if any(f.shape != shape for f in full):
-            raise InputError(f"{node.src!r}: vectors of different lengths", node.line, node.column, kind="shape")
+            raise InputError(f"{node.src!r}: vectors of different lengths", kind="shape")
         scalar = node.__class__(node.index, node.name, op, node.args, node.params, node.kind, node.default,
                                 node.src, node.line, node.column)
         return sp.Matrix(*shape, lambda i, j: _apply(sp, scalar, [f[i, j] for f in full]))
@@ -533,7 +536,7 @@ def _apply_tensor(sp, node, a):
         idx = node.params["index"]
         idx = idx if isinstance(idx, tuple) else (idx,)
         return x[idx[0]] if len(idx) == 1 else x[idx]
-    raise InputError(f"{node.src!r}: {op} is not read in a claim", node.line, node.column, kind="usage")
+    raise InputError(f"{node.src!r}: {op} is not read in a claim", kind="usage")
 
 
 _VEC = threading.local()       # the vector length while a vector claim is read

@@ -444,11 +444,23 @@ def prove(claim_text: str, syntax: str = "auto", timeout: float | None = None, s
     left, relation, right, definitions, latex = read_claim(claim_text, syntax)
     claim = f"{left} {relation} {right}"
     timeout = current_limits().time_budget_s if timeout is None else timeout
-    try:
-        lhs = _side(left, latex, definitions)
-        rhs = _side(right, latex, definitions)
-    except _Vector:
-        return _prove_vector(left, relation, right, definitions, latex, claim, timeout, seed)
+    names = set()
+    for _ in range(20):               # the names used as vectors on either side
+        _VEC.names = names
+        try:
+            lhs = _side(left, latex, definitions)
+            rhs = _side(right, latex, definitions)
+            break
+        except _Vector as exc:
+            names.add(exc.args[0])
+        finally:
+            _VEC.names = set()
+    if names:
+        _VEC.names = names
+        try:
+            return _prove_vector(left, relation, right, definitions, latex, claim, timeout, seed)
+        finally:
+            _VEC.names = set()
     return prove_exprs(lhs, rhs, relation, claim, definitions, timeout, seed)
 
 
