@@ -36,7 +36,7 @@ import numpy as np
 
 from ..core.errors import InputError
 from ..core.limits import check_deadline
-from .claims import Claim, _conform, _show, close, parse_claims
+from .answers import Claim, _conform, _show, close, parse_claims
 from .slips import _Outcome, given_variant, grad_slips, sgd_slips, value_slips
 
 ATOL = 1e-9          # absolute tolerance, for values that should be 0

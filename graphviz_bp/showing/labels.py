@@ -1,6 +1,6 @@
-"""Label text for the renderer: themes, names and formulas as on paper, HTML-like labels.
+"""Label text for the renderer: themes, fonts, values as grids, HTML-like labels (names and formulas come from ``g.notation``).
 
-Everything here returns strings; :mod:`graphviz_bp.render` assembles the graph.
+Everything here returns strings; :mod:`graphviz_bp.showing.render` assembles the graph.
 Text uses Helvetica and matrices Courier, the faces graphviz-pure has metrics for;
 cells holding non-ASCII text get an explicit ``WIDTH`` (graphviz-pure counts ``∂`` as
 three spaces' worth of a byte each, real glyphs are wider or narrower).

@@ -12,7 +12,7 @@ import numpy as np
 from ..core.notation import fmt_number
 from ..core.ops import OPS, Op
 from ..algorithms.reverse import reverse
-from .claims import MAX_VARIANTS, Claim
+from .answers import MAX_VARIANTS, Claim
 
 
 # --- the student's graph: the program with one node computed differently -------------------------
