@@ -180,3 +180,11 @@ def test_seed_002_section_5_2_leave_one_out_lambda():
     out = _cli("solve", "-e", "y = [6, 6, 10]; lambda = 0; L = sum((y - beta)^2) + lambda*beta^2",
                "--wrt", "beta", "--loo", "lambda")
     assert out.returncode == 0 and "lambda = 0.102564" in out.stdout and "beta = 7.09091" in out.stdout
+
+
+def test_kind_notes_and_symmetric_only_when_the_program_says_so():
+    s = solve(parse("L = (w - 3)^2"), "w", maximize=True)
+    assert s.kind == "minimum" and any("has no maximum" in n for n in s.notes)
+    s = solve(parse("W = [[1, 2], [3, 4]]\nL = sum(W @ W)"), "W")      # W is not used as a symmetric matrix
+    assert not any("symmetric" in n for n in s.notes)
+    assert np.allclose(s.hessian, s.hessian.T)

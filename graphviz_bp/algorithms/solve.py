@@ -78,6 +78,9 @@ def solve(g, wrt=None, at=None, maximize: bool = False) -> Solution:
         H = _numeric_hessian(prob, np.array([*_flat(sol.point, wrt)]))
     _classify(sol, H)
     _symmetric_directions(prob, sol, H)
+    if affine and sol.kind in ("minimum", "maximum") and sol.kind != ("maximum" if maximize else "minimum"):
+        sol.notes.append(f"asked for a {'maximum' if maximize else 'minimum'}: the only stationary point is a "
+                         f"{sol.kind}, so {g.output} has no {'maximum' if maximize else 'minimum'}")
     if affine:
         name_closed_form(g, prob, sol, H)
     _gradient_formula(g, prob, sol)
@@ -162,7 +165,7 @@ def _minimise(prob, theta0, sign):
         if going_down:
             word = "maximum" if sign < 0 else "minimum"
             raise InputError(f"no {word}: {prob.g.output} keeps {'increasing' if sign < 0 else 'decreasing'} as "
-                             f"{', '.join(prob.wrt)} grow along {np.round(d, 3).tolist()} "
+                             f"{', '.join(prob.wrt)} {'grows' if len(prob.wrt) == 1 else 'grow'} along {np.round(d, 3).tolist()} "
                              f"({prob.g.output} = {L:.4g} at |θ| = {norm:.3g}, {sign * finite[0]:.4g} at "
                              f"|θ| + 10): the infimum is not attained", kind="value")
     if not np.all(np.isfinite(grad)) or np.linalg.norm(grad) > 1e-5 * (1 + abs(L)):
@@ -200,11 +203,32 @@ def _classify(sol, H):
         sol.notes.append("a zero eigenvalue: the second-order test does not decide")
 
 
+def _symmetric_use(g, name) -> bool:
+    """Whether the program uses ``name`` as a symmetric matrix: under det or an inverse (a covariance),
+    or as S + Sᵀ."""
+    i = g.index(name)
+    seen, stack = set(), [i]
+    while stack:
+        j = stack.pop()
+        for k in g.consumers[j]:
+            if k in seen:
+                continue
+            seen.add(k)
+            node = g.nodes[k]
+            if node.op in ("det", "inv"):
+                return True
+            if node.op == "add" and i in node.args and any(
+                    g.nodes[a].op == "transpose" and g.nodes[a].args == (i,) for a in node.args):
+                return True
+            stack.append(k)
+    return False
+
+
 def _symmetric_directions(prob, sol, H):
     """A square matrix unknown that comes out symmetric (a covariance Σ̂): classify on symmetric
     directions, where det and the inverse are usually meant (in all n² entries S₁₂ and S₂₁
     pull apart and the point looks like a saddle)."""
-    if len(prob.wrt) != 1:
+    if len(prob.wrt) != 1 or not _symmetric_use(prob.g, prob.wrt[0]):
         return
     S = np.asarray(sol.point[prob.wrt[0]])
     if S.ndim != 2 or S.shape[0] != S.shape[1] or S.shape[0] < 2 or not np.allclose(S, S.T, atol=1e-6):
