@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.notation import fmt_number, shape_text, to_json
+from ..core.notation import Notation, shape_text, to_json
 
 EXAMPLES_DIR: Traversable = files("graphviz_bp") / "examples"   # package data: works from a wheel too
 DEFAULT_EXAMPLE = "l1_least_squares.txt"        # E2, what the dashboard opens on
@@ -152,8 +152,8 @@ def values_key(texts: dict) -> tuple:
 
 
 def latex_number(x, digits: int = 4) -> str:
-    s = fmt_number(x, digits)
-    return {"nan": r"\mathrm{NaN}", "inf": r"\infty", "-inf": r"-\infty"}.get(s, s.replace("e", r"\mathrm{e}"))
+    """A number in KaTeX, spelled as the worked solution spells it (:meth:`Notation.tex_number`)."""
+    return Notation.tex_number(x, digits)
 
 
 def latex_value(v, digits: int = 4) -> str:

@@ -17,23 +17,15 @@ import re
 
 import numpy as np
 
-from ..core.notation import UNICODE_TEX, fmt_number
+from ..core.notation import Notation, UNICODE_TEX, fmt_number
 
 DIGITS = 6            # significant digits of the numbers shown
 MAX_SHOWN_DIM = 10    # rows/columns of a matrix written out (amsmath's default column cap)
 
 
 def tex_number(x) -> str:
-    r"""``14``, ``-0.294615``, ``1 \cdot 10^{-9}``, ``\infty``."""
-    s = fmt_number(x, DIGITS)
-    if s == "nan":
-        return "\\mathrm{NaN}"
-    if s in ("inf", "-inf"):
-        return s.replace("inf", "\\infty")
-    if "e" in s:
-        mant, exp = s.split("e")
-        return f"{mant} \\cdot 10^{{{int(exp)}}}"
-    return s
+    r"""``14``, ``-0.294615``, ``1 \cdot 10^{-9}``, ``\infty`` (:meth:`Notation.tex_number`, 6 digits)."""
+    return Notation.tex_number(x, DIGITS)
 
 
 def _is_scalar(v) -> bool:
