@@ -109,3 +109,12 @@ def test_cli_grad_json_has_counts():
     doc = json.loads(r.stdout)
     assert r.returncode == 0 and doc["scalar_parameters"] == 4 + 2
     assert doc["shapes"]["W"] == [2, 2] and doc["shapes"]["L"] == []
+
+
+def test_explain_states_the_counts():
+    from graphviz_bp import explain
+    g = parse("X = [[-1], [1], [-2]]; Y = [[0, -2], [0, -2], [0, -2]]; W = [[1, 1]]; lambda = -1\n"
+              "L = ||X*W - Y||_2^2 + lambda*||W||_1")
+    md = explain(g)
+    assert "2 scalar parameters" in md and r"W \in \mathbb{R}^{1 \times 2}" in md and r"X: 3 \times 1" in md
+    assert "Every node is a scalar." in explain(parse("f = x^2 + x*y\nx = 1\ny = 2"))
