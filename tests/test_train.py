@@ -627,3 +627,10 @@ def test_checker_accepts_the_sheets_rounding_e5():
     assert not report.ok and "wrong way" in report.claims[0].slip
     report = check_training(run, "step 1 w = 1")
     assert not report.ok
+
+
+def test_a_start_where_the_loss_is_nan_is_said_so_not_called_divergence():
+    g, observations = read("w = 1\nL = log(w - 2)")
+    run = train(g, make_optimizer("sgd", lr=0.1), 3, observations)
+    assert run.steps == [] and run.diverged.startswith("step 1: the loss is not finite") \
+        and "at the starting values" in run.diverged and "log(w - 2)" in run.diverged

@@ -302,13 +302,17 @@ class _Loss:
     def __init__(self, g, wrt, base_at, observations):
         self.g, self.wrt, self.base_at, self.observations = g, wrt, base_at, observations
         self.out = g.index(g.output)
+        self.warning = None             # where a value first became NaN/inf (the engine's words)
 
     def one(self, params, obs):
         at = dict(self.base_at)
         at.update(obs.values)
         at.update(params)
         grads = gradients(self.g, at=at, wrt=self.wrt)
-        loss = evaluate_run(self.g, at).values[self.out]
+        ev = evaluate_run(self.g, at)
+        loss = ev.values[self.out]
+        if ev.warnings and self.warning is None:
+            self.warning = ev.warnings[0]
         if np.size(loss) != 1:          # a 1×1 loss (row-vector networks) is a number
             raise InputError(f"the output {self.g.output!r} has shape {'×'.join(map(str, np.shape(loss)))}; "
                              f"training needs a scalar loss (choose one with --output)", kind="shape")
@@ -342,6 +346,7 @@ class _Loss:
 def _advance(loss: _Loss, opt: Optimizer, params: dict, state: dict, used: list, how: str, t: int,
              row: int | None = None) -> Step:
     """One step from ``params``/``state`` on the observations ``used`` (``how``: mean or sum)."""
+    loss.warning = None
     point = {w: opt.lookahead(params[w], state[w]) for w in loss.wrt}
     moved = any(point[w] is not params[w] for w in loss.wrt)
     value, grads = loss.batch(point, used, how)
@@ -429,8 +434,13 @@ def train(g, optimizer: Optimizer, steps: int, observations=None, order=None, ba
             or _non_finite({f"{k} of {w}": s for w in wrt for k, s in new_state[w].items()}) \
             or _non_finite({w: new_params[w] for w in wrt})
         if bad:
-            result.diverged = (f"diverged at step {t}: {bad} is not finite (NaN or ±inf); "
-                               f"the table stops after step {t - 1} (try a smaller --lr)")
+            where = f" ({loss.warning})" if loss.warning else ""
+            if t == 1 and (bad == "the loss" or bad.startswith("∂")):   # not a divergence: the start is bad
+                result.diverged = (f"step 1: {bad} is not finite (NaN or ±inf) at the starting values{where}; "
+                                   f"no step taken")
+            else:
+                result.diverged = (f"diverged at step {t}: {bad} is not finite (NaN or ±inf){where}; "
+                                   f"the table stops after step {t - 1} (try a smaller --lr)")
             break
         result.steps.append(step)
         params, state = new_params, new_state
