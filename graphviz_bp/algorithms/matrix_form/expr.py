@@ -27,7 +27,7 @@ REDUCTIONS = ("tr", "sum", "mean", "det", "norm1", "norm2", "sqnorm", "logsumexp
 
 class E:
     """One expression node.  ``kind``: sym num eye basis add mul pow mm T fn red inv softmax index."""
-    __slots__ = ("kind", "args", "data", "shape", "key", "__weakref__")
+    __slots__ = ("kind", "args", "data", "shape", "key", "ops", "__weakref__")
 
     def __repr__(self):
         from .printing import plain
@@ -46,7 +46,7 @@ def _make(kind, args=(), data=None, shape=SCALAR) -> E:
     e = _TABLE.get(key)
     if e is None:
         e = E()
-        e.kind, e.args, e.data, e.shape, e.key = kind, tuple(args), data, shape, None
+        e.kind, e.args, e.data, e.shape, e.key, e.ops = kind, tuple(args), data, shape, None, None
         _TABLE[key] = e
     return e
 
@@ -538,7 +538,14 @@ def rebuild(x: E, args) -> E:
 
 
 def count_ops(e: E) -> int:
-    """Operations as printed (a − b, a/b and −a count one each; a number matrix counts none)."""
+    """Operations as printed (a − b, a/b and −a count one each; a number matrix counts none);
+    kept on the expression (they are immutable)."""
+    if e.ops is None:
+        e.ops = _count_ops(e)
+    return e.ops
+
+
+def _count_ops(e: E) -> int:
     n = 0
     for x in walk(e):
         k = x.kind

@@ -131,12 +131,15 @@ def matrix_form(g, at=None, shapes=None, wrt=None, levels=("inputs",)) -> Matrix
     except InputError as exc:
         raise InputError(f"no matrix formula: the formulas cannot be checked ({exc})", kind="value") from None
 
+    memo: dict = {}                 # one tidy memo for all the formulas: they share sub-expressions
+
     def checked(name, e, level):
         if e is None:
             return Formula(name, None, note="no matrix rule on the way")
         if e.kind == "sym" and e.data[1] == "opaque":
             return Formula(name, None, note=d.opaque.get(name, "no matrix rule on the way"))
-        e = tidy(e)
+        # SymPy's rewrites of elementwise islands (ms each) for the gradients a sheet asks for only
+        e = tidy(e, sympy_islands=level == "gradient", memo=memo)
         want = numeric.get(name)
         if want is None:
             want = np.zeros((1, 1))
@@ -155,7 +158,7 @@ def matrix_form(g, at=None, shapes=None, wrt=None, levels=("inputs",)) -> Matrix
             from .expr import num
             mf.gradients[name] = Formula(name, num(0, d.shapes.get(name, (1, 1))), verified=True)
             continue
-        mf.gradients[name] = checked(name, d.inputs.get(name), "inputs")
+        mf.gradients[name] = checked(name, d.inputs.get(name), "gradient")
     mf.gradients = FormulaDict(mf.gradients)
     mf.gradients.notes = mf.notes
     for level in levels:

@@ -16,12 +16,14 @@ _SYMPY_MIN_OPS = 8         # smaller islands are left to our own rules (SymPy co
 _SYMPY_MAX_OPS = 80        # larger ones: simplify is super-linear
 
 
-def tidy(e: E, sympy_islands: bool = True) -> E:
-    """The form of ``e`` with the fewest operations among those tried."""
-    memo: dict = {}
+def tidy(e: E, sympy_islands: bool = True, memo: dict | None = None) -> E:
+    """The form of ``e`` with the fewest operations among those tried.  ``memo`` (a dict) may be
+    shared by the formulas of one derivation: they share most of their sub-expressions."""
+    memo = {} if memo is None else memo
     e = _tidy(e, memo)
     if sympy_islands:
-        e = _islands(e, {})
+        islands = memo.setdefault("islands", {})
+        e = _islands(e, islands)
     return e
 
 
@@ -71,7 +73,7 @@ def _tidy(e: E, memo: dict) -> E:
     if x.kind in ("add", "mm") and x.shape != SCALAR:
         t = X.T(x)                      # the transposed form kept whole: (XB + BX)ᵀ, 3(XX)ᵀ
         if t.kind != "T":
-            cands.append(X._make("T", (_tidy(t, memo) if t is not x else t,), None, x.shape))
+            cands.append(X._make("T", (t,), None, x.shape))    # (not tidied again: it doubled the work)
     best = min(cands, key=count_ops)
     memo[e] = best
     return best
@@ -248,7 +250,8 @@ def _sympy_forms(e: E) -> list:
 
     try:
         se = to(e)
-        forms = {sp.factor(se), sp.cancel(se), sp.together(se)}
+        forms = {sp.together(se)}      # one common denominator: the bipolar sigmoid's 17 → 11 (factor
+        # and cancel found nothing shorter on the identities and cost twice as much)
         out = []
         for f in forms:
             try:
