@@ -66,7 +66,7 @@ class ComputationGraph(Graph):
 
 
 def parse(text: str, limits: Limits | None = None, output: str | None = None,
-          syntax: str = "auto") -> ComputationGraph:
+          syntax: str = "auto", define: dict | None = None, given: dict | None = None) -> ComputationGraph:
     """Parse a program (the plain notation, or LaTeX pasted from a sheet) into a graph.
 
     See :func:`graphviz_bp.reading.program.parse` for the reading rules.
@@ -74,7 +74,7 @@ def parse(text: str, limits: Limits | None = None, output: str | None = None,
     >>> parse(r"$$f(x, y) = x^2 + xy + (x + y)^2.$$").variables
     ['x', 'y']
     """
-    return _program.parse(text, limits, output, syntax, cls=ComputationGraph)
+    return _program.parse(text, limits, output, syntax, cls=ComputationGraph, define=define, given=given)
 
 
 def scalar_view(g: Graph, at=None) -> ComputationGraph:

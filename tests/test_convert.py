@@ -157,7 +157,7 @@ LATEX = [  # program -> to_latex, read back by the translator
      r"$$f = \frac{\operatorname{tr}(B)}{2 \cdot n}$$"),
     ("X = [[-1], [1e-5]]\nW = [[1, 1]]\nf = sum(X * W) + sum(X @ W) + 2 * sum(W)",
      "$$X = \\begin{bmatrix} -1 \\\\ 0.00001 \\end{bmatrix}$$\n$$W = \\begin{bmatrix} 1 & 1 \\end{bmatrix}$$\n"
-     r"$$f = \sum(X * W) + \sum(X \cdot W) + 2 \cdot \sum(W)$$"),
+     r"$$f = \sum(X * W) + \sum(X \cdot W) + 2 \cdot \left(\sum(W)\right)$$"),   # \sum runs to the next + -
     ("logloss = lambda*eta + yhat*betahat + W1*x + e^x + Sum", r"$$\mathrm{logloss} = \lambda \cdot \eta + "
      r"\hat{y} \cdot \hat{\beta} + W1 \cdot x + \mathrm{e}^{x} + Sum$$"),
     ("f = x_i * W1_b", r"$$f = x_{i} \cdot \mathrm{W1_b}$$"),

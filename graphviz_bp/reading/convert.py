@@ -26,7 +26,8 @@ from decimal import Decimal
 import numpy as np
 
 from ..core.errors import InputError
-from .latex import FUNCS, GREEK          # latex imports this module only inside translate()
+from ..core.notation import GREEK_LETTERS as GREEK
+from ..core.ops import FUNCTIONS, OPS
 from .parser import Apply, Literal, Name, Num, Statement
 from .resolve import infer_shapes, product_op, sheet_power
 
@@ -36,15 +37,16 @@ TARGETS = ("plain", "latex")
 
 # precedence levels: what an expression is, and what an operand position needs
 _ADD, _MUL, _UNARY, _POW, _SUP, _POSTFIX, _ATOM = 10, 20, 25, 30, 35, 40, 50
+_SUM = 15          # \sum(…) takes what follows up to the next + or -: a product or power of it needs ( )
 
-_PLAIN_FUNCS = {"exp": "exp", "log": "log", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tanh": "tanh",
-                "sigmoid": "sigmoid", "relu": "relu", "softplus": "softplus", "sign": "sign",
-                "maximum": "max", "minimum": "min", "sum": "sum", "mean": "mean", "trace": "tr",
-                "det": "det", "inv": "inv", "softmax": "softmax", "logsumexp": "logsumexp",
-                "conv2d": "conv2d"}
-_TEX_FUNCS = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh",
-              "sigmoid": r"\sigma", "relu": r"\text{ReLU}", "trace": r"\operatorname{tr}", "det": r"\det",
-              "maximum": r"\max", "minimum": r"\min", "sum": r"\sum", "softmax": r"\operatorname{softmax}"}
+# function names from the op table: the plain spelling, and the LaTeX head of ``\\log\\left(…\\right)``
+_OWN_SYNTAX = {"abs"}            # written |x| in both notations
+_PLAIN_FUNCS = {op.name: op.spellings[0] for op in OPS.values() if op.spellings and op.name not in _OWN_SYNTAX}
+_TEX_FUNCS = {op.name: op.tex[:-len(r"\left({0}\right)")].replace("{{", "{").replace("}}", "}")
+              for op in OPS.values() if op.tex and op.tex.endswith(r"\left({0}\right)") and "{1}" not in op.tex
+              and op.name in _PLAIN_FUNCS}
+_TEX_FUNCS["sum"] = r"\sum"       # a sheet's Σ (its precedence: _SUM)
+FUNCS = {name.lower() for name in FUNCTIONS if name.isascii()}
 _BINARY = {"add": " + ", "sub": " - ", "mul": " * ", "div": " / ", "matmul": " @ "}
 
 
@@ -324,7 +326,8 @@ class _TexLayout:
                 parts += ([", "] if k else []) + [(a, False)]
             if "stride" in e.params:
                 parts.append(f", \\mathrm{{stride}}={e.params['stride']}")
-            return _ATOM, parts + [")"]
+            # \sum runs to the next + or - (\sum (y - b)^2 is a sum of squares): a level of a sum
+            return (_SUM if op == "sum" else _ATOM), parts + [")"]
         raise InputError(f"the operation {op!r} has no LaTeX form", e.line, e.col)
 
 

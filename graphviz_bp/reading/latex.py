@@ -47,12 +47,13 @@ from dataclasses import dataclass, field
 
 from ..core.errors import InputError
 from ..core.limits import current as current_limits
+from ..core.ops import FUNCTIONS
 from . import prose, sums
 from .parser import Literal, Num, parse_program
 from .resolve import SHEET_PRODUCT, SQUARE, resolve
 
-FUNCS = set("exp log ln sqrt sin cos tanh sigmoid relu rect softplus abs sign max min sum mean "
-            "tr trace det inv softmax logsumexp conv2d".split())
+# the function names a sheet may write as words (``tanh``, ``softmax``, ``\\text{ReLU}``): the op table's
+FUNCS = {name.lower() for name in FUNCTIONS if name.isascii()}
 GREEK = set("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
             "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split())
 _VAR = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi", "varrho": "rho", "varsigma": "sigma"}
@@ -108,6 +109,7 @@ class _Sheet:
         self.numbers: dict = {}              # name -> a number the sheet gives (N = 3)
         self.given = dict(given or {})       # name -> shape of a value given with --at
         self.implied: dict = {}              # N -> (count, offset): a sum's limit that the data give
+        self.declared: dict = {}             # name -> shape declared on the sheet (ints or symbols)
         self.convolution = False             # the sheet speaks of a convolution: O = I * K
         self.entries: dict = {}              # o -> (o_y, offset): a name with a letter subscript
         self.summed: dict = {}               # o -> offset: a vector whose entries a sum runs over
@@ -219,6 +221,7 @@ class _Converter:
                     i = self.call(w, i, hi, pos, items)
                 elif calls and not self.header and w in self.sheet.define:
                     items.append(_Item("func", self.sheet.define[w], pos))
+                    self.sheet.note(f"read as: {w}(…) = {self.sheet.define[w]}(…) (--define {w}={self.sheet.define[w]})")
                 elif w.lower() in FUNCS and (calls or kind == "text"):
                     items.append(_Item("func", w.lower(), pos))
                     i = self.apply_power(i, hi, items)
@@ -463,7 +466,8 @@ class _Converter:
             elif kind == "bar":
                 if bars and bars[-1] == v:
                     bars.pop()
-                elif depth == 0 and not bars and end > i and self.t[end - 1][0] in ("word", "num", "close", "text"):
+                elif depth == 0 and not bars and end > i and (self.t[end - 1][0] in ("word", "num", "close", "text")
+                                                              or self.t[end - 1][:2] == ("sym", "}")):
                     break                                  # closes a |…| opened before the sum
                 else:
                     bars.append(v)
@@ -935,6 +939,7 @@ class Translation:
     variables: list[str] = field(default_factory=list)    # f(x, y) = …: the variables of interest
     origins: list[tuple[int, int]] = field(default_factory=list)  # (line, column) of each statement
     reading_notes: list[str] = field(default_factory=list)    # "read as: …" where the reader chose
+    declared_shapes: dict[str, tuple] = field(default_factory=dict)   # X \in R^{D \times D}: ("D", "D")
 
 
 def translate(text: str, define: dict | None = None, given: dict | None = None) -> Translation:
@@ -962,7 +967,7 @@ def translate(text: str, define: dict | None = None, given: dict | None = None) 
     except InputError as e:
         raise at_origin(e, origins) from None
     from .convert import to_plain
-    return Translation(to_plain(statements), tex_names, variables, origins, sheet.notes)
+    return Translation(to_plain(statements), tex_names, variables, origins, sheet.notes, sheet.declared)
 
 
 def _function_choice(name, choice):
@@ -1022,9 +1027,18 @@ def _declaration(conv, sides) -> bool:
             else:
                 dim.append(t)
         conv.tensor_names.update(names)
+        shape = tuple(_dim_text(d) for d in dims)
+        for name in names:
+            conv.sheet.declared[name] = shape
         if len(dims) == 2 and dims[0] == dims[1] and dims[0]:
             conv.square_names.update(names)                # R^{D \times D}: X^2 is a matrix power
     return True
+
+
+def _dim_text(dim):
+    """A declared dimension: a whole number, or the symbol as the sheet writes it (``D``, ``d_h``)."""
+    text = "".join(v for _, v in dim)
+    return int(text) if text.isdigit() else text
 
 
 def _name_only(conv, side):
@@ -1045,6 +1059,7 @@ def _translate(text, sheet):
     limits = current_limits()                  # once: reading the environment costs a span's work
     for name, shape in prose.size_declarations(text).items():
         tensor_names.add(name)
+        sheet.declared[name] = shape
         sheet.note(f"read as: {name} is a {'square matrix' if shape[0] == shape[1] else 'vector or matrix'} "
                    f"(the sheet gives its size in words: {shape[0]}×{shape[1]})")
         if shape[0] == shape[1]:
@@ -1140,6 +1155,7 @@ def _translate(text, sheet):
                    + " (a model statement in prose; the data are given)")
         stmts = [s for s in stmts if s not in model]
     helpers = [s for s in stmts if s.name in sheet.functions and s.params and set(s.params) <= s.used
+               and not set(s.params) & set(defined)
                and not any(set(s.params) & t.used for t in stmts if t is not s)]
     if helpers and len(helpers) < len(stmts):
         sheet.note("not read: " + ", ".join(f"{s.name}({', '.join(s.params)}) = …" for s in helpers)

@@ -99,8 +99,8 @@ def plan(kind, index, upper, bases: dict, sheet, defined, at) -> Plan:
     if not index or not bases:
         if kind == "prod":
             return Plan(fail="\\prod needs an index that runs over samples given on the sheet (\\prod_{i=1}^{N} p_i)")
-        return Plan(note="" if not index else f"read as: {sign}_{index[0]} of a formula without "
-                    f"{index[0]}: the sum of its entries")
+        return Plan(note="read as: Σ(…) without an index is the sum of the entries of its summand" if not index
+                    else f"read as: {sign}_{index[0]} of a formula without {index[0]}: the sum of its entries")
     if len(index) > 1:
         if kind == "prod" or any(bases.values()):
             return Plan(fail=f"{sign} over two indices is read only over the entries of a matrix")
