@@ -424,3 +424,16 @@ def test_a_name_used_as_a_vector_is_a_vector_on_both_sides():
     assert set(at) == {"o_0", "o_1", "o_2"}                 # no scalar o beside the vector o
     o = np.array([at["o_0"], at["o_1"], at["o_2"]])
     assert _softmax(o).sum() == pytest.approx(1.0) != pytest.approx(v.counterexample["rhs"])
+
+
+def test_every_shown_step_is_checked_by_the_tool():
+    """_first_wrong_step finds a wrong link (here e^{-x} written e^{x}) and accepts the real chain."""
+    import sympy as sp
+    from graphviz_bp.algorithms.prove import Step, _first_wrong_step
+    v = prove(r"$\ln \sigma(x) = -\operatorname{softplus}(-x)$")
+    assert _first_wrong_step(v.chain, v.lhs, None, 0) is None
+    x = sp.Symbol("x", real=True)
+    bad = list(v.chain)
+    bad.insert(1, Step(-sp.log(1 + sp.exp(x)), "a slip"))
+    assert _first_wrong_step(bad, v.lhs, None, 0) == 1
+    assert math.log(sig(1.0)) != pytest.approx(-math.log(1 + math.exp(1.0)))

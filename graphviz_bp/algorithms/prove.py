@@ -376,7 +376,7 @@ def prove_exprs(lhs, rhs, relation="=", claim="", definitions=None, timeout=None
         with_sign = lhs.has(sp.Piecewise) or rhs.has(sp.Piecewise)
         try:
             with hard_timeout(timeout):
-                stages, _ = _stages(sp, lhs, rhs, with_sign)
+                stages, subst = _stages(sp, lhs, rhs, with_sign)
                 last_note, L, R = stages[-1]
                 if L == R and len(stages) == 1:          # equal as read, once SymPy evaluated the numbers
                     chain = [Step(rhs, "evaluate" if lhs != rhs else "the two sides are the same expression")]
@@ -398,6 +398,10 @@ def prove_exprs(lhs, rhs, relation="=", claim="", definitions=None, timeout=None
                         chain = _dedup(chain, lhs)
                 if not chain:
                     note = "no chain of rewrites found"
+            bad = _first_wrong_step(chain, lhs, subst, seed)
+            if bad is not None:       # never show a step the numbers contradict
+                note = f"a rewriting step ({chain[bad].note}) failed its numeric check; no proof shown"
+                chain = []
         except LimitError as exc:
             note = f"no proof: {exc.message}"
         except (TypeError, ValueError, NotImplementedError, RecursionError, AttributeError) as exc:
@@ -418,6 +422,33 @@ def prove_exprs(lhs, rhs, relation="=", claim="", definitions=None, timeout=None
     else:
         verdict.note = note
     return verdict
+
+
+def _first_wrong_step(chain, lhs, subst, seed, n=6):
+    """Index of the first step of ``chain`` that differs from ``lhs`` at one of ``n`` test points
+    (steps in u = e^{x/k} are compared with u put back), or None: each shown step is checked."""
+    sp = _sp()
+    if not chain:
+        return None
+    back = {}
+    if subst:
+        u, x, k = subst
+        back = {u: sp.exp(x / k)}
+    syms = sorted(lhs.free_symbols, key=lambda s: s.name)
+    pts = [p for p in sample_points([s.name for s in syms], n=n, seed=seed + 1, kinks=True)
+           if all(abs(v) < 50 for v in p.values())][:n + 4]
+    for point in pts:
+        env = {s: point[s.name] for s in syms}
+        want = numeric(lhs, env)
+        if want is None:
+            continue
+        for i, step in enumerate(chain):
+            if isinstance(step.expr, sp.Equality):
+                continue
+            got = numeric(step.expr.xreplace(back) if back else step.expr, env)
+            if got is None or abs(got - want) > 1e-15 * (1 + abs(got) + abs(want)):
+                return i
+    return None
 
 
 def _dedup(chain, start):
