@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphviz_bp.algorithms import observations as obs_mod
 from graphviz_bp.algorithms.train import make_optimizer, train
@@ -150,7 +152,9 @@ def test_seed002_each_optimizer_matches_the_reference(name, form):
 
 def test_seed002_hand_numbers_momentum_nesterov_rmsprop_adam():
     """Numbers worked out by hand (see the issue 17 report for the full table)."""
-    w = lambda run: [s.params["w"] for s in run.steps]       # noqa: E731
+    def w(run):
+        return [s.params["w"] for s in run.steps]
+
     m = _run(SEED002, "momentum", 2, lr=0.1, momentum=0.9)
     assert w(m) == pytest.approx([0.4, 1.64])                    # v = −4, −3.6 − 8.8 = −12.4
     assert [s.state["w"]["v"] for s in m.steps] == pytest.approx([-4.0, -12.4])
@@ -180,7 +184,7 @@ def test_a_batch_over_three_observations_several_steps():
         for name, kw in [("sgd", {}), ("momentum", {"momentum": 0.5}), ("adam", {}), ("rmsprop", {}),
                          ("nesterov", {"momentum": 0.7, "form": "textbook"}), ("adagrad", {})]:
             run = _run(text, name, 6, lr=0.05, batch=how, **kw)
-            ref = reference(name, lambda w, b: lin_grad(w, b, how), 0.3, [data] * 6, 0.05,
+            ref = reference(name, lambda w, b, how=how: lin_grad(w, b, how), 0.3, [data] * 6, 0.05,
                             **{k: v for k, v in kw.items()})
             assert [s.params["w"] for s in run.steps] == pytest.approx([float(r) for r in ref], rel=1e-12)
             assert all(s.observations == [1, 2, 3] for s in run.steps)
@@ -221,7 +225,9 @@ L = 0.5 * (y - yhat)^2
 
 
 def _sigmoid_net_numpy(W1, W2, W3, x, y):
-    s = lambda z: 1 / (1 + np.exp(-z))        # noqa: E731
+    def s(z):
+        return 1 / (1 + np.exp(-z))
+
     O1 = s(x @ W1)
     O2 = s(O1 @ W2)
     return float(0.5 * (y - (O2 @ W3)[0, 0]) ** 2)
@@ -433,6 +439,7 @@ def test_formats_carry_the_runs_numbers():
     import csv
     import io
     import json
+
     from graphviz_bp.showing import training as show
     run = _run(SEED002, "adam", 2, lr=0.1, beta1=0.9, beta2=0.9)
     text = show.to_text(run)
@@ -571,7 +578,7 @@ def test_cli_check(tmp_path, capsys):
 
 
 def test_explain_hook_adds_the_table_when_an_optimizer_is_given():
-    from graphviz_bp.app.cli import _Parser, _at, _limits, _program_args, _read_program
+    from graphviz_bp.app.cli import _at, _limits, _Parser, _program_args, _read_program
     from graphviz_bp.app.command_train import add_training_arguments, with_training
     p = _Parser()
     _program_args(p)
@@ -591,8 +598,6 @@ def test_explain_hook_adds_the_table_when_an_optimizer_is_given():
 
 
 # --- random settings against the references -------------------------------------------------------------
-
-from hypothesis import given, settings, strategies as st  # noqa: E402
 
 _NUM = st.floats(-3, 3, allow_nan=False).map(lambda v: round(v, 3))
 

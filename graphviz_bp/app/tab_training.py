@@ -12,7 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..algorithms.observations import read
-from ..algorithms.train import BATCHES, FORMS, OPTIMIZERS, loss_at, make_optimizer, train
+from ..algorithms.train import (
+    FORMS,
+    OPTIMIZERS,
+    loss_at,
+    make_optimizer,
+    train,
+)
 from ..core.errors import InputError
 from ..core.graph import parameters
 from ..core.limits import Limits

@@ -107,7 +107,7 @@ def parse_claims(text: str, run) -> list[Claim]:
         else:
             s = _SUBSCRIPT.match(line)
             if not s or s.group(1) not in params and STATE_ALIASES.get(s.group(1), s.group(1)) not in states:
-                raise InputError(f"expected 'step K NAME = VALUE' (or w_K = VALUE), e.g. 'step 1 w = 0.4'",
+                raise InputError("expected 'step K NAME = VALUE' (or w_K = VALUE), e.g. 'step 1 w = 0.4'",
                                  k, kind="syntax")
             step = int(s.group(2) or s.group(3).translate(_SUB_DIGITS))
             lhs, rhs = s.group(1) + (s.group(4) or ""), s.group(5)
@@ -247,7 +247,10 @@ def find_slip(claim: Claim, run, rtol: float) -> str | None:
     """
     step = run.steps[claim.step - 1]
     expected = np.asarray(_quantity(claim, step, run))
-    ok = lambda v: _matches(claim.value, v, rtol, claim.decimals) is not None   # noqa: E731
+
+    def ok(v):
+        return _matches(claim.value, v, rtol, claim.decimals) is not None
+
     if np.any(expected != 0) and ok(-expected):
         return "the sign is flipped"
     delta = w0 = None

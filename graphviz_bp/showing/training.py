@@ -137,7 +137,10 @@ def to_text(run) -> str:
     """Header lines, an aligned table, and the last parameters (and the divergence, if any)."""
     table = rows(run)
     widths = [max(len(r[j]) for r in table) for j in range(len(table[0]))]
-    fmt = lambda r: "  ".join(c.rjust(w) if k < 2 else c.ljust(w) for k, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+
+    def fmt(r):
+        return "  ".join(c.rjust(w) if k < 2 else c.ljust(w) for k, (c, w) in enumerate(zip(r, widths)))
+
     lines = _header_lines(run) + ["", fmt(table[0]).rstrip(), "  ".join("-" * w for w in widths)]
     lines += [fmt(r).rstrip() for r in table[1:]]
     return "\n".join(lines + [""] + _footer_lines(run))
