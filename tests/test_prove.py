@@ -222,7 +222,7 @@ def test_sigmoid_facts_against_math():
         x.what == "symmetry of f " for x in ff.facts) else True
     rels = [f.value for f in ff.facts if f.ok]
     assert "f(−t) = 1 − f(t)" in rels and "f′(−t) = f′(t)" in rels
-    assert "f′(t) = f(t)*(1 - f(t))" in rels and "d ln f(t)/dt = f(−t)" in rels
+    assert "f′(t) = f(t)·(1 - f(t))" in rels and "d ln f(t)/dt = f(−t)" in rels
 
 
 def test_tanh_facts_against_math():

@@ -203,7 +203,7 @@ def _self_derivative(sp, out, f, var, t, e, d1):
         poly = sp.Mul(F, b + c * F, evaluate=False) if a == 0 and b != 0 and c != 0 else a + b * F + c * F ** 2
         v = prove_exprs(d1, poly.subs(F, e), claim=f"{f}′ = {poly}")
         if v.status != "false":
-            out.facts.append(Fact(f"{f}′ in terms of {f}", f"{f}′({var}) = " + sp.sstr(poly).replace("**", "^").replace(f, f"{f}({var})"),
+            out.facts.append(Fact(f"{f}′ in terms of {f}", f"{f}′({var}) = " + sp.sstr(poly).replace("**", "^").replace("*", "·").replace(f, f"{f}({var})"),
                                   f"{v.status}; checked at {v.points} points"))
     if e.subs(t, 0).is_positive and all((_num(e, t, p) or -1) > 0 for p in (-30.0, -3.0, 0.0, 3.0, 30.0)):
         dlog = sp.diff(sp.log(e), t)

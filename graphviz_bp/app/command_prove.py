@@ -77,7 +77,7 @@ def add_arguments(sub, program_args, epilog: str = "", cli_io=None) -> None:
                               "Every fact is checked numerically; one that fails its check says 'not confirmed'.")
     s.add_argument("function", help="a function of one variable: 'sigmoid(t)' or 'f(t) = …'")
     s.add_argument("--syntax", choices=("auto", "plain", "latex"), default="auto")
-    s.add_argument("--format", choices=("text", "md", "tex"), default="text")
+    s.add_argument("--format", choices=("text", "md"), default="text")
     s.add_argument("--json", action="store_true")
     s.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds for SymPy (default 10)")
     s.set_defaults(run=run_facts)
@@ -160,7 +160,7 @@ def run_facts(args) -> int:
     if args.json:
         print(json.dumps(ff.to_json(), ensure_ascii=False))
     else:
-        print(facts_text(ff, "md" if args.format == "md" else "text"))
+        print(facts_text(ff, args.format))
     return 0
 
 
