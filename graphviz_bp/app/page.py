@@ -39,6 +39,11 @@ LAYERS = {                       # renderer layer -> what the toggle says
     "grads": "gradients (adjoints)",
 }
 DEFAULT_LAYERS = ["values", "locals", "grads"]
+try:                               # issue 14's matrix-form layer, where the renderer has it
+    from graphviz_bp.showing.render import FORMULAS as _FORMULAS
+    LAYERS[_FORMULAS] = "formulas (matrix form)"
+except ImportError:
+    pass
 SIZES = {"fit": None, "100 %": 1.0, "150 %": 1.5, "200 %": 2.0}
 VIEWS = ["Graph", "Paths", "Backward pass", "Forward mode", "Worked solution"]
 EXTRA_PANELS: list = []         # Training, Prove / solve: added below when their modules are there
@@ -417,6 +422,8 @@ with left:
         said = dash.notation_note(graph.syntax, syntax)
         if said:
             note.markdown(f":material/check_circle: {said}")
+            for line in getattr(graph, "reading_notes", None) or ():     # where the reader chose a meaning
+                st.caption(dash.md_escape(line))
             with st.expander("In the plain notation"):
                 st.code(graph.text.rstrip("\n"), language=None)
 
