@@ -108,35 +108,8 @@ class Optimizer:
         return w
 
     def step(self, w, g, state: dict, t: int):
-        """One update: the rule of :attr:`rule`, term by term."""
-        eta, name = self.lr, self.name
-        if name in ("gd", "sgd"):
-            return _as(w - eta * g), {}
-        if name in ("momentum", "nesterov"):
-            mu = self.momentum
-            if self.form == "textbook":           # v ← μv + η·g (g at w − μv for nesterov); w ← w − v
-                v = mu * state["v"] + eta * g
-                return _as(w - v), {"v": _as(v)}
-            v = mu * state["v"] + g               # PyTorch: buffer b ← μb + g
-            d = g + mu * v if name == "nesterov" else v
-            return _as(w - eta * d), {"v": _as(v)}
-        if name == "rmsprop":
-            s = self.alpha * state["s"] + (1 - self.alpha) * g * g
-            denom = np.sqrt(s + self.eps) if self.form == "textbook" else np.sqrt(s) + self.eps
-            return _as(w - eta * g / denom), {"s": _as(s)}
-        if name == "adam":
-            b1, b2 = self.beta1, self.beta2
-            m = b1 * state["m"] + (1 - b1) * g
-            v = b2 * state["v"] + (1 - b2) * g * g
-            if self.bias_correction:
-                m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
-            else:
-                m_hat, v_hat = m, v
-            return _as(w - eta * m_hat / (np.sqrt(v_hat) + self.eps)), {"m": _as(m), "v": _as(v)}
-        if name == "adagrad":
-            s = state["G"] + g * g
-            return _as(w - eta * g / (np.sqrt(s) + self.eps)), {"G": _as(s)}
-        raise InputError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}", kind="usage")
+        """One update, ``(w_new, state_new)``: the function of :data:`UPDATES` for this optimizer."""
+        return UPDATES[self.name](self, w, g, state, t)
 
     @property
     def constants(self) -> dict:
@@ -164,6 +137,60 @@ class Optimizer:
         if self.name == "adam":
             return "adam/pytorch" if self.bias_correction else "adam/no-bias-correction"
         return self.name
+
+
+def sgd_update(o: Optimizer, w, g, state, t):
+    """gd, sgd: w ← w − η·g."""
+    return _as(w - o.lr * g), {}
+
+
+def momentum_update(o: Optimizer, w, g, state, t):
+    """momentum. PyTorch: v ← μ·v + g;  w ← w − η·v.   textbook: v ← μ·v + η·g;  w ← w − v."""
+    if o.form == "textbook":
+        v = o.momentum * state["v"] + o.lr * g
+        return _as(w - v), {"v": _as(v)}
+    v = o.momentum * state["v"] + g
+    return _as(w - o.lr * v), {"v": _as(v)}
+
+
+def nesterov_update(o: Optimizer, w, g, state, t):
+    """nesterov. PyTorch: v ← μ·v + g;  w ← w − η·(g + μ·v).
+    textbook: v ← μ·v + η·g with g = ∇L(w − μ·v) (:meth:`Optimizer.lookahead`);  w ← w − v."""
+    if o.form == "textbook":
+        v = o.momentum * state["v"] + o.lr * g
+        return _as(w - v), {"v": _as(v)}
+    v = o.momentum * state["v"] + g
+    return _as(w - o.lr * (g + o.momentum * v)), {"v": _as(v)}
+
+
+def rmsprop_update(o: Optimizer, w, g, state, t):
+    """rmsprop: s ← α·s + (1 − α)·g².  PyTorch: w ← w − η·g / (√s + ε).  textbook: w ← w − η·g / √(s + ε)."""
+    s = o.alpha * state["s"] + (1 - o.alpha) * g * g
+    denom = np.sqrt(s + o.eps) if o.form == "textbook" else np.sqrt(s) + o.eps
+    return _as(w - o.lr * g / denom), {"s": _as(s)}
+
+
+def adam_update(o: Optimizer, w, g, state, t):
+    """adam: m ← β₁·m + (1 − β₁)·g;  v ← β₂·v + (1 − β₂)·g²;  m̂ = m / (1 − β₁ᵗ);  v̂ = v / (1 − β₂ᵗ);
+    w ← w − η·m̂ / (√v̂ + ε).   Without bias correction: w ← w − η·m / (√v + ε)."""
+    m = o.beta1 * state["m"] + (1 - o.beta1) * g
+    v = o.beta2 * state["v"] + (1 - o.beta2) * g * g
+    if o.bias_correction:
+        m_hat, v_hat = m / (1 - o.beta1 ** t), v / (1 - o.beta2 ** t)
+    else:
+        m_hat, v_hat = m, v
+    return _as(w - o.lr * m_hat / (np.sqrt(v_hat) + o.eps)), {"m": _as(m), "v": _as(v)}
+
+
+def adagrad_update(o: Optimizer, w, g, state, t):
+    """adagrad: G ← G + g²;  w ← w − η·g / (√G + ε)."""
+    G = state["G"] + g * g
+    return _as(w - o.lr * g / (np.sqrt(G) + o.eps)), {"G": _as(G)}
+
+
+#: optimizer name -> its update, a pure function (optimizer, w, g, state, t) -> (w_new, state_new)
+UPDATES = {"gd": sgd_update, "sgd": sgd_update, "momentum": momentum_update, "nesterov": nesterov_update,
+           "rmsprop": rmsprop_update, "adam": adam_update, "adagrad": adagrad_update}
 
 
 #: variant -> (Unicode rule, LaTeX rule), as each variant is applied by Optimizer.step
