@@ -270,9 +270,8 @@ class _Converter:
                 items.append(_Item("op", v, pos))
             elif kind == "sym" and v in ",;":
                 if stack and not stack[-1][2]:
-                    raise _Fail("a list (a, b) is read only as the arguments of a known function such as "
-                                "\\max(a, b); a function defined on the sheet, like f(x; w), must be "
-                                "written out", stack[-1][1])
+                    raise _Fail("a list (a, b) is read only as the arguments of a function: a known one such as "
+                                "\\max(a, b), or one the sheet defines (f(x; w) = …)", stack[-1][1])
                 items.append(_Item("sep", ", ", pos))
             elif (kind, v) == ("sym", "&"):
                 pass                                            # an alignment point
@@ -504,6 +503,11 @@ class _Converter:
             return self.arg(i + 1, hi, "\\sqrt")[2]
         if (kind, v) == ("sym", "{"):
             return self.match[i] + 1
+        if (kind, v) in (("cmd", "sum"), ("cmd", "prod")):              # \log \sum_k \exp(o_k)
+            j = i + 1
+            while j < hi and self.t[j][:2] in (("sym", "_"), ("sym", "^")):
+                j = self.arg(j + 1, hi, self.t[j][1])[2]
+            return self.summand_end(j, hi)
         fn = kind == "cmd" and (v in _FUNC_CMDS or v == "sigma") or kind in ("word", "text") and (
             v.strip().lower() in FUNCS or v.strip() in self.sheet.functions or v.strip() in self.sheet.define)
         if not fn or i + 1 >= hi:

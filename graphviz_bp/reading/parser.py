@@ -121,8 +121,9 @@ class _Parser:
     tensor literals built so far (each becomes one graph node), shared across the chunks of one
     program: the parse stops at ``max_nodes`` instead of building the whole tree first."""
 
-    def __init__(self, text: str, tokens, limits: Limits, made: list | None = None):
+    def __init__(self, text: str, tokens, limits: Limits, made: list | None = None, t_is_name: bool = False):
         self.text, self.limits, self.depth = text, limits, 0
+        self.t_is_name = t_is_name       # issue 15: the program assigns T (a temperature): x^T is not read
         self._next = iter(tokens).__next__
         self.buf = [self._next()]
         self.last_end = 0
@@ -188,7 +189,7 @@ class _Parser:
         t = self.peek()
         if t.kind == "name" and self.peek(1).text == "=" and self.peek(1).kind == "op":
             self.take(), self.take()
-            if t.text in FUNCTIONS or t.text == "T":
+            if t.text in FUNCTIONS:
                 raise self.error(f"cannot assign to {t.text!r}: it is a function name", t)
             return Statement(t.text, self.expr(0), t.line, t.col)
         return Statement(None, self.expr(0), t.line, t.col)
@@ -208,6 +209,9 @@ class _Parser:
                     break
                 self.take()
                 if op == "pow" and self.peek().kind == "name" and self.peek().text == "T":
+                    if self.t_is_name:                                       # issue 15
+                        raise self.error("T is a name in this program, so ^T is not clear: write .T for the "
+                                         "transpose or ^(T) for the power", self.peek())
                     self.take()
                     left = self.apply("transpose", (left,), {}, t.line, t.col, self.src(first))
                     continue
@@ -496,6 +500,7 @@ def parse_program(text: str, limits: Limits | None = None) -> list[Statement]:
         limits.refuse("max_program_chars", f"a program of {len(text)} characters")
     statements: list[Statement] = []
     lines = text.split("\n")
+    t_is_name = re.search(r"(?:^|;)\s*T\s*=(?!=)", text, re.M) is not None     # issue 15: T = 2 (a temperature)
     chunk_start, chunk, depth = None, [], 0
     made = [0]       # operations and tensor literals so far: one graph node each
     for lineno, line_text in enumerate(lines, 1):
@@ -515,7 +520,8 @@ def parse_program(text: str, limits: Limits | None = None) -> list[Statement]:
         if depth <= 0 or lineno == len(lines):
             body = "\n".join(chunk)
             try:
-                statements.extend(_Parser(body, tokenize(body, chunk_start), limits, made).program())
+                statements.extend(_Parser(body, tokenize(body, chunk_start), limits, made,
+                                          t_is_name).program())
             except RecursionError:    # max_depth raised beyond what Python's stack holds
                 raise LimitError(f"an expression is nested too deeply for Python's stack; keep max_depth "
                                  f"(now {limits.max_depth}) at most 200-300 (--limit-max-depth or "
