@@ -507,7 +507,7 @@ def test_plain_notation_on_the_pasted_latex_names_line_and_column():
     (err,) = at.error
     exc = error_of(PASTED, "plain")
     assert (exc.line, exc.column) == (1, 1)
-    assert err.value == str(exc) and err.value.startswith("line 1, column 1: ")
+    assert err.value == dash.md_escape(str(exc)) and err.value.startswith("line 1, column 1: ")
     assert any("looks like LaTeX but Notation is Plain" in i.value for i in at.info)
     assert any("last program that worked" in w.value for w in at.warning)
     assert "= 14$" in page_text(at) and W_GRAD_14 in page_text(at)    # the last good graph stays
@@ -548,7 +548,7 @@ def test_latex_notation_on_plain_only_syntax_is_a_clear_error():
     no_traceback(at)
     (err,) = at.error
     exc = error_of(E2, "latex")
-    assert err.value == str(exc) and err.value.startswith(f"line {exc.line}, column {exc.column}: ")
+    assert err.value == dash.md_escape(str(exc)) and err.value.startswith(f"line {exc.line}, column {exc.column}: ")
     assert any("Notation is LaTeX: choose Auto or Plain" in i.value for i in at.info)
     assert "= 14$" in page_text(at)
 
@@ -570,7 +570,7 @@ def test_malformed_latex_is_one_error_line_and_keeps_the_graph(case):
     (err,) = at.error
     exc = error_of(bad)
     assert exc.line is not None and exc.column is not None
-    assert err.value == str(exc)
+    assert err.value == dash.md_escape(str(exc))
     assert err.value.startswith(f"line {exc.line}, column {exc.column}: ") and "\n" not in err.value
     assert any("last program that worked" in w.value for w in at.warning)
     assert "= 14$" in page_text(at) and W_GRAD_14 in page_text(at)
@@ -587,7 +587,7 @@ def test_a_shape_error_in_pasted_latex_names_the_place():
     g = gbp.parse(bad)                                                   # it parses; evaluating fails
     with pytest.raises(gbp.InputError) as exc:
         g.evaluate()
-    assert err.value == str(exc.value) and err.value.startswith(f"line {exc.value.line}, column ")
+    assert err.value == dash.md_escape(str(exc.value)) and err.value.startswith(f"line {exc.value.line}, column ")
     assert "= 14$" not in page_text(at)                  # the new program's graph, without values
 
 

@@ -25,6 +25,7 @@ import streamlit as st
 import graphviz_bp as gbp
 from graphviz_bp import InputError
 from graphviz_bp.app import dashboard as dash
+from graphviz_bp.app import jobs, worker      # issue 19: hard limits (workers) and size-bounded caches
 from graphviz_bp.core.notation import Notation, shape_text
 from graphviz_bp.reading.program import read_value
 from graphviz_bp.core.limits import Limits, start_time_budget
@@ -93,10 +94,28 @@ def _gallery():
     return dash.gallery()
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+# --- issue 19: every computation first runs in a worker process under hard limits (CPU time,
+# memory: graphviz_bp.app.worker); the server's own copy is made only once a worker has finished
+# it. Graphs and models are cached by size (jobs.SizeCache), not by number of entries.
+_LIMITS = Limits.from_env()
+_CACHE = jobs.shared_cache()
+
+
+def _session():
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else None
+
+
+def _in_worker(fn, *args):
+    return worker.run(fn, *args, limits=_LIMITS, key=_session())
+
+
+@jobs.cached(_CACHE)
 def _graph(prog: tuple):
     """The graph of ``prog = (text, syntax)``; syntax is the notation switch (auto, plain, latex)."""
     text, syntax = prog
+    _in_worker(jobs.read, prog)
     return gbp.parse(text, syntax=syntax)
 
 
@@ -138,12 +157,13 @@ class Model:
 STRUCTURE_ONLY = (("", ""),)   # the inputs' key of "the program's graph without values" (no input has no name)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@jobs.cached(_CACHE)
 def _model(prog: tuple, key: tuple) -> Model:
     g = _graph(prog)
     if key == STRUCTURE_ONLY:          # after an evaluation error: the program's graph without values
         return Model(prog, key, g, {}, [])
     at = _at(key)
+    _in_worker(jobs.probe, prog, key)         # the program at these inputs, under the hard limits
     missing = [n for n in g.leaves if n not in at and g.node(n).default is None]
     m = Model(prog, key, g, at, missing)
     if missing:
@@ -164,19 +184,19 @@ def _model(prog: tuple, key: tuple) -> Model:
     return m
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@jobs.cached(_CACHE)
 def _scalar_graph(prog: tuple, key: tuple):
     m = _model(prog, key)
     return _optional("scalar_view")(m.g, at=m.at if m.has_values else None)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@jobs.cached(_CACHE)
 def _steps(prog: tuple, key: tuple, scalar: bool):
     g, at = _active(prog, key, scalar)
     return g.reverse(at=at, record=True).steps
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@jobs.cached(_CACHE)
 def _tangents(prog: tuple, key: tuple, scalar: bool, src: str):
     from graphviz_bp.algorithms.forward import forward
     g, at = _active(prog, key, scalar)
@@ -197,7 +217,7 @@ def _path_counts(prog: tuple, key: tuple, scalar: bool) -> dict:
     return {name: gbp.count_paths(g, name) for name in g.leaves}
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@jobs.cached(_CACHE)
 def _path_page(prog: tuple, key: tuple, scalar: bool, src: str, page: int):
     """The paths of one page, their contributions and running sums (lazy: islice)."""
     g, at = _active(prog, key, scalar)
@@ -214,7 +234,7 @@ def _path_page(prog: tuple, key: tuple, scalar: bool, src: str, page: int):
     return paths, contributions, running
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@jobs.cached(_CACHE)
 def _prefix_sum(prog: tuple, key: tuple, scalar: bool, src: str, n: int):
     """Sum of the contributions of the first ``n`` paths (None for n = 0)."""
     if n == 0:
@@ -226,40 +246,26 @@ def _prefix_sum(prog: tuple, key: tuple, scalar: bool, src: str, n: int):
     return total
 
 
-def _render_args(prog: tuple, key: tuple, scalar: bool, opts: tuple):
-    g, at = _active(prog, key, scalar)
-    kwargs = dict(opts)
-    kwargs["show"] = set(kwargs["show"])
-    if kwargs.get("highlight") is not None:
-        kwargs["highlight"] = list(kwargs["highlight"])
-    return g, at, kwargs
-
-
 @st.cache_data(max_entries=256, show_spinner=False)
 def _svg(prog: tuple, key: tuple, scalar: bool, opts: tuple) -> str:
     """Server-side SVG of one view (Graphviz's own layout and font metrics, under the time budget)."""
-    g, at, kwargs = _render_args(prog, key, scalar, opts)
-    return _renderer().render_svg(g, at=at, **kwargs)
+    return _in_worker(jobs.svg, prog, key, scalar, opts)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _dot(prog: tuple, key: tuple, scalar: bool, opts: tuple) -> str:
     """DOT source of one view (for st.graphviz_chart and the DOT download)."""
-    g, at, kwargs = _render_args(prog, key, scalar, opts)
-    return _renderer().render(g, at=at, **kwargs).source
+    return _in_worker(jobs.dot, prog, key, scalar, opts)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _explanation(prog: tuple, key: tuple, sgd_lr: float | None) -> str:
-    m = _model(prog, key)
-    return _optional("explain")(m.g, at=m.at if m.has_values else None, fmt="md", sgd_lr=sgd_lr)
+    return _in_worker(jobs.explanation, prog, key, sgd_lr)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _check_report(prog: tuple, key: tuple, answers: str, sgd_lr: float | None) -> tuple:
-    m = _model(prog, key)
-    report = _optional("check")(m.g, answers, at=m.at if m.has_values else None, sgd_lr=sgd_lr)
-    return report.ok, report.text()
+    return _in_worker(jobs.check_report, prog, key, answers, sgd_lr)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -275,7 +281,7 @@ def guarded(what: str):
     try:
         yield
     except InputError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(dash.md_escape(str(exc)), icon=":material/error:")
     except Exception:                                   # never a traceback on the page
         log.exception("dashboard: %s failed", what)
         st.error(f"Something went wrong while {what}. The details are in the server log.",
@@ -406,7 +412,7 @@ with left:
         error = "Something went wrong while reading the program. The details are in the server log."
     last = st.session_state.get("last_good")
     if graph is None:
-        st.error(error, icon=":material/error:")
+        st.error(dash.md_escape(error), icon=":material/error:")
         hint = dash.notation_hint(text, syntax)
         if hint:
             st.info(hint, icon=":material/lightbulb:")
@@ -433,6 +439,8 @@ with left:
     cols = st.columns(2)
     for k, name in enumerate(graph.leaves):
         default = dash.value_literal(graph.node(name).default)
+        if default and not jobs.finite(graph.node(name).default):
+            default = ""                 # the program's own value is used; its warning says why
         with cols[k % 2]:
             value = graph.node(name).default
             texts[name] = st.text_input(
@@ -445,7 +453,7 @@ with left:
     try:
         model = _model(shown_prog, key)
     except InputError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(dash.md_escape(str(exc)), icon=":material/error:")
     except Exception:
         log.exception("dashboard: evaluation failed")
         st.error("Something went wrong while computing the graph. The details are in the server log.",
@@ -463,14 +471,14 @@ with left:
     out = g.output
     st.subheader("Values and gradients")
     for w in model.warnings:
-        st.warning(str(w), icon=":material/warning:")
+        st.warning(dash.md_escape(str(w)), icon=":material/warning:")
     if model.missing:
         st.info("No value yet for " + ", ".join(f"`{n}`" for n in model.missing)
                 + ": the graph is symbolic until you give one.", icon=":material/info:")
     if model.has_values:
         st.markdown(f"${nt.tex(out)} = {dash.latex_value(model.values[out])}$")
     if model.gradient_error:
-        st.warning(model.gradient_error, icon=":material/warning:")
+        st.warning(dash.md_escape(model.gradient_error), icon=":material/warning:")
     rows = [f"| input | shape | value | ∂{md(out)}/∂input |", "|---|---|---|---|"]
     for name in g.leaves:
         value = model.values[name] if model.has_values else None
