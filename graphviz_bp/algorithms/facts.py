@@ -102,7 +102,7 @@ def function_facts(text: str, syntax: str = "auto", timeout: float | None = None
 
     def guarded(label, work):
         try:
-            with hard_timeout(timeout / 6):
+            with hard_timeout(timeout):            # per part; the CLI bounds the whole command
                 work()
         except LimitError as exc:
             out.facts.append(Fact(label, "—", f"not found: {exc.message}", ok=False))
