@@ -145,7 +145,7 @@ LATEX = [  # program -> to_latex, read back by the translator
     ("f = exp(x) + log(x) + sin(x) + cos(x) + tanh(x) + sqrt(x + 1)",
      r"$$f = \exp(x) + \log(x) + \sin(x) + \cos(x) + \tanh(x) + \sqrt{x + 1}$$"),
     ("f = sigmoid(x) + relu(x) + max(x, y) + min(x, 2) + softplus(x) + sign(x)",
-     r"$$f = \sigma(x) + \text{ReLU}(x) + \max(x, y) + \min(x, 2) + \operatorname{softplus}(x) + "
+     r"$$f = \sigma(x) + \operatorname{ReLU}(x) + \max(x, y) + \min(x, 2) + \operatorname{softplus}(x) + "
      r"\operatorname{sign}(x)$$"),
     ("f = tr(X) + det(X) + sum(inv(X)) + mean(X) + sum(softmax(X)) + logsumexp(X)",
      r"$$f = \operatorname{tr}(X) + \det(X) + \sum(\operatorname{inv}(X)) + \operatorname{mean}(X) + "

@@ -42,9 +42,9 @@ _SUM = 15          # \sum(…) takes what follows up to the next + or -: a produ
 # function names from the op table: the plain spelling, and the LaTeX head of ``\\log\\left(…\\right)``
 _OWN_SYNTAX = {"abs"}            # written |x| in both notations
 _PLAIN_FUNCS = {op.name: op.spellings[0] for op in OPS.values() if op.spellings and op.name not in _OWN_SYNTAX}
-_TEX_FUNCS = {op.name: op.tex[:-len(r"\left({0}\right)")].replace("{{", "{").replace("}}", "}")
-              for op in OPS.values() if op.tex and op.tex.endswith(r"\left({0}\right)") and "{1}" not in op.tex
-              and op.name in _PLAIN_FUNCS}
+_TEX_FUNCS = {op.name: op.tex.split(r"\left(")[0].replace("{{", "{").replace("}}", "}")
+              for op in OPS.values() if op.name in _PLAIN_FUNCS and op.tex and r"\left(" in op.tex
+              and "{0}" not in op.tex.split(r"\left(")[0] and "{1}" not in op.tex.split(r"\left(")[0]}
 _TEX_FUNCS["sum"] = r"\sum"       # a sheet's Σ (its precedence: _SUM)
 FUNCS = {name.lower() for name in FUNCTIONS if name.isascii()}
 _BINARY = {"add": " + ", "sub": " - ", "mul": " * ", "div": " / ", "matmul": " @ "}
