@@ -506,6 +506,11 @@ if scalar and not model.has_values:
         st.info("The scalar view needs values for every input.", icon=":material/info:")
 
 
+def _portable(svg: str) -> str:
+    """The downloaded SVG: the same in cairosvg/Inkscape as on the page (fonts with fallbacks)."""
+    return renderer.portable_svg(svg) if hasattr(renderer, "portable_svg") else svg
+
+
 def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name="graph"):
     """The drawing of the current view, with its downloads."""
     if renderer is None:
@@ -532,7 +537,7 @@ def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name
                                           height_css="100vh - 150px" if presenting else "100vh - 280px"),
                         unsafe_allow_html=True)
         c = st.columns(4)
-        c[0].download_button("SVG", lambda: _svg(*args), file_name=f"{name}.svg", mime="image/svg+xml",
+        c[0].download_button("SVG", lambda: _portable(_svg(*args)), file_name=f"{name}.svg", mime="image/svg+xml",
                              on_click="ignore", icon=":material/download:", key=f"dl-svg-{name}")
         c[1].download_button("PNG", lambda: _png(_svg(*args)), file_name=f"{name}.png", mime="image/png",
                              on_click="ignore", icon=":material/download:", key=f"dl-png-{name}")

@@ -65,6 +65,9 @@ def render_cli(args, g, at) -> int:
     if not args.outfile and fmt in ("png", "pdf"):
         raise InputError(f"{fmt} output needs -o FILE", kind="usage")
     data, notes = produce(g, fmt, engine=args.engine, **kw)
+    if fmt == "svg":                   # a file: the same in cairosvg/Inkscape as in a browser (issue 18)
+        from ..showing.render import portable_svg
+        data = portable_svg(data.decode("utf-8")).encode("utf-8")
     for note in notes:
         print(f"graphviz-bp: note: {note}", file=sys.stderr)
     if args.outfile:

@@ -338,6 +338,36 @@ def svg_to_pdf(svg: str) -> bytes:
     return cairosvg.svg2pdf(bytestring=_for_raster(svg, None).encode("utf-8"))
 
 
+# --- SVG files that look the same outside a browser (issue 18) -------------------------------------
+
+PORTABLE_SANS = "DejaVu Sans Condensed,DejaVu Sans,Helvetica,Arial,sans-serif"
+PORTABLE_MONO = "DejaVu Sans Mono,Courier New,Courier,monospace"
+
+
+def portable_svg(svg: str) -> str:
+    """The SVG as a file to hand on: renders the same in a browser and in cairosvg, Inkscape or
+    LibreOffice (which draw a text with the first family named, and each ``tspan`` run anchored on
+    its own).
+
+    * fonts are declared with fallbacks, a face with ∂ ‖ ₂ λ σ ↦ first (DejaVu Sans Condensed is as
+      wide as Helvetica, whose metrics the layout used);
+    * lines of several runs (:func:`center_text`) become left-anchored runs placed with the first
+      face's own advances (cairo's, unhinted), so no run is drawn over its neighbour.
+
+    >>> s = '<text xml:space="preserve" text-anchor="middle" x="50.00" y="10" font-family="Helvetica,sans-Serif" font-size="14.00"><tspan>‖W‖</tspan><tspan fill="red">₁</tspan></text>'
+    >>> out = portable_svg(s)
+    >>> out.count('text-anchor="start"'), 'font-family="DejaVu Sans Condensed,' in out
+    (2, True)
+    """
+    svg = svg.replace('font-family="Helvetica,sans-Serif"', f'font-family="{PORTABLE_SANS}"')
+    svg = svg.replace('font-family="Courier,monospace"', f'font-family="{PORTABLE_MONO}"')
+    try:
+        measure = _cairo_measure(None)
+    except (ImportError, OSError):
+        return svg
+    return place_runs(svg, measure)
+
+
 def _for_raster(svg: str, scale: float | None) -> str:
     svg = raster_fonts(svg)
     try:

@@ -454,6 +454,13 @@ def render_svg(g, *, engine="auto", timeout=None, **kw) -> str:
     return produce(g, "svg", engine=engine, timeout=timeout, **kw)[0].decode("utf-8")
 
 
+def portable_svg(svg_text: str) -> str:
+    """An SVG from :func:`render_svg` as a file to hand on (fonts with fallbacks, runs placed):
+    it renders the same in a browser and in cairosvg/Inkscape (see ``layout.portable_svg``)."""
+    from .layout import portable_svg as portable
+    return portable(svg_text)
+
+
 def to_png(svg_text: str, scale: float = 2.0) -> bytes:
     """PNG of an SVG from :func:`render_svg`, rasterised by cairosvg with fonts that have every glyph."""
     from .layout import svg_to_png
