@@ -130,3 +130,79 @@ def test_sheet(case):
     for pair in filter(None, case.get("grad", "").split(";")):
         name, value = (s.strip() for s in pair.split("="))
         np.testing.assert_allclose(np.squeeze(gg[name]), float(value), rtol=1e-6, atol=1e-9)
+
+
+# --- random grammar-shaped sheets: read as the same program in the plain notation, or refused ----
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+def _paren(tex, plain, atom):
+    return (tex, plain) if atom else (r"\left(" + tex + r"\right)", "(" + plain + ")")
+
+
+@st.composite
+def _sheet_expr(draw, depth=0):
+    """(LaTeX as a sheet writes it, the same in the plain notation, atomic?)"""
+    if depth >= 3 or draw(st.integers(0, 3)) == 0:
+        leaf = draw(st.sampled_from(["x", "y", "z", "2", "0.5", r"\alpha"]))
+        return leaf, {r"\alpha": "alpha"}.get(leaf, leaf), True
+    kind = draw(st.sampled_from(["add", "sub", "cdot", "juxt", "frac", "pow", "exp", "logfrac", "tanh2",
+                                 "sigma", "sqrt", "sum", "sumi", "e"]))
+    a_tex, a_pl, a_atom = draw(_sheet_expr(depth + 1))
+    b_tex, b_pl, b_atom = draw(_sheet_expr(depth + 1))
+    A, B = _paren(a_tex, a_pl, a_atom), _paren(b_tex, b_pl, b_atom)
+    if kind == "add":
+        return f"{a_tex} + {B[0]}", f"{a_pl} + {B[1]}", False
+    if kind == "sub":
+        return f"{a_tex} - {B[0]}", f"{a_pl} - {B[1]}", False
+    if kind == "cdot":
+        return f"{A[0]} \\cdot {B[0]}", f"{A[1]} * {B[1]}", False
+    if kind == "juxt":                                   # 2x, x y, 0.5(…): products by juxtaposition
+        return f"{A[0]} {B[0]}", f"{A[1]} * {B[1]}", False
+    if kind == "frac":
+        return f"\\frac{{{a_tex}}}{{{b_tex}}}", f"({a_pl}) / ({b_pl})", True
+    if kind == "pow":
+        return f"{A[0]}^{{2}}", f"{A[1]}^2", True
+    if kind == "exp":
+        return f"\\exp\\left({a_tex}\\right)", f"exp({a_pl})", True
+    if kind == "e":
+        return f"e^{{{a_tex}}}", f"exp({a_pl})", True
+    if kind == "logfrac":                                # \log\frac{…}{…}: the log of the fraction
+        return (f"\\log\\frac{{1 + e^{{{a_tex}}}}}{{2 + {B[0]}^{{2}}}}",
+                f"log((1 + exp({a_pl})) / (2 + {B[1]}^2))", True)
+    if kind == "tanh2":                                  # \tanh^2(…): the square of tanh
+        return f"\\tanh^2({a_tex})", f"tanh({a_pl})^2", True
+    if kind == "sigma":
+        return f"\\sigma({a_tex})", f"sigmoid({a_pl})", True
+    if kind == "sqrt":
+        return f"\\sqrt{{1 + {A[0]}^{{2}}}}", f"sqrt(1 + {A[1]}^2)", True
+    if kind == "sum":                                    # \sum (v - …)^2: a sum of squares
+        return f"\\sum (\\mathbf{{v}} - {A[0]})^2", f"sum((v - {A[1]})^2)", False
+    return f"\\sum_{{i=1}}^{{n}} (v_i - {A[0]})^2", f"sum((v - {A[1]})^2)", False   # per entry
+
+
+@settings(max_examples=300, deadline=None)
+@given(_sheet_expr(), st.sampled_from(["$$f = {}$$", "$f = {}$", "f = {}", "Then $$f = {}.$$"]),
+       st.lists(st.floats(-1.5, 1.5), min_size=6, max_size=6))
+def test_random_sheets_are_read_as_the_plain_program_or_refused(expr, frame, values):
+    tex, plain, _ = expr
+    at = {"x": values[0], "y": values[1], "z": values[2], "alpha": 0.7, "v": np.array(values[3:])}
+    try:
+        g = gbp.parse(frame.format(tex), syntax="latex")
+    except InputError as e:                          # refused: one line, never a crash
+        assert e.message and "\n" not in e.message
+        return
+    p = gbp.parse("f = " + plain, syntax="plain")
+    names = [n for n in ("x", "y", "z", "alpha", "v") if n in p._names and p.node(n).kind == "input"]
+    inputs = lambda h: sorted(n.name for n in h.nodes if n.kind == "input")     # noqa: E731
+    assert inputs(g) == inputs(p), (tex, g.text)
+    at = {k: at[k] for k in names}
+    with np.errstate(all="ignore"):
+        want, got = p.evaluate(at=at)[p.output], g.evaluate(at=at)[g.output]
+        np.testing.assert_allclose(np.squeeze(got), np.squeeze(want), rtol=1e-9, atol=1e-12, err_msg=g.text)
+        if names and np.all(np.isfinite(want)):
+            gp, gg = p.gradients(at=at, wrt=names), g.gradients(at=at, wrt=names)
+            for n in names:
+                np.testing.assert_allclose(np.squeeze(gg[n]), np.squeeze(gp[n]), rtol=1e-7, atol=1e-9,
+                                           err_msg=f"d/d{n}: {g.text}")
