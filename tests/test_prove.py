@@ -282,8 +282,10 @@ def test_a_sympy_time_out_falls_back_to_numbers():
 def _cli(*args, stdin=None):
     import subprocess
     import sys
+    if args and args[0] in ("prove", "facts"):
+        args = (*args, "--timeout", "60")           # verdicts must not depend on the machine's load
     return subprocess.run([sys.executable, "-m", "graphviz_bp", *args], capture_output=True, text=True,
-                          timeout=120, input=stdin)
+                          timeout=300, input=stdin)
 
 
 def test_cli_prove_exit_status_and_formats():
