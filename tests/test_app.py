@@ -750,3 +750,15 @@ def test_training_and_prove_tabs_are_there_when_installed():
         assert "Training" in labels
     if importlib.util.find_spec("graphviz_bp.app.panel_prove"):
         assert "Prove / solve" in labels
+
+
+def test_backward_pass_bar_covers_a_multi_letter_name():
+    g = gbp.parse(E7)
+    steps = g.reverse(record=True).steps
+    k = next(i for i, s in enumerate(steps, 1) if s.node == "oa")
+    at = start(E7, view="Backward pass")
+    at.session_state["step"] = k
+    at.run()
+    shown = [m.value for m in at.markdown if "o\u0305a\u0305 = " in m.value]
+    assert shown, [m.value[:80] for m in at.markdown if " = " in m.value][:5]    # o̅a̅, over both letters
+    assert not any("oa\u0304 =" in m.value for m in at.markdown)                 # not oā

@@ -29,16 +29,26 @@ class Step:
 
     def equation(self, fmt=None) -> str:
         """``ā = d̄·∂d/∂a + …`` in words, with the numbers."""
-        from ..showing.notation import fmt_value, pretty_name
+        from ..core.notation import fmt_value, pretty_name
         fmt = fmt or fmt_value
-        bar = pretty_name(self.node) + "\u0304"
+        bar = overbar(pretty_name(self.node))
         if not self.terms:
             return f"{bar} = {fmt(self.adjoint)}  (seed: ∂{pretty_name(self.node)}/∂{pretty_name(self.node)})"
-        parts = " + ".join(f"{pretty_name(v)}\u0304·∂{pretty_name(v)}/∂{pretty_name(self.node)}"
+        parts = " + ".join(f"{overbar(pretty_name(v))}·∂{pretty_name(v)}/∂{pretty_name(self.node)}"
                            for v, _ in self.terms)
         values = " + ".join(fmt(c) for _, c in self.terms)
         return f"{bar} = {parts} = {values} = {fmt(self.adjoint)}" if len(self.terms) > 1 else \
             f"{bar} = {parts} = {fmt(self.adjoint)}"
+
+
+def overbar(name: str) -> str:
+    """The adjoint's bar over the whole name: ``ā`` for one letter (a macron), a joined overline
+    over every character of a longer name (``o̅a̅``, not ``oā`` with the bar on its last letter).
+
+    >>> overbar("a") == "a\u0304", overbar("oa") == "o\u0305a\u0305"
+    (True, True)
+    """
+    return name + "\u0304" if len(name) == 1 else "".join(ch + "\u0305" for ch in name)
 
 
 @dataclass
