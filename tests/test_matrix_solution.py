@@ -71,8 +71,8 @@ def test_a_wrong_rule_is_never_shown(monkeypatch):
 def test_markdown_for_the_dashboard():
     md = matrix_solution.markdown(program("l1_least_squares.txt"), sgd_lr=0.5)
     assert md.startswith("## 1. Gradient in matrix form")
-    assert r"\bar{W} = \bar{b} \operatorname{sign}(W) + X^\top \bar{a}" in md
-    assert r"W \leftarrow W - \eta\left(\lambda \operatorname{sign}(W) + 2 X^\top (X W - Y)\right)" in md
+    assert r"\bar{W} = \bar{b} \operatorname{sign}(W) + X^\top \bar{a} = 2 X^\top c + \lambda \operatorname{sign}(W)" in md
+    assert r"W \leftarrow W - \eta\left(2 X^\top (X W - Y) + \lambda \operatorname{sign}(W)\right)" in md
 
 
 @pytest.mark.parametrize("fmt", ["md", "tex"])

@@ -120,7 +120,10 @@ class _Printer:
 
     # --- sums and products ---
     def add(self, e: E) -> str:
-        terms = list(e.args)
+        # as a sheet writes a sum: numbers first (1 + e^z), then the longer terms (the data term of
+        # a gradient before its penalty: 2Xᵀ(Xw − y) + 2λw); a positive term leads (y − Xw)
+        from .expr import count_ops
+        terms = sorted(e.args, key=lambda t: (t.kind != "num", -count_ops(t)))
         first = next((t for t in terms if split_coef(t)[0] > 0), terms[0])
         terms.remove(first)
         terms.insert(0, first)
