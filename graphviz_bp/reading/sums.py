@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .latex_tokens import _SEPARATORS, _Fail, _Item
+
 MAX_UNROLL = 32          # a sum over more samples than this is vectorised or refused
 
 
@@ -174,3 +176,117 @@ def elementwise(items, item_cls):
         out.append(it)
         prev = it
     return out
+
+
+class SumReading:
+    """The converter's reading of ``\\sum`` and ``\\prod`` (a mixin of the LaTeX converter)."""
+
+    def indexed_sum(self, i, hi, pos, items, kind="sum"):
+        r"""``\sum_{i=1}^{N} (y_i - \hat{y}_i)^2``, ``\sum (y - b)^2``, ``\prod_i p_i``.
+
+        The summand runs to the next ``+`` or ``-`` outside brackets.  Without an index it is the
+        sum of the entries of the summand.  With one, names subscripted by the index are read per
+        sample (:mod:`graphviz_bp.reading.sums`): vectorised over the entries of data vectors,
+        or written out term by term when the samples are known (N at most MAX_UNROLL)."""
+        index, upper = (), None
+        if i < hi and self.t[i][:2] == ("sym", "_"):
+            lo, h, i = self.arg(i + 1, hi, f"\\{kind}_")
+            index = index_letters(self.t[lo:h])
+        if i < hi and self.t[i][:2] == ("sym", "^"):
+            lo, h, i = self.arg(i + 1, hi, f"\\{kind}^")
+            upper = [t[:2] for t in self.t[lo:h]]
+        end = self.summand_end(i, hi)
+        if not index:                                     # \sum (y_i - \beta)^2: the index the summand uses
+            index = implicit_index(self.t[i:end])
+            if index:
+                self.sheet.note(f"read as: \\{kind} without an index runs over {index[0]} (the summand's subscript)")
+        if end == i:
+            raise _Fail(f"\\{kind} needs something to {'sum' if kind == 'sum' else 'multiply'}", pos)
+        outer, outer_bases, self.index, self.bases = self.index, self.bases, index, {}
+        try:
+            inner = self.convert(i, end)                   # a probe: which names the index runs over
+            bases = self.bases
+            for it in inner:                               # x_i^T w: x_i is a vector per sample
+                if it.kind == "name" and it.transposed and it.text + it.suffix in bases:
+                    bases[it.text + it.suffix] = True
+        finally:
+            self.index, self.bases = outer, outer_bases
+        how = plan(kind, index, upper, bases, self.sheet, self.defined, self.t[i][2])
+        if how.fail:
+            raise _Fail(how.fail, pos)
+        if how.note:
+            self.sheet.note(how.note)
+        if how.implied:
+            self.sheet.implied.setdefault(how.implied[0], (how.implied[1], pos))
+        if how.terms is None:                            # the entries of a vector expression
+            if index and bases:                           # per-sample scalars: elementwise
+                self.index = index
+                try:
+                    inner = elementwise(self.expand(self.convert(i, end)), _Item)
+                finally:
+                    self.index = outer
+            items += [_Item("func", "sum", pos), _Item("open", "(", pos), *inner, _Item("close", ")", pos)]
+            return end
+        parts = [_Item("open", "(", pos)]
+        for k in how.terms:
+            self.sample, outer_sample, self.index = (index[0], k, how.how), self.sample, index
+            try:
+                term = self.convert(i, end)
+            finally:
+                self.sample, self.index = outer_sample, outer
+            if len(parts) > 1:
+                parts.append(_Item("op", "+" if kind == "sum" else "*", pos))
+            parts += [_Item("open", "(", pos), *term, _Item("close", ")", pos)]
+        items += parts + [_Item("close", ")", pos)]
+        return end
+
+    def summand_end(self, i, hi):
+        """Where a summand that starts at token i ends: the next + - = , ; outside brackets."""
+        end, depth, bars = i, 0, []
+        while end < hi:
+            kind, v, _ = self.t[end]
+            if kind == "begin" or (kind, v) == ("sym", "{"):
+                end = self.match[end]
+            elif kind in ("open", "lbar"):
+                depth += 1
+            elif kind in ("close", "rbar"):
+                if depth == 0:
+                    break
+                depth -= 1
+            elif kind == "bar":
+                if bars and bars[-1] == v:
+                    bars.pop()
+                elif depth == 0 and not bars and end > i and (self.t[end - 1][0] in ("word", "num", "close", "text")
+                                                              or self.t[end - 1][:2] == ("sym", "}")):
+                    break                                  # closes a |…| opened before the sum
+                else:
+                    bars.append(v)
+            elif depth == 0 and not bars and end > i and (
+                    kind == "sym" and v in "+-=,;" or (kind, v) in _SEPARATORS
+                    or (kind, v) == ("cmd", "rangle")):
+                break
+            end += 1
+        return end
+
+    def per_sample(self, prev, s, pos):
+        """A name subscripted by the index of the sum being read: sample k when the sum is written
+        out term by term, else the whole vector (its entries are summed)."""
+        base = prev.text + prev.suffix
+        if self.bases is not None:
+            self.bases.setdefault(base, prev.bold)
+        self.sheet.summed.setdefault(prev.text, pos)
+        if self.sample and len(s) == 1 and s == self.sample[0]:
+            how = self.sample[2].get(base)
+            k = self.sample[1]
+            if how == "named":                           # y_1, y_2 given one by one
+                prev.suffix += f"_{k}"
+                if prev.tex:
+                    prev.tex += f"_{{{k}}}"
+            elif how == "upper":                         # x_i: row i of the data matrix X
+                prev.text, prev.suffix, prev.post = prev.text.upper(), "", f"[{k - 1}]" + prev.post
+            elif how in ("entry", "row"):
+                prev.post = (f"[{k - 1}]" if how == "entry" else f"[{k - 1}, 0]") + prev.post
+            elif how == "column":
+                prev.post = f"[0, {k - 1}]" + prev.post
+            else:
+                raise _Fail(f"cannot read {base}_{s} per sample", pos)
