@@ -1,31 +1,57 @@
 r"""LaTeX pasted from a course sheet → the plain notation of DESIGN §1, one statement a line.
 
-Nothing is evaluated: the text is tokenized and rewritten by these rules.
+Nothing is evaluated: the text is tokenized and rewritten by these rules.  **The rule above them
+all: a formula is read as it means, or refused with one line that says what is unclear and how to
+write it — never read another way silently.**  Where the reader chooses (label or power, a sum over
+samples, ``\sigma`` as the sigmoid, ``\|W\|_F``), it says so in one line of
+:attr:`Translation.reading_notes` ("read as: …"; the CLI prints them, ``--json`` and the graph carry them).
 
 * Only math is read: ``$$…$$``, ``$…$``, ``\[…\]``, ``\(…\)`` (text without them is read
   line by line, lines with a ``=`` or ``\``).  Statements split at top-level ``;`` ``,``
-  ``\quad`` ``\qquad`` ``\\``; a trailing ``.`` or ``,`` is dropped.  ``a = b = 30`` keeps
-  ``a = b`` (the rest is the sheet's worked result) but ``x = y = 3`` sets both; a left side
-  ``f(x, y)`` / ``J(w)`` is a header, naming ``f`` / ``J``.  A bare name or number
-  (``where $x$ is``) is skipped; another bare expression must come last (the output).
+  ``\quad`` ``\qquad`` ``\\``; a trailing ``.`` or ``,`` is dropped; ``\begin{aligned}`` is read
+  through (a line starting ``&= …`` is a worked step).  ``a = b = 30`` keeps ``a = b`` (the rest is
+  the sheet's worked result) but ``x = y = 3`` sets both; ``p = P(y=1) = …`` skips the label;
+  ``L(W_1, W_2) = A = B`` takes the first side that uses the header's variables; a left side
+  ``f(x, y)`` / ``J(w)`` is a header, naming ``f`` / ``J``.  ``… \rightarrow \min_w`` and a leading
+  ``\min_w`` are what is done with the formula, not part of it.
+* Prose is prose (:mod:`graphviz_bp.reading.prose`): inside a sentence, math without ``=`` is a
+  mention (``Find $f^{-1}(t)$``), ``$L = ?$`` a question, a claim whose left side is not a name is
+  not a definition, and a model statement (``$y = w x$``, ``$y_i = \beta + \varepsilon_i$``) does not
+  redefine data given on the sheet.  Sizes in words are shapes (``$a$ and $x$ are vectors of size
+  $1 \times n$``, ``матрица размера $n \times n$``), like ``X \in \mathbb{R}^{D \times D}``.  A
+  statement about each entry (``h_j = …``) is not read.  A sheet that only states an identity
+  (``\langle A, B\rangle = tr(A^T B)``) is read by its left side.
 * Names: ``\lambda`` → ``lambda``, ``\hat{y}`` → ``yhat``, ``W^{(1)}`` → ``W_1`` (a layer
-  index, not a power), ``x_1`` → ``x_1``, ``w_{12}`` → ``w_12``; ``\mathbf``, ``\boldsymbol``,
-  ``\vec`` vanish from the name but mark it a vector or matrix.  What the name loses is kept
-  in :attr:`Translation.tex_names` (``W_1`` → ``W^{(1)}``) for drawing it as the sheet does.
-* Functions: ``\exp \log \ln \sin \cos \tanh \max \min \det``, ``\text{ReLU}``,
-  ``\operatorname{tr}``, ``\mathrm{softmax}`` (known names, lower-cased), ``\sigma(`` →
-  ``sigmoid(``, ``\sum(`` → ``sum(``, ``\sum_i w_i^p`` → ``sum(w^p)`` (the index only
-  subscripts names), ``\sqrt{x}`` → ``sqrt(x)``, ``\log x`` → ``log(x)``.
-* ``\frac{a}{b}`` → ``a / b`` (compound parts in parentheses); ``^T``, ``^{T}``, ``^\top``
-  transpose; ``e^{z}`` → ``exp(z)`` unless ``e`` is defined; ``A^{\circ 2}`` elementwise.
+  index, not a power), ``h^a``/``o^s`` → ``h_a``/``o_s`` (labels, when the sheet uses two letters
+  on h or defines h^a; ``x^n``, ``w^p`` stay powers), ``x_1`` → ``x_1``, ``w_{12}`` → ``w_12``,
+  ``n_{\text{samples}}``; ``\mathbf``, ``\boldsymbol``, ``\vec`` vanish from the name but mark it a
+  vector or matrix; ``\pi`` is the number.  What a name loses is kept in
+  :attr:`Translation.tex_names` (``W_1`` → ``W^{(1)}``) for drawing it as the sheet does.
+* Functions (names from the op table): ``\exp \log \ln \sin \cos \tanh \max \min \det``,
+  ``\text{ReLU}``, ``\operatorname{tr}``, words such as ``tanh``, ``sigmoid``, ``softplus``;
+  ``\sigma(`` is the sigmoid; without parentheses a function takes the next operand (``\log x``,
+  ``\log\frac{a}{b}`` = log(a/b), ``\log \sigma(z)``, ``\ln\det X``, ``\log\sum_k …``) and
+  ``\log x y`` is refused; ``\tanh^2(x)`` = tanh(x)², ``f^{-1}`` (inverse) refused.  A function the
+  sheet defines (``f(\mathbf{x}; \mathbf{w}) = …``) is called with its arguments put in; ``f(…)``,
+  ``\phi(…)`` the sheet does not define is refused until ``define={"f": "sigmoid"}``
+  (``--define f=sigmoid``), never a product.  ``\langle A, B\rangle`` = Σ A∘B.
+* Sums (:mod:`graphviz_bp.reading.sums`): ``\sum (y - b)^2`` is the sum of the entries of its
+  summand (which runs to the next ``+``/``-``); ``\sum_i``/``\sum_{i=1}^{N}`` over names subscripted
+  by i is read per sample — vectorised when every such name is a scalar per sample, else written
+  out term by term with the samples the sheet (``y_1 = 2, y_2 = 3``, ``X`` with rows ``x_i``) or
+  ``--at`` gives; ``\prod`` likewise; an undefined upper limit ``N`` becomes the number of samples.
+* ``\frac{a}{b}`` → ``a / b`` (compound parts in parentheses; ``\frac{d…}{dx}`` refused);
+  ``^T``, ``^{T}``, ``^\top`` transpose, ``X^{-T}`` = inv(X)ᵀ; ``e^{z}`` → ``exp(z)`` unless ``e`` is
+  defined; ``A^{\circ 2}`` elementwise; ``[ … ]`` of a formula groups like ``( … )``.
 * Products and powers as the sheet means them: ``\cdot``, ``\times`` and juxtaposition
   (``xy``, ``2(x+y)``, ``W x``; a run of letters that is not a function, Greek or defined name
   is split) are written as the sheet product ``⋅`` and ``x^2`` as a sheet power in a draft;
-  :func:`graphviz_bp.reading.resolve.resolve` then makes them ``*``/``@`` and matrix powers by shape.
-  ``*`` and ``\odot`` are elementwise, ``\mathbin{@}`` the matrix product.
-* ``X \in \mathbb{R}^{D \times D}`` declares X a (square) matrix; prose (``\text{ for all }``)
-  ends a formula; ``\tag``/``\label`` are dropped.
-* ``\|e\|_2^2``, ``\left\| … \right\|``, ``\lVert … \rVert`` → ``||e||_2^2``; ``|x|``;
+  :func:`graphviz_bp.reading.resolve.resolve` then makes them ``*``/``@`` and matrix powers by shape
+  (shapes from literals, declarations, prose sizes and the values given with ``--at``).
+  ``*`` and ``\odot`` are elementwise, ``\mathbin{@}`` the matrix product; on a sheet that speaks
+  of convolution, ``O = I * K`` of two matrices is ``conv2d(I, K)``.
+* ``\|e\|_2^2``, ``||e||``, ``\left\| … \right\|``, ``\lVert … \rVert`` → ``||e||_2^2``; ``\|W\|_F``
+  (Frobenius) = ``||W||_2``; ``\|w\|_p^p`` with a letter p = Σ|wᵢ|^p; ``|x|``;
   ``bmatrix``/``pmatrix``/``matrix`` → ``[[…], …]`` (a row stays 1×n, a column n×1); the
   notation's ``[1, 2]`` (a vector) and ``p[1]`` (an index) pass through.
 * Order: literals first (as written), the rest topologically (stable), the sheet's final
