@@ -136,8 +136,9 @@ def section(doc, ctx) -> None:
         for note in dict.fromkeys(mf.notes):
             doc.para("Note: " + note + ".")
     if getattr(ctx, "sgd_lr", None) is not None:
-        from .explain import parameters
-        params = parameters(g, ctx.wrt, ctx.wrt_given)
+        from ..core.graph import is_parameter    # explain's rule: --wrt, else weights and biases by name
+        named = [n for n in ctx.wrt if is_parameter(n)]
+        params = list(ctx.wrt) if ctx.wrt_given else (named or list(ctx.wrt))
         doc.para("The update rule as a formula, before the numbers (learning rate ", m("\\eta"), "):")
         for p in params:
             f = mf.gradients.get(p)
@@ -151,14 +152,32 @@ def _tex(name, tex):
     return _tex_name(name, tex)
 
 
+class _Blocks:
+    """The part of explain's document the section writes to (heading, paragraph, display math)."""
+
+    def __init__(self):
+        self.out, self.n = [], 0
+
+    def section(self, text):
+        self.n += 1
+        self.out.append(f"## {self.n}. {text}")
+
+    def para(self, *segments):
+        self.out.append("".join(s if isinstance(s, str) else f"${s[1]}$" for s in segments))
+
+    def eq(self, latex):
+        self.out.append("$$\n" + latex + "\n$$")
+
+
 def markdown(g, at=None, wrt=None, sgd_lr=None) -> str:
     """The section alone as Markdown (``$…$`` math), e.g. for the dashboard's "matrix form" toggle."""
-    from .document import Document as _Doc, to_markdown
-    from .explain import _Context
-    ctx = _Context(g, at, wrt, sgd_lr)
-    doc = _Doc()
+    from types import SimpleNamespace
+
+    from ..core.graph import wrt_names
+    ctx = SimpleNamespace(g=g, at=at or {}, wrt=wrt_names(g, wrt), wrt_given=wrt is not None, sgd_lr=sgd_lr)
+    doc = _Blocks()
     section(doc, ctx)
-    return to_markdown(doc)
+    return "\n\n".join(doc.out) + "\n"
 
 
 def node_formulas(g, at=None, notes=None) -> dict | None:

@@ -29,9 +29,8 @@ class E:
     """One expression node.  ``kind``: sym num eye basis add mul pow mm T fn red inv softmax index."""
     __slots__ = ("kind", "args", "data", "shape", "key", "ops", "__weakref__")
 
-    def __repr__(self):
-        from .printing import plain
-        return f"E({plain(self)!r}, {self.shape})"
+    def __repr__(self):                 # printing.plain(e) gives the formula
+        return f"E({self.kind}, {self.data!r}, {self.shape}, {len(self.args)} operands)"
 
     @property
     def is_scalar(self) -> bool:
@@ -359,9 +358,15 @@ def _scalar_product(e: E) -> E:
 
 
 def _order_key(e: E) -> str:
+    """A canonical text of ``e`` (its structure, names first), so equal products sort alike."""
     if e.key is None:
-        from .printing import plain
-        e.key = plain(e)
+        if e.kind == "sym":
+            e.key = e.data[0]
+        elif e.kind == "num":
+            e.key = f"{e.data:g}"
+        else:
+            inner = ",".join(_order_key(a) for a in e.args)
+            e.key = f"{e.kind}:{e.data if e.data is not None else ''}({inner})"
     return e.key
 
 
