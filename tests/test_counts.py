@@ -93,6 +93,7 @@ def _cli(*args):
     return subprocess.run([sys.executable, "-m", "graphviz_bp", *args], capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_cli_count_dense_and_conv():
     import json
     r = _cli("count", "--dense", "12-300-200-100-1")

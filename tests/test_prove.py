@@ -139,6 +139,7 @@ def _softmax(o):
     return e / e.sum()
 
 
+@pytest.mark.slow
 def test_softmax_sums_to_one_and_is_positive():
     v = prove("sum(softmax(o)) = 1")
     assert v.status == "holds numerically" and "proved symbolically" in v.note
@@ -205,6 +206,7 @@ def _fact(ff, start):
     return f
 
 
+@pytest.mark.slow
 def test_sigmoid_facts_against_math():
     ff = function_facts(r"$f(t) = \frac{e^t}{1+e^t}$")
     assert float(_fact(ff, "f(0)").value) == pytest.approx(f_(0.0)) == 0.5
@@ -230,6 +232,7 @@ def test_sigmoid_facts_against_math():
     assert "f′(t) = f(t)·(1 - f(t))" in rels and "d ln f(t)/dt = f(−t)" in rels
 
 
+@pytest.mark.slow
 def test_tanh_facts_against_math():
     ff = function_facts("tanh(t)")
     mx = _fact(ff, "max tanh′")
@@ -288,6 +291,7 @@ def _cli(*args, stdin=None):
                           timeout=300, input=stdin)
 
 
+@pytest.mark.slow
 def test_cli_prove_exit_status_and_formats():
     import json
     r = _cli("prove", "sigmoid(-t) = 1 - sigmoid(t)")
@@ -303,6 +307,7 @@ def test_cli_prove_exit_status_and_formats():
     assert r.returncode == 0 and r.stdout.startswith("proved")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [("prove", "sigmoid(x)"), ("prove",), ("prove", "g(t) = 2"),
                                   ("facts", "x*y"), ("prove", "log(x - 1e9) = x")])
 def test_cli_bad_input_is_one_line_exit_2(args):
@@ -311,6 +316,7 @@ def test_cli_bad_input_is_one_line_exit_2(args):
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_cli_facts():
     import json
     r = _cli("facts", "sigmoid(t)", "--json")

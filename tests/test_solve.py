@@ -164,6 +164,7 @@ def test_the_gradient_set_to_zero_is_shown_in_matrix_form():
     assert np.allclose(2 * X.T @ (X @ w - Y) + 2 * 0.7 * w, 0, atol=1e-10)
 
 
+@pytest.mark.slow
 def test_seed_002_section_5_2_leave_one_out_lambda():
     """y = 6, 6, 10, β̂₋ᵢ(λ) = Σ_{j≠i} yⱼ/(2 + λ); CV(λ) = 2(16u − 6)² + (12u − 10)² with u = 1/(2 + λ),
     minimal at u = 624/1312 (dCV/du = 0), so λ_CV = 1312/624 − 2 and β̂(λ_CV) = 22/(3 + λ_CV)."""
