@@ -450,3 +450,21 @@ def test_every_shown_step_is_checked_by_the_tool():
     bad.insert(1, Step(-sp.log(1 + sp.exp(x)), "a slip"))
     assert _first_wrong_step(bad, v.lhs, None, 0) == 1
     assert math.log(sig(1.0)) != pytest.approx(-math.log(1 + math.exp(1.0)))
+
+
+@pytest.mark.slow
+def test_seed_002_section_5_1_tanh_as_the_sheet_defines_it():
+    """f(t) = 2/(1 + e^{−2t}) − 1: limits ±1, f′ = 1 − f², max f′ = 1 at 0, f⁻¹ = atanh."""
+    ff = function_facts(r"$f(t) = \frac{2}{1+e^{-2t}} - 1$")
+    f = lambda t: 2 / (1 + math.exp(-2 * t)) - 1         # noqa: E731
+    assert float(_fact(ff, "lim t→+∞").value) == pytest.approx(f(40.0)) == pytest.approx(math.tanh(40.0))
+    assert float(_fact(ff, "lim t→−∞").value) == pytest.approx(f(-40.0))
+    mx = _fact(ff, "max f′")
+    assert float(mx.value) == pytest.approx(max(d(f, t) for t in np.linspace(-3, 3, 601))) and float(mx.where) == 0
+    assert "f′(t) = 1 - f(t)^2" in [x.value for x in ff.facts if x.ok]
+    for t in POINTS:
+        assert d(f, t) == pytest.approx(1 - f(t) ** 2, rel=1e-6)
+    import sympy as sp
+    g = sp.lambdify(sp.Symbol("t", real=True), _fact(ff, "f⁻¹").value)
+    for y in (-0.7, 0.2, 0.95):
+        assert float(g(y)) == pytest.approx(math.atanh(y))
