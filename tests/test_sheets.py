@@ -161,7 +161,7 @@ def _sheet_expr(draw, depth=0):
     if kind == "juxt":                                   # 2x, x y, 0.5(…): products by juxtaposition
         return f"{A[0]} {B[0]}", f"{A[1]} * {B[1]}", False
     if kind == "frac":
-        return f"\\frac{{{a_tex}}}{{{b_tex}}}", f"({a_pl}) / ({b_pl})", True
+        return f"\\frac{{{a_tex}}}{{{b_tex}}}", f"(({a_pl}) / ({b_pl}))", True
     if kind == "pow":
         return f"{A[0]}^{{2}}", f"{A[1]}^2", True
     if kind == "exp":

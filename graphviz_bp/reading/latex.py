@@ -162,7 +162,7 @@ def _translate(text, sheet):
             square_names.add(name)
     sheet.labels = _labels(text)
     sheet.convolution = prose.mentions_convolution(text)
-    skipped, claims = [], []
+    skipped, claims, aliases = [], [], []
     for lo, hi, inline in prose.spans(text):
         conv = _Converter(_tokens(text, lo, hi), limits, tensor_names, square_names, tex_names, sheet)
         for sides in _statements(conv.t):
@@ -209,17 +209,32 @@ def _translate(text, sheet):
             middle = [_name_only(conv, side) for side in sides[1:-1]] if rhs is sides[-1] else []
             for head in [head] + [m for m in middle if m is not None and all(middle)]:   # x = y = 3
                 stmts.append(_Stmt(head.text + head.suffix, head.pos, conv, rhs, inline, params))
+                alias = _name_only(conv, rhs) if len(sides) == 2 and len(lhs) == 1 else None
+                if stmts[-1].name in defined and alias is not None:
+                    aliases.append((alias, stmts.pop(), conv))      # h^{(3)} = \hat{y} after h^{(3)} = …
+                    continue
                 if stmts[-1].name in defined:
                     line, col = _where(text, defined[stmts[-1].name].pos)
                     raise _Fail(f"{stmts[-1].name} is defined twice (first at line {line}, column {col})",
                                 head.pos)
                 defined[stmts[-1].name] = stmts[-1]
                 conv.remember(head, head)
+    for alias, st, conv in aliases:           # the alias written the other way round: ŷ = h_3
+        name = alias.text + alias.suffix
+        if name in defined:
+            line, col = _where(text, defined[st.name].pos)
+            raise _Fail(f"{st.name} is defined twice (first at line {line}, column {col})", st.pos)
+        stmts.append(_Stmt(name, alias.pos, conv, None))
+        stmts[-1].rhs, stmts[-1].used = st.name, {st.name}
+        defined[name] = stmts[-1]
+        conv.remember(alias, alias)
+        sheet.note(f"read as: {name} = {st.name} (the sheet writes it the other way round, after defining {st.name})")
     for s in stmts:
-        s.conv.defined = defined
-    later = [s for s in stmts if any(conv_t[:2] in (("cmd", "sum"), ("cmd", "prod"))
-                                     for conv_t in s.conv.t[s.span[0]:s.span[1]])]
-    for s in [s for s in stmts if s not in later] + later:     # data before the sums that use them
+        if s.conv is not None:
+            s.conv.defined = defined
+    later = [s for s in stmts if s.span is not None and any(conv_t[:2] in (("cmd", "sum"), ("cmd", "prod"))
+                                                            for conv_t in s.conv.t[s.span[0]:s.span[1]])]
+    for s in [s for s in stmts if s not in later and s.span is not None] + later:   # data before sums
         s.conv.used = s.used
         s.rhs = s.conv.join(s.conv.convert(*s.span))
         if s.name in s.used:
