@@ -762,3 +762,27 @@ def test_backward_pass_bar_covers_a_multi_letter_name():
     shown = [m.value for m in at.markdown if "o\u0305a\u0305 = " in m.value]
     assert shown, [m.value[:80] for m in at.markdown if " = " in m.value][:5]    # o̅a̅, over both letters
     assert not any("oa\u0304 =" in m.value for m in at.markdown)                 # not oā
+
+
+def test_scalar_view_keeps_index_order():
+    """W₁[0] is drawn before W₁[1] (left of it top → bottom, above it left → right), as on paper."""
+    import re
+    from collections import defaultdict
+    e3 = (EXAMPLES / "relu_network_sgd.txt").read_text(encoding="utf-8")
+    for rankdir in ("TB", "LR"):
+        at = start(e3)
+        at.segmented_control(key="rankdir").set_value(rankdir).run()
+        at.toggle(key="scalar").set_value(True).run()
+        (svg,) = svgs(at)
+        svg = svg.replace("&#45;", "-")
+        pos = {m.group(1): (float(m.group(2)), float(m.group(3))) for m in re.finditer(
+            r'<g id="node-([^"]+)" class="node">.*?<text[^>]* x="([-\d.]+)" y="([-\d.]+)"', svg, re.S)}
+        assert "W1[0]" in pos and "W1[1]" in pos
+        across = 0 if rankdir == "TB" else 1          # the coordinate along a rank
+        ranks = defaultdict(list)
+        for name, xy in pos.items():
+            if "[" in name:
+                ranks[(name.split("[")[0], round(xy[1 - across]))].append((xy[across], name))
+        for members in ranks.values():
+            names = [n for _, n in sorted(members)]
+            assert names == sorted(names), (rankdir, names)

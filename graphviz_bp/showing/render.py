@@ -14,6 +14,7 @@ Node labels come from :mod:`graphviz_bp.showing.labels`.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 
@@ -268,7 +269,30 @@ def render(g, at=None, show=DEFAULT_SHOW, highlight=None, step=None, theme="ligh
                                  fontsize="12", margin="0.05,0.03", tooltip=f"another use of {u.name}")
                 dot.node(tail, g.notation.name(u.name), **ref_attrs)
             dot.edge(tail, _id(n), **attrs)
+    _index_order(dot, drawn)
     return dot
+
+
+_ELEMENT = re.compile(r"^(?P<base>.+)\[(?P<index>[\d,]+)\]$")
+
+
+def _index_order(dot, drawn):
+    """Elements of one tensor (the scalar view's W1[0], W1[1], …) on one rank in index order, as
+    on paper (dot's crossing reduction drew W₁[1] left of W₁[0]): a ``rank=same`` group with
+    invisible edges between neighbours, for elements that are all leaves or all of one op."""
+    groups: dict = {}
+    for n in drawn:
+        m = _ELEMENT.match(n.name)
+        if m:
+            groups.setdefault(m.group("base"), []).append(n)
+    for base, members in groups.items():
+        if len(members) < 2 or len({(n.is_leaf, None if n.is_leaf else n.op) for n in members}) > 1:
+            continue
+        members.sort(key=lambda n: tuple(int(i) for i in _ELEMENT.match(n.name).group("index").split(",")))
+        with dot.subgraph() as same:
+            same.attr(rank="same")
+            for a, b in zip(members, members[1:]):
+                same.edge(_id(a), _id(b), style="invis")
 
 
 XLABEL_ABOVE = 150   # drawn nodes above which edge labels are placed after the layout
