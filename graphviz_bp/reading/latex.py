@@ -210,6 +210,10 @@ def _translate(text, sheet):
             for head in [head] + [m for m in middle if m is not None and all(middle)]:   # x = y = 3
                 stmts.append(_Stmt(head.text + head.suffix, head.pos, conv, rhs, inline, params))
                 alias = _name_only(conv, rhs) if len(sides) == 2 and len(lhs) == 1 else None
+                first = defined.get(stmts[-1].name)
+                if first is not None and first.span is not None and _same_tokens(first, stmts[-1]):
+                    stmts.pop()                                     # the same formula restated in prose
+                    continue
                 if stmts[-1].name in defined and alias is not None:
                     aliases.append((alias, stmts.pop(), conv))      # h^{(3)} = \hat{y} after h^{(3)} = …
                     continue
@@ -293,3 +297,10 @@ def _translate(text, sheet):
         if name not in defined and shape:
             tensors[name] = tuple(shape)
     return _order(stmts, defined, text), list(dict.fromkeys(variables)), tensors, tex_names
+
+
+def _same_tokens(a, b) -> bool:
+    """Two statements whose formulas are written alike (a definition restated in a sentence)."""
+    ta = [t[:2] for t in a.conv.t[a.span[0]:a.span[1]]]
+    tb = [t[:2] for t in b.conv.t[b.span[0]:b.span[1]]]
+    return ta == tb

@@ -141,6 +141,9 @@ class Converter(SumReading, FunctionReading):
                 else:
                     self.cur_items = items
                     i = (self.sup if v == "^" else self.sub)(prev, i, hi, pos)
+            elif (kind, v) in (("sym", "'"), ("cmd", "prime")):
+                raise _Fail("f'(…) is a derivative: paste the function itself, graphviz-bp works out its "
+                            "derivatives", pos)
             elif kind != "cmd":
                 raise _Fail(f"cannot translate {v!r}", pos)
             elif v == "pi":
