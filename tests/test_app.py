@@ -786,3 +786,15 @@ def test_scalar_view_keeps_index_order():
         for members in ranks.values():
             names = [n for _, n in sorted(members)]
             assert names == sorted(names), (rankdir, names)
+
+
+def test_softmax_cross_entropy_png_is_not_a_strip():
+    """E6 is a chain of five steps: drawn top to bottom by auto, its PNG is no 10:1 strip."""
+    import io
+
+    from PIL import Image
+
+    from graphviz_bp.showing.render import render_bytes
+    png = render_bytes(gbp.parse((EXAMPLES / "softmax_cross_entropy.txt").read_text(encoding="utf-8")), "png")
+    w, h = Image.open(io.BytesIO(png)).size
+    assert 1 / 3 <= w / h <= 3, (w, h)                  # was 3611 × 360

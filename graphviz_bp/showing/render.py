@@ -299,13 +299,22 @@ XLABEL_ABOVE = 150   # drawn nodes above which edge labels are placed after the 
 
 
 def auto_rankdir(g) -> str:
-    """``LR`` for graphs up to six ranks deep (they fit a 16:9 slide across), ``TB`` for deeper ones."""
+    """``LR`` for graphs up to six ranks deep (they fit a 16:9 slide across), ``TB`` for deeper ones
+    and for a chain of four or more steps with one node a rank (across it is a 10:1 strip).
+
+    >>> import graphviz_bp as gbp
+    >>> auto_rankdir(gbp.parse("f = x^2 + x*y")), auto_rankdir(gbp.parse("L = -log(exp(sin(x)))"))
+    ('LR', 'TB')
+    """
     depth = [0] * len(g.nodes)
     for n in g.nodes:
         if n.args:
             depth[n.index] = 1 + max(depth[j] for j in n.args if not _folded(g.nodes[j])) \
                 if any(not _folded(g.nodes[j]) for j in n.args) else 0
-    return "LR" if max(depth, default=0) + 1 <= 6 else "TB"
+    ranks = max(depth, default=0) + 1
+    drawn = [depth[n.index] for n in g.nodes if not _folded(n)]
+    chain = all(drawn.count(d) == 1 for d in set(drawn))
+    return "LR" if ranks <= 6 and not (chain and ranks >= 4) else "TB"
 
 
 def _id(node) -> str:
