@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 import graphviz_bp as gbp
 from graphviz_bp import InputError
 from graphviz_bp.app.cli import main
-from graphviz_bp.reading.convert import convert, plain_number, tex_name, tex_number, to_latex, to_plain
+from graphviz_bp.reading.convert import plain_number, tex_name, tex_number, to_latex, to_plain
+from graphviz_bp.reading.program import convert
 from graphviz_bp.reading.latex import translate
 from graphviz_bp.reading.parser import parse_program
 from graph_equality import assert_same_graph

@@ -312,7 +312,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_convert(args) -> int:
-    from ..reading.convert import convert
+    from ..reading.program import convert
     print(convert(_read_program(args), args.to, syntax=args.syntax, limits=_limits(args)), end="")
     return 0
 

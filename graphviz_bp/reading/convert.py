@@ -31,7 +31,7 @@ from ..core.ops import FUNCTIONS, OPS
 from .parser import Apply, Literal, Name, Num, Statement
 from .resolve import infer_shapes, product_op, sheet_power
 
-__all__ = ["to_plain", "to_latex", "convert", "tex_name", "TARGETS"]
+__all__ = ["to_plain", "to_latex", "tex_name", "TARGETS"]
 
 TARGETS = ("plain", "latex")
 
@@ -358,27 +358,3 @@ def to_latex(statements: list[Statement], tex_names: dict | None = None) -> str:
 
 
 # --- the command ---------------------------------------------------------------------------------
-
-def convert(text: str, to: str, syntax: str = "auto", limits=None) -> str:
-    r"""A program (plain notation or LaTeX from a sheet) printed in the notation ``to``.
-
-    LaTeX is translated first (:func:`graphviz_bp.reading.latex.translate`); ``to="plain"`` then gives
-    the translation itself.  The program must build a graph (names defined once, before use):
-    bad input is an :class:`InputError`.
-
-    >>> print(convert("f = x*(y + 1)", "latex"), end="")
-    $$f = x \cdot \left(y + 1\right)$$
-    """
-    from ..core.graph import build
-    from .program import read_program
-    from ..core.limits import current
-    from .parser import parse_program
-    if to not in TARGETS:
-        raise InputError(f"unknown target {to!r} (choose one of {', '.join(TARGETS)})", kind="usage")
-    limits = limits or current()
-    source, translation = read_program(text, syntax)
-    statements = parse_program(source, limits)
-    build(statements, source, limits)                 # names assigned twice, used before defined, …
-    if to == "plain":
-        return source if translation else to_plain(statements)
-    return to_latex(statements, translation.tex_names if translation else None) + "\n"

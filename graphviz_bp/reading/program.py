@@ -12,6 +12,7 @@ from ..core.evaluate import as_value
 from ..core.syntax import Literal, Num
 from ..core.graph import Graph, build
 from ..core.limits import Limits, current as current_limits
+from .convert import TARGETS, to_latex, to_plain
 from .parser import parse_program
 
 
@@ -100,3 +101,24 @@ def read_value(text: str, name: str = "value"):
     if st.expr.__class__ not in (Num, Literal):
         raise bad
     return as_value(st.expr.value, name)
+
+
+def convert(text: str, to: str, syntax: str = "auto", limits=None) -> str:
+    r"""A program (plain notation or LaTeX from a sheet) printed in the notation ``to``.
+
+    LaTeX is translated first (:func:`graphviz_bp.reading.latex.translate`); ``to="plain"`` then gives
+    the translation itself.  The program must build a graph (names defined once, before use):
+    bad input is an :class:`InputError`.
+
+    >>> print(convert("f = x*(y + 1)", "latex"), end="")
+    $$f = x \cdot \left(y + 1\right)$$
+    """
+    if to not in TARGETS:
+        raise InputError(f"unknown target {to!r} (choose one of {', '.join(TARGETS)})", kind="usage")
+    limits = limits or current_limits()
+    source, translation = read_program(text, syntax)
+    statements = parse_program(source, limits)
+    build(statements, source, limits)                 # names assigned twice, used before defined, …
+    if to == "plain":
+        return source if translation else to_plain(statements)
+    return to_latex(statements, translation.tex_names if translation else None) + "\n"
