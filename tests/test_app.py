@@ -798,3 +798,13 @@ def test_softmax_cross_entropy_png_is_not_a_strip():
     png = render_bytes(gbp.parse((EXAMPLES / "softmax_cross_entropy.txt").read_text(encoding="utf-8")), "png")
     w, h = Image.open(io.BytesIO(png)).size
     assert 1 / 3 <= w / h <= 3, (w, h)                  # was 3611 × 360
+
+
+def test_edge_labels_print_symbolic_numbers_short():
+    """A symbolic 0.5 is written 0.5 on the edges, never 0.500000000000000 (SymPy's Float)."""
+    import re
+    at = start("L = 0.5*(y - w*x)^2 + 0.25*w^2")                       # symbolic: no values
+    (svg,) = svgs(at)
+    words = " ".join(svg_words(svg))
+    assert not re.search(r"\d\.\d{6,}", words), words
+    assert re.search(r"(?<![\d.])0\.5(?!\d)", words), words
