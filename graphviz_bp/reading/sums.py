@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from .latex_tokens import _SEPARATORS, _Fail, _Item
 
 MAX_UNROLL = 32          # a sum over more samples than this is vectorised or refused
+# functions that reduce a vector to a number (or mix its entries): inside a summand they act per sample
+REDUCERS = {"sum", "mean", "tr", "trace", "det", "softmax", "logsumexp", "inv"}
 
 
 def index_letters(toks) -> tuple:
@@ -95,7 +97,7 @@ def _count(base, bold, sheet, defined):
     return (None, None)
 
 
-def plan(kind, index, upper, bases: dict, sheet, defined, at) -> Plan:
+def plan(kind, index, upper, bases: dict, sheet, defined, at, reduces=False) -> Plan:
     """How to read a sum or product over ``index`` whose summand subscripts ``bases`` (name -> bold)."""
     sign = "Σ" if kind == "sum" else "∏"
     if not index or not bases:
@@ -132,7 +134,7 @@ def plan(kind, index, upper, bases: dict, sheet, defined, at) -> Plan:
     vectors = any(bases.values())
     by_name = any(how == "named" for how, _ in counts.values())
     same = None not in shapes and len(set(shapes)) == 1
-    if not vectors and not by_name and kind == "sum" and (n is None or same):
+    if not vectors and not by_name and not reduces and kind == "sum" and (n is None or same):
         who = ", ".join(f"{b}_{letter}" for b in sorted(bases))
         return Plan(implied=implied, note=f"read as: Σ_{letter} over the samples, vectorised ({who} the "
                     f"entries of {', '.join(sorted(bases))}; products and powers elementwise)")
@@ -211,7 +213,9 @@ class SumReading:
                     bases[it.text + it.suffix] = True
         finally:
             self.index, self.bases = outer, outer_bases
-        how = plan(kind, index, upper, bases, self.sheet, self.defined, self.t[i][2])
+        reduces = any(it.kind == "func" and it.text in REDUCERS or (it.kind, it.text) == ("open", "||")
+                      for it in inner)           # Σ_i ‖x_i‖ y_i: a reduction inside is per sample, not vectorised
+        how = plan(kind, index, upper, bases, self.sheet, self.defined, self.t[i][2], reduces)
         if how.fail:
             raise _Fail(how.fail, pos)
         if how.note:
