@@ -10,6 +10,8 @@ import argparse
 import json
 import sys
 
+from . import command_train        # graphviz-bp train (issue 17): its arguments and help live there
+
 from ..core.notation import to_json  # noqa: F401  (part of the CLI's JSON contract, used by the dashboard)
 from ..core.errors import InputError
 
@@ -295,6 +297,7 @@ def cmd_explain(args) -> int:
     from ..showing.explain import explain
     g = _graph(args)
     text = explain(g, at=_at(args), fmt=args.format, method=args.method, wrt=args.wrt, sgd_lr=args.sgd_lr)
+    text = command_train.with_training(text, args, _read_program(args), args.format)   # --optimizer: the steps
     if args.json:
         print(json.dumps({"format": args.format, "text": text}, ensure_ascii=False))
     else:
@@ -386,7 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=("md", "tex"), default="md")
     s.add_argument("--method", choices=("reverse", "paths", "both"), default="both")
     s.add_argument("--sgd-lr", type=float, help="also one SGD step w ← w − η·∇w with this η")
-    s.set_defaults(run=cmd_explain)
+    command_train.add_training_arguments(s, optional=True)       # --optimizer …: the per-step table too
+    s.set_defaults(run=cmd_explain, cli_io=(_read_program, _at, _limits))
 
     s = sub.add_parser("check", help="find the first wrong step of a hand solution", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -396,7 +400,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance (default 1e-6)")
     s.set_defaults(run=cmd_check)
 
-    from . import command_train        # graphviz-bp train (issue 17): its arguments and help live there
     s = sub.add_parser("train", help="several steps of gd, sgd, momentum, nesterov, rmsprop, adam, adagrad",
                        epilog=EPILOG)
     _program_args(s)
