@@ -65,6 +65,15 @@ def parameters(g) -> list[str]:
     return [n.name for n in g.nodes if n.kind == "input" and is_parameter(n.name)]
 
 
+def updated_parameters(wrt: list[str], explicit: bool) -> list[str]:
+    """The leaves an SGD step updates: ``wrt`` when the user gave it, else the weights and biases among
+    them by name (``W``, ``W1``, ``w``, ``b2``, ``theta``), else all of them."""
+    if explicit:
+        return list(wrt)
+    named = [n for n in wrt if is_parameter(n)]
+    return named or list(wrt)
+
+
 def wrt_names(g, wrt) -> list[str]:
     """The inputs a gradient is taken with respect to: ``wrt`` (names or "a,b") checked to be inputs,
     else ``f(x, y) = …``'s variables on a sheet, else every input."""

@@ -25,7 +25,7 @@ from itertools import islice
 
 import numpy as np
 
-from ..core.graph import is_parameter
+from ..core.graph import is_parameter, updated_parameters
 from ..core.notation import Notation
 from ..algorithms.reverse import reverse
 from ..algorithms.gradients import gradients
@@ -410,7 +410,7 @@ def _gradients(doc: Document, ctx: _Context):
 def _sgd(doc: Document, ctx: _Context, grads: dict):
     g = ctx.g
     eta = ctx.sgd_lr
-    params = parameters(g, ctx.wrt, ctx.wrt_given)
+    params = updated_parameters(ctx.wrt, ctx.wrt_given)
     doc.section("One SGD step")
     doc.para("With ", m(f"\\eta = {tex_number(eta)}"), ", each parameter moves against its gradient: ",
              m("w \\leftarrow w - \\eta\\,\\nabla_w " + ctx.g.notation.tex(g.output)), ".")
@@ -424,15 +424,6 @@ def _sgd(doc: Document, ctx: _Context, grads: dict):
                      [f"{tex_value(w)} - {tex_number(eta)} \\cdot {_operand(tex_value(grad))}", tex_value(new)]))
     doc.para("Updated parameters:")
     doc.eq(";\\quad ".join(f"{ctx.g.notation.tex(p)} = {tex_value(ctx.value(p) - eta * grads[p])}" for p in params))
-
-
-def parameters(g, wrt: list[str], explicit: bool) -> list[str]:
-    """The leaves an SGD step updates: ``wrt`` when given, else the weights and biases by name
-    (``W``, ``W1``, ``w``, ``b2``, ``theta``), else every variable."""
-    if explicit:
-        return list(wrt)
-    named = [n for n in wrt if is_parameter(n)]
-    return named or list(wrt)
 
 
 # --- the entry point ---------------------------------------------------------------------------------
