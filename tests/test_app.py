@@ -133,6 +133,7 @@ def test_every_example_loads_without_an_error():
         print(f"{title[:40]:40s} {dt:.2f} s")
 
 
+@pytest.mark.slow
 def test_example_without_defaults_is_symbolic_until_given_values():
     at = start((EXAMPLES / "lp_penalty.txt").read_text(encoding="utf-8"))
     assert not at.error
@@ -152,6 +153,7 @@ def test_example_without_defaults_is_symbolic_until_given_values():
 
 # --- editing ---------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_editing_the_program_updates_values_and_gradients():
     edited = E2.replace("lambda = -1", "lambda = 2")
     at = start(edited)
@@ -174,6 +176,7 @@ def test_editing_an_input_keeps_the_program():
     assert "W = [[1, 1]]" in at.text_area(key="program").value
 
 
+@pytest.mark.slow
 def test_a_bad_input_value_is_an_error_never_evaluated():
     at = start()
     input_box(at, "W").set_value('__import__("os").system("true")').run()
@@ -239,6 +242,7 @@ def test_python_is_never_run():
 
 # --- paths -----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_paths_panel_lists_factors_contributions_and_the_running_sum():
     at = start(view="Paths")
     g = gbp.parse(E2)
@@ -266,6 +270,7 @@ def test_paths_panel_lists_factors_contributions_and_the_running_sum():
     assert any("equals the reverse-mode gradient" in s.value for s in at.success)
 
 
+@pytest.mark.slow
 def test_paths_of_a_ladder_with_2_to_the_60_paths_stay_instant():
     at = start(ladder(60), view="Paths")
     g = gbp.parse(ladder(60))
@@ -285,6 +290,7 @@ def test_paths_of_a_ladder_with_2_to_the_60_paths_stay_instant():
 
 # --- backward pass and forward mode ---------------------------------------------------------
 
+@pytest.mark.slow
 def test_backward_stepper_walks_the_recorded_steps():
     at = start(view="Backward pass")
     g = gbp.parse(E2)
@@ -303,6 +309,7 @@ def test_backward_stepper_walks_the_recorded_steps():
     assert at.slider(key="step").value == len(steps) - 1
 
 
+@pytest.mark.slow
 def test_forward_mode_gives_the_same_gradient():
     from graphviz_bp.algorithms.forward import forward
     at = start(view="Forward mode")
@@ -318,6 +325,7 @@ def test_forward_mode_gives_the_same_gradient():
 
 # --- scalar view, solution, downloads, graph -----------------------------------------------------
 
+@pytest.mark.slow
 def test_scalar_view_of_a_tensor_program():
     at = start(E7, view="Paths")
     at.toggle(key="scalar").set_value(True).run()
@@ -335,6 +343,7 @@ def test_scalar_view_of_a_tensor_program():
         assert any("scalar view has" in i.value for i in at.info)
 
 
+@pytest.mark.slow
 def test_worked_solution_tab_is_there():
     at = start(view="Worked solution")
     no_traceback(at)
@@ -349,6 +358,7 @@ def test_worked_solution_tab_is_there():
     assert explain(gbp.parse(E2), fmt="md", sgd_lr=0.1).strip() in [m.strip() for m in texts(at.markdown)]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("graphviz_bp.showing.check") is None, reason="graphviz_bp.showing.check not there yet")
 def test_checker_finds_the_wrong_step():
     from graphviz_bp.showing.check import check
@@ -368,6 +378,7 @@ def test_checker_finds_the_wrong_step():
         assert at.text_area(key="answers").value == (EXAMPLES / sheets[0]).read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_an_internal_failure_is_a_short_message_not_a_traceback(monkeypatch):
     import graphviz_bp.algorithms.reverse as reverse_module
     at = start()
@@ -390,6 +401,7 @@ def test_gradients_json_is_the_cli_document():
     assert doc["value"] == 14 and doc["gradients"]["W"] == [[11, 3]] and doc["output"] == "L"
 
 
+@pytest.mark.slow
 @needs_render
 def test_graph_tab_draws_the_svg_with_downloads():
     at = start()
@@ -399,6 +411,7 @@ def test_graph_tab_draws_the_svg_with_downloads():
     assert labels[:3] == ["SVG", "PNG", "DOT"] and "Gradients (JSON)" in labels
 
 
+@pytest.mark.slow
 @needs_render
 def test_display_controls_change_the_drawing():
     at = start()
@@ -420,6 +433,7 @@ def test_display_controls_change_the_drawing():
     assert not at.error
 
 
+@pytest.mark.slow
 @needs_render
 def test_graph_follows_the_edited_program():
     at = start(E2 + "\nM = L * lambda")
@@ -474,6 +488,7 @@ def test_the_pasted_lines_are_the_seed_sheet_word_for_word():
     assert lines[5] == SHEET_FORMULA and lines[17] == SHEET_DATA
 
 
+@pytest.mark.slow
 def test_latex_pasted_from_the_sheet_gives_l_14_and_the_gradient():
     at = start(PASTED)
     no_traceback(at)
@@ -500,6 +515,7 @@ def test_latex_pasted_from_the_sheet_gives_l_14_and_the_gradient():
         assert "14" in words and "[[11," in words and "3]]" in words
 
 
+@pytest.mark.slow
 def test_plain_notation_on_the_pasted_latex_names_line_and_column():
     at = start(PASTED)
     at.segmented_control(key="syntax").set_value("plain").run()
@@ -518,6 +534,7 @@ def test_plain_notation_on_the_pasted_latex_names_line_and_column():
     assert not at.error and "Read as LaTeX (auto-detected)" in page_text(at)
 
 
+@pytest.mark.slow
 def test_latex_notation_on_a_plain_program():
     # what a user expects: a formula without LaTeX commands means the same in both readings …
     at = start("f = x^2 + x*y")
@@ -577,6 +594,7 @@ def test_malformed_latex_is_one_error_line_and_keeps_the_graph(case):
     assert at.text_area(key="program").value == bad                    # the text stays as typed
 
 
+@pytest.mark.slow
 def test_a_shape_error_in_pasted_latex_names_the_place():
     bad = (r"$$A = \begin{bmatrix}1 & 2\end{bmatrix}; \quad B = \begin{bmatrix}1 & 2 & 3\end{bmatrix}$$" "\n"
            r"$$f = \sum(A \cdot B)$$")
@@ -607,6 +625,7 @@ def test_gallery_labels_the_latex_sheets():
         next(o for o in options if o.startswith("E12")))                 # E13a after E12
 
 
+@pytest.mark.slow
 def test_gallery_sheet_l1_least_squares():
     at = start()
     at.segmented_control(key="syntax").set_value("plain").run()
@@ -619,6 +638,7 @@ def test_gallery_sheet_l1_least_squares():
     assert input_box(at, "W").value == "[[1, 1]]"
 
 
+@pytest.mark.slow
 def test_gallery_sheet_chain_rule_needs_x_and_y():
     at = start()
     at.selectbox(key="example").set_value(sheet_title("sheet_chain_rule")).run()
@@ -639,6 +659,7 @@ def test_gallery_sheet_chain_rule_needs_x_and_y():
     assert rows == {"$x$": "$10$", "$y$": "$7$"}
 
 
+@pytest.mark.slow
 def test_gallery_sheet_relu_network():
     at = start()
     at.selectbox(key="example").set_value(sheet_title("sheet_relu_network")).run()
@@ -659,6 +680,7 @@ def test_gallery_sheet_relu_network():
     assert input_box(at, "x").label.startswith("x")
 
 
+@pytest.mark.slow
 def test_gallery_sheet_bipolar_unit_with_its_point():
     at = start()
     at.selectbox(key="example").set_value(sheet_title("sheet_bipolar_unit")).run()
@@ -705,6 +727,7 @@ def test_gallery_titles_are_unique_and_numbered():
     assert {"E8a", "E8b"} <= set(numbers)
 
 
+@pytest.mark.slow
 def test_the_example_title_follows_the_program():
     at = start()
     assert at.selectbox(key="example").value.startswith("E2 ·")
@@ -734,6 +757,7 @@ def test_checker_headline_keeps_the_students_star():
     assert any("X\\*W" in h for h in claim), claim
 
 
+@pytest.mark.slow
 def test_symbolic_gradients_in_the_table_as_on_the_graph():
     at = start("f = x^2 + 3*x*y")                                     # no values: symbolic
     no_traceback(at)
@@ -752,6 +776,7 @@ def test_training_and_prove_tabs_are_there_when_installed():
         assert "Prove / solve" in labels
 
 
+@pytest.mark.slow
 def test_backward_pass_bar_covers_a_multi_letter_name():
     g = gbp.parse(E7)
     steps = g.reverse(record=True).steps
@@ -764,6 +789,7 @@ def test_backward_pass_bar_covers_a_multi_letter_name():
     assert not any("oa\u0304 =" in m.value for m in at.markdown)                 # not oā
 
 
+@pytest.mark.slow
 def test_scalar_view_keeps_index_order():
     """W₁[0] is drawn before W₁[1] (left of it top → bottom, above it left → right), as on paper."""
     import re
@@ -788,6 +814,7 @@ def test_scalar_view_keeps_index_order():
             assert names == sorted(names), (rankdir, names)
 
 
+@pytest.mark.slow
 def test_softmax_cross_entropy_png_is_not_a_strip():
     """E6 is a chain of five steps: drawn top to bottom by auto, its PNG is no 10:1 strip."""
     import io
@@ -800,6 +827,7 @@ def test_softmax_cross_entropy_png_is_not_a_strip():
     assert 1 / 3 <= w / h <= 3, (w, h)                  # was 3611 × 360
 
 
+@pytest.mark.slow
 def test_edge_labels_print_symbolic_numbers_short():
     """A symbolic 0.5 is written 0.5 on the edges, never 0.500000000000000 (SymPy's Float)."""
     import re

@@ -32,6 +32,7 @@ E7 = (EXAMPLES / "mlp_relu_softmax.txt").read_text(encoding="utf-8")
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,               # a real server and browser: minutes, not part of `pytest -m "not slow"`
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
 ]
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -344,19 +345,32 @@ TEXT_SIZES_JS = r"""() => {
 }"""
 
 
+SVG_NOW_JS = "() => { const s = document.querySelector('.gbp-graph svg'); return s ? s.outerHTML : ''; }"
+
+
 def choose_example(page, title: str):
     """Pick a gallery example and wait until its graph is drawn (the page has finished running)."""
+    before = page.evaluate(SVG_NOW_JS)
     page.locator(".st-key-example").click()
     page.locator("[role=option]").filter(has_text=re.compile("^" + re.escape(title) + "$")).first.click()
     page.wait_for_function("(t) => document.querySelector('.st-key-example input').value === t", arg=title)
-    settle(page)
+    settle(page, before)
 
 
-def settle(page):
-    page.wait_for_timeout(400)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", polling=100)
+def settle(page, before: str | None = None):
+    """Wait until the page has finished its run: nothing stale, and (when ``before`` is given) a
+    drawing different from ``before`` — or the same one 5 s later (two examples may draw alike)."""
+    page.wait_for_timeout(300)
+    if before is not None:
+        try:
+            page.wait_for_function("(b) => { const s = document.querySelector('.gbp-graph svg');"
+                                   " return s && s.outerHTML !== b; }", arg=before, timeout=5_000, polling=100)
+        except sync_api.TimeoutError:
+            pass
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')"
+                           " && !document.querySelector('[data-testid=\"stStatusWidget\"] button')", polling=100)
     page.wait_for_selector(".gbp-graph svg")
-    page.wait_for_timeout(200)
+    page.wait_for_timeout(300)
 
 
 @pytest.mark.slow
@@ -387,20 +401,25 @@ def test_no_request_leaves_the_machine(browser, app_url, tmp_path):
 @pytest.mark.slow
 def test_every_gallery_example_is_readable_at_1080p(page, tmp_path):
     """At 1920×1080 and Size "fit": node text ≥ 12 px and edge labels ≥ 11 px on screen for every
-    gallery example (and the scalar view of the tensor networks), the graph never narrower than the
-    column unless its natural size (× FIT_MAX_ZOOM) is. Prints the table the note quotes."""
+    gallery example and its scalar view. Prints the table the note quotes."""
     rows = []
     for ex in dash.gallery():
         choose_example(page, ex.title)
+        out = gbp.parse(ex.text).output
+        page.wait_for_function("(id) => !!document.querySelector('.gbp-graph svg').getElementById(id)",
+                               arg=f"node-{out}")                    # this example's graph is drawn
         sizes = page.evaluate(TEXT_SIZES_JS)
         rows.append((ex.title, sizes))
-        if ex.file in ("relu_network_sgd.txt", "mlp_relu_softmax.txt"):
-            page.locator(".st-key-scalar label").click()
-            settle(page)
+        # the scalar view (element nodes) of every example that has values
+        before = page.evaluate(SVG_NOW_JS)
+        page.locator(".st-key-scalar label").click()
+        settle(page, before)
+        if page.get_by_text("The scalar view needs values").count() == 0:
             rows.append((ex.title + " · scalar view", page.evaluate(TEXT_SIZES_JS)))
             shot(page, tmp_path, f"readable_{Path(ex.file).stem}_scalar")
-            page.locator(".st-key-scalar label").click()
-            settle(page)
+        before = page.evaluate(SVG_NOW_JS)
+        page.locator(".st-key-scalar label").click()
+        settle(page, before)
     print("\nsmallest text on screen at 1920×1080, fit (px): node / edge label / graph width of column")
     for title, s in rows:
         print(f"  {title[:60]:60} {s['node'] or 0:5.1f} {s['edge'] or 0:5.1f}  {s['width']:.0f}/{s['column']:.0f}")
