@@ -836,3 +836,17 @@ def test_edge_labels_print_symbolic_numbers_short():
     words = " ".join(svg_words(svg))
     assert not re.search(r"\d\.\d{6,}", words), words
     assert re.search(r"(?<![\d.])0\.5(?!\d)", words), words
+
+
+def test_graphviz_bp_app_passes_the_checkout_settings():
+    """`graphviz-bp app` (any directory) passes as flags exactly what .streamlit/config.toml sets for
+    `streamlit run streamlit_app.py` in a checkout, and runs the packaged page."""
+    import tomllib
+
+    from graphviz_bp.app import launch
+    assert tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8")) == launch.SETTINGS
+    cmd = launch.command(address="127.0.0.1", port=8765)
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4] == str(launch.PAGE) and launch.PAGE.is_file()
+    flags = dict(zip(cmd[5::2], cmd[6::2]))
+    assert flags["--server.port"] == "8765" and flags["--client.showErrorDetails"] == "none"
+    assert flags["--browser.gatherUsageStats"] == "false"
