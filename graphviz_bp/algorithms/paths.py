@@ -223,3 +223,25 @@ def path_sum(g, src: str, dst: str | None = None, at=None, limit: int | None = N
             raise InputError(f"path values need a scalar end node, {p.nodes[-1]!r} is not", kind="shape")
         total = total + v
     return total
+
+
+def running_sums(g, src: str, start: int, count: int, dst: str | None = None, at=None, values: bool = True):
+    """Paths ``start`` … ``start + count − 1`` from ``src`` (in :func:`derivative_paths` order), each with
+    its contribution and the running sum of the contributions of every path up to it: the last running
+    sum of the last page is ∂dst/∂src.  Without values the contributions and sums are None.
+
+    >>> from graphviz_bp import parse
+    >>> g = parse("f = x^2 + x*y + (x + y)^2")
+    >>> [(p.nodes[1], value, total) for p, value, total in running_sums(g, "x", 1, 2, at={"x": 1, "y": 2})]
+    [('b', 2.0, 4.0), ('c', 6.0, 10.0)]
+    """
+    from itertools import islice
+    total = None
+    rows = []
+    for k, p in enumerate(islice(derivative_paths(g, src, dst, at, values), start + count)):
+        value = p.value if values else None
+        if value is not None:
+            total = value if total is None else total + value
+        if k >= start:
+            rows.append((p, value, total if value is not None else None))
+    return rows

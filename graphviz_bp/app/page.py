@@ -18,7 +18,6 @@ import importlib.util
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 
 import streamlit as st
 
@@ -219,31 +218,15 @@ def _path_counts(prog: tuple, key: tuple, scalar: bool) -> dict:
 
 @jobs.cached(_CACHE)
 def _path_page(prog: tuple, key: tuple, scalar: bool, src: str, page: int):
-    """The paths of one page, their contributions and running sums (lazy: islice)."""
+    """The paths of one page, their contributions and running sums (algorithms.paths.running_sums)."""
+    from graphviz_bp.algorithms.paths import running_sums
     g, at = _active(prog, key, scalar)
     with_values = _model(prog, key).has_values
-    start = page * dash.PAGE_SIZE
-    paths = list(islice(gbp.derivative_paths(g, src, at=at, values=with_values), start, start + dash.PAGE_SIZE))
-    contributions = [p.value for p in paths] if with_values else [None] * len(paths)
-    running = []
-    if with_values and all(c is not None for c in contributions):
-        total = _prefix_sum(prog, key, scalar, src, start)
-        for c in contributions:
-            total = c if total is None else total + c
-            running.append(total)
+    rows = running_sums(g, src, page * dash.PAGE_SIZE, dash.PAGE_SIZE, at=at, values=with_values)
+    paths = [p for p, _, _ in rows]
+    contributions = [value for _, value, _ in rows]
+    running = [total for _, _, total in rows] if with_values and all(v is not None for v in contributions) else []
     return paths, contributions, running
-
-
-@jobs.cached(_CACHE)
-def _prefix_sum(prog: tuple, key: tuple, scalar: bool, src: str, n: int):
-    """Sum of the contributions of the first ``n`` paths (None for n = 0)."""
-    if n == 0:
-        return None
-    g, at = _active(prog, key, scalar)
-    total = None
-    for p in islice(gbp.derivative_paths(g, src, at=at), n):
-        total = p.value if total is None else total + p.value
-    return total
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
