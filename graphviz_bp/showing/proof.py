@@ -24,6 +24,12 @@ def _printers():
         def _print_Pow(self, expr, rational=False):
             return super()._print_Pow(expr, rational).replace("**", "^")
 
+        def _print_Mul(self, expr):
+            return super()._print_Mul(expr).replace("*", "·")
+
+        def _print_Abs(self, expr):
+            return f"|{self._print(expr.args[0])}|"
+
         def _print_Function(self, expr):
             name = {"sigma": "σ", "relu": "ReLU"}.get(expr.func.__name__, expr.func.__name__)
             return f"{name}({', '.join(self._print(a) for a in expr.args)})"
@@ -65,17 +71,35 @@ def _printers():
     return Plain(), Tex()
 
 
+def _bound_renamed(e):
+    """``f'(−t)`` is Subs(d/dt f(t), t, −t): print its bound variable as u (s if u is taken), so the
+    text reads ``[d/du(…)] at u = −t`` and not ``at t = −t``."""
+    import sympy as sp
+    if not isinstance(e, sp.Basic) or not e.has(sp.Subs):
+        return e
+    names = {x.name for x in e.free_symbols}
+    fresh = sp.Symbol("u" if "u" not in names else "s", real=True)
+
+    def walk(x):                 # by hand: Basic.replace leaves a Subs' bound variable alone
+        if isinstance(x, sp.Subs) and len(x.variables) == 1:
+            return sp.Subs(x.expr.xreplace({x.variables[0]: fresh}), fresh, walk(x.point[0]))
+        if not x.args or not x.has(sp.Subs):
+            return x
+        return x.func(*[walk(a) for a in x.args])
+    return walk(e)
+
+
 def plain(e) -> str:
     """A SymPy expression as a sheet writes it in text: ``σ(x)·(1 − σ(x))``."""
     if isinstance(e, str):
         return e
-    return _printers()[0].doprint(e)
+    return _printers()[0].doprint(_bound_renamed(e))
 
 
 def tex(e) -> str:
     if isinstance(e, str):
         return e
-    return _printers()[1].doprint(e)
+    return _printers()[1].doprint(_bound_renamed(e))
 
 
 def _math(e, fmt):
