@@ -189,3 +189,13 @@ def test_kind_notes_and_symmetric_only_when_the_program_says_so():
     s = solve(parse("W = [[1, 2], [3, 4]]\nL = sum(W @ W)"), "W")      # W is not used as a symmetric matrix
     assert not any("symmetric" in n for n in s.notes)
     assert np.allclose(s.hessian, s.hessian.T)
+
+
+def test_cli_solve_the_sheet_as_pasted():
+    """Seed 002 §8 ex. 5 pasted as LaTeX, data by --at: Xw is read as a product once w's shape is known."""
+    r = _cli("solve", "-e", r"$$L(w) = (y - Xw)^T(y - Xw) + \lambda w^T w$$", "--at", f"X={_lit(X)}",
+             "--at", f"y={_lit(Y)}", "--at", "lambda=0.5", "--wrt", "w", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert np.allclose(doc["point"]["w"], np.linalg.solve(X.T @ X + 0.5 * np.eye(2), X.T @ Y))
+    assert doc["formula"] == "w = (XᵀX + λI)⁻¹Xᵀy" and doc["kind"] == "minimum"

@@ -143,12 +143,39 @@ def run_solve(args) -> int:
         r = leave_one_out(g, args.wrt, args.loo, at=_at(args))
         print(json.dumps(to_json(r.to_json()), ensure_ascii=False) if args.json else loo_text(r, args.format))
         return 0
-    sol = solve(g, args.wrt, at=_at(args), maximize=args.maximize)
+    try:
+        sol = solve(g, args.wrt, at=_at(args), maximize=args.maximize)
+    except InputError as exc:
+        sol = _solve_sheet_with_shapes(args, g, exc)
     if args.json:
         print(json.dumps(to_json(sol.to_json()), ensure_ascii=False))
     else:
         print(solution_text(sol, args.format))
     return 0
+
+
+def _solve_sheet_with_shapes(args, g, exc):
+    """A pasted sheet reads ``Xw`` by the shapes it knows: when the unknown has no value, read the
+    sheet again with the unknown as zeros of each shape the data suggest (a column as long as a
+    matrix is wide first), and solve the first reading that gives a scalar loss."""
+    from ..algorithms.solve import solve
+    _graph, _at = args.cli_io
+    if g.syntax != "latex" or not str(exc.message).startswith("no value for"):
+        raise exc
+    at = _at(args)
+    wrt = [w.strip() for w in (args.wrt or "").split(",") if w.strip()]
+    missing = [w for w in wrt if w not in at]
+    widths = sorted({v.shape[1] for v in at.values() if getattr(v, "ndim", 0) == 2})
+    if len(missing) != 1 or not widths:
+        raise exc
+    for k in widths:
+        for literal in ("[" + ", ".join(["[0]"] * k) + "]", "[[" + ", ".join(["0"] * k) + "]]"):
+            args.at = [*args.at, f"{missing[0]}={literal}"]
+            try:
+                return solve(_graph(args), args.wrt, at=_at(args), maximize=args.maximize)
+            except InputError:
+                args.at = args.at[:-1]
+    raise exc
 
 
 def run_facts(args) -> int:
