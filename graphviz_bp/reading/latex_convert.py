@@ -301,13 +301,27 @@ class Converter(SumReading, FunctionReading):
                 prev.post += "^" + (text if re.fullmatch(r"[\w.]+", text) else f"({text})")
         return nxt
 
-    def is_label(self, prev, letter) -> bool:
+    def label_after(self, prev, j, hi) -> str:
+        """``_a`` when the subscript just read is followed by a label superscript (``o_i^a``)."""
+        if j + 1 < hi and self.t[j][:2] == ("sym", "^"):
+            lo, h, _ = self.arg(j + 1, hi, "^")
+            core = [t for t in self.t[lo:h] if t[:2] not in (("sym", "{"), ("sym", "}"))]
+            if len(core) == 1 and core[0][0] == "word" and len(core[0][1]) == 1 \
+                    and self.is_label(prev, core[0][1], quiet=True):
+                return "_" + core[0][1]
+        return ""
+
+    def is_label(self, prev, letter, quiet=False) -> bool:
         """Whether ``h^a`` is a name (a label) rather than a power: the sheet uses two letters on h
         or defines h^a; a power when the letter has a value or is a usual exponent (n, p, k, …)."""
+        if letter == "T":                                  # A^T: the transpose
+            return False
         if (prev.text, letter) in self.sheet.labels:
             return True
         if prev.text in ("e",) or letter in self.defined or letter in self.sheet.given or letter in "npkmqrdtxyz":
             return False
+        if quiet:
+            return True
         self.sheet.note(f"read as: {prev.text}^{letter} is a name (a label), not a power; give {letter} a value "
                         f"on the sheet to make it a power")
         return True
@@ -325,7 +339,7 @@ class Converter(SumReading, FunctionReading):
                 and (prev.kind == "name" or (prev.kind, prev.text) == ("close", "||"))):
             raise _Fail("cannot translate this subscript", pos)
         if prev.kind == "name" and self.index and s in sums.entry_subscripts(self.index):
-            self.per_sample(prev, s, pos)                 # \sum_i w_i: the entries of w
+            self.per_sample(prev, s, pos, self.label_after(prev, nxt, hi))     # \sum_i w_i: entries of w
         elif prev.kind == "name" and self.index and sums.mixes_index(s, self.index):
             raise _Fail(f"{prev.render()}_{{{s}}} mixes the summation index {self.index[0]} with another "
                         "index: write this sum in matrix form (W x, W^T y)", pos)

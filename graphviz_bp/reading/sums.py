@@ -214,7 +214,9 @@ class SumReading:
         finally:
             self.index, self.bases = outer, outer_bases
         reduces = any(it.kind == "func" and it.text in REDUCERS or (it.kind, it.text) == ("open", "||")
-                      for it in inner)           # Σ_i ‖x_i‖ y_i: a reduction inside is per sample, not vectorised
+                      or it.kind == "name" and it.text + it.suffix not in bases
+                      and self.is_tensor(it) for it in inner)
+        # Σ_i ‖x_i‖ y_i, Σ_i W x_i: a reduction or a matrix inside acts per sample, not entrywise
         how = plan(kind, index, upper, bases, self.sheet, self.defined, self.t[i][2], reduces)
         if how.fail:
             raise _Fail(how.fail, pos)
@@ -244,6 +246,14 @@ class SumReading:
         items += parts + [_Item("close", ")", pos)]
         return end
 
+    def is_tensor(self, item) -> bool:
+        """A name that holds a vector or a matrix: bold, upper-case, or given such a value."""
+        name = item.text + item.suffix
+        shape = self.sheet.data.get(name, self.sheet.given.get(name))
+        if shape is not None:
+            return any(d != 1 for d in shape)
+        return item.bold or name[:1].isupper()           # as resolve reads an input of unknown shape
+
     def summand_end(self, i, hi):
         """Where a summand that starts at token i ends: the next + - = , ; outside brackets."""
         end, depth, bars = i, 0, []
@@ -272,10 +282,11 @@ class SumReading:
             end += 1
         return end
 
-    def per_sample(self, prev, s, pos):
+    def per_sample(self, prev, s, pos, label=""):
         """A name subscripted by the index of the sum being read: sample k when the sum is written
-        out term by term, else the whole vector (its entries are summed)."""
-        base = prev.text + prev.suffix
+        out term by term, else the whole vector (its entries are summed).  ``label``: the label
+        superscript that follows (``o_i^a`` is sample i of ``o_a``)."""
+        base = prev.text + prev.suffix + label
         if self.bases is not None:
             self.bases.setdefault(base, prev.bold)
         self.sheet.summed.setdefault(prev.text, pos)
