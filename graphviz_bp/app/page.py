@@ -341,7 +341,7 @@ left, right = left_col.container(key="editor"), right_col.container(key="views")
 with right:                                   # what the drawing shows: one compact block above the views
     layers = st.pills("Layers", list(LAYERS), selection_mode="multi", default=DEFAULT_LAYERS,
                       format_func=LAYERS.get, key="layers")
-    c = st.columns([5, 6, 7, 4, 4, 5], vertical_alignment="bottom")
+    c = st.columns([5, 8, 7, 4, 4, 5], vertical_alignment="bottom")
     theme = c[0].segmented_control("Theme", ["light", "dark", "print"], default="light", key="theme",
                                    required=True)
     rankdir = c[1].segmented_control("Direction", ["auto", "LR", "TB"], default="auto", key="rankdir",
