@@ -720,7 +720,8 @@ _matrix("matmul", _mm_rule)
 _matrix("transpose", lambda M, g, out, a: (M.T(g),))
 _matrix("inv", lambda M, g, out, a: (M.neg(M.mm(M.T(out), g, M.T(out))),))    # Ā = −CᵀḠCᵀ
 _matrix("softmax", lambda M, g, out, a: (M.sub(M.mul(out, g), M.mul(out, M.sum(M.mul(out, g)))),)
-        if M.is_vector(a) else None)                                           # s⊙Ḡ − s·(sᵀḠ)
+        if M.is_vector(a) else                                                 # s⊙Ḡ − s·(sᵀḠ)
+        (M.sub(M.mul(out, g), M.mul(out, M.mm(M.mul(out, g), M.ones(a.shape[1], 1)))),))   # row by row
 _matrix("logsumexp", lambda M, g, out, a: (M.mul(g, M.softmax(a)),) if M.is_vector(a) else None)
 _matrix("index", lambda M, g, out, a, index: (M.mul(g, M.basis_like(a, index)),)
         if M.is_vector(a) and M.basis_like(a, index) is not None else None)    # ḡ·eᵢ

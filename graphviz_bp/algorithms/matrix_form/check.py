@@ -46,7 +46,7 @@ def evaluate(e: E, env: dict, dims: dict | None = None) -> np.ndarray:
             elif k == "num":
                 v = np.full((d(x.shape[0]), d(x.shape[1])), x.data)
             elif k == "eye":
-                v = np.eye(d(x.shape[0]))
+                v = np.eye(d(x.shape[0]), d(x.shape[1]))
             elif k == "basis":
                 v = np.zeros((d(x.shape[0]), d(x.shape[1])))
                 v.flat[x.data] = 1.0
@@ -70,8 +70,8 @@ def evaluate(e: E, env: dict, dims: dict | None = None) -> np.ndarray:
                 v = _reduce(x.data, a[0])
             elif k == "inv":
                 v = np.linalg.inv(a[0])
-            elif k == "softmax":
-                v = _softmax(a[0].ravel()).reshape(a[0].shape)
+            elif k == "softmax":       # a vector: all its entries; a matrix: row by row
+                v = _softmax(a[0].ravel()).reshape(a[0].shape) if 1 in a[0].shape else _softmax(a[0])
             elif k == "index":
                 v = np.asarray(a[0]).ravel()[x.data]
             else:

@@ -64,7 +64,8 @@ M = SimpleNamespace(
     unbroadcast=_unbroadcast, is_scalar=lambda a: a.shape == SCALAR,
     is_vector=lambda a: a.shape != SCALAR and 1 in a.shape,
     ones_like=lambda a: X.num(1, a.shape), zeros_like=lambda a: X.num(0, a.shape),
-    eye_like=lambda a: X.eye(a.shape[0]), size=lambda a: X.size(a.shape),
+    ones=lambda r, c: X.num(1, (r, c)),
+    eye_like=lambda a: X.eye(*a.shape), size=lambda a: X.size(a.shape),
     basis_like=lambda a, i: X.basis(i if not isinstance(i, tuple) else (i[0] if len(i) == 1 else None),
                                     a.shape) if _vector_index(a, i) is not None else None,
 )
@@ -92,19 +93,50 @@ def _row_on_left(op: str, args) -> bool:
     return a.shape[1] == 1 and a.shape[0] != 1 and b.shape != SCALAR and b.shape[0] == a.shape[0] != 1
 
 
-def _apply(template, gbar, out, args, params, flip):
-    """The template on the operands as the product uses them (a left vector transposed), with that
+_BROADCASTING = ("add", "sub", "mul", "div", "pow", "maximum", "minimum")
+
+
+def _orientation(e: E):
+    r, c = e.shape
+    return "col" if c == 1 and r != 1 else "row" if r == 1 and c != 1 else None
+
+
+def _flips(op: str, args, flat) -> tuple:
+    """Which operands to use transposed so that the formula means what NumPy computed: a 1-D vector
+    on the left of ``@`` is a row; in an elementwise op a 1-D vector broadcasts as a row against a
+    2-D array (``y - A``), and two 1-D vectors are alike (``x^T - x`` is 0, not an outer difference).
+    ``flat``: whether each operand's value is 1-D."""
+    if op == "matmul":
+        return (_row_on_left(op, args), False)
+    if op not in _BROADCASTING or not any(flat):
+        return (False,) * len(args)
+    target = "row" if any(not f and a.shape != SCALAR for a, f in zip(args, flat)) else "col"
+    return tuple(bool(f) and _orientation(a) not in (None, target) for a, f in zip(args, flat))
+
+
+def _apply(template, gbar, out, args, params, flips):
+    """The template on the operands as the op uses them (see :func:`_flips`), each flipped
     operand's adjoint transposed back to its own shape."""
-    if flip:
-        args = [X.T(args[0])] + list(args[1:])
+    args = [X.T(a) if f else a for a, f in zip(args, flips)]
     r = template(M, gbar, out, *args, **params)
-    if r is not None and flip and r[0] is not None:
-        r = (X.T(_as_expr(r[0])),) + tuple(r[1:])
+    if r is not None and any(flips):
+        r = tuple(X.T(_as_expr(x)) if f and x is not None else x for x, f in zip(r, flips))
     return r
 
 
-def _forward(op: str, args: list, params: dict):
+def _flat_nodes(g, at, shapes) -> set:
+    """Indices of the nodes whose value is 1-D (none when the shapes are declared, not given)."""
+    try:
+        values = g.evaluate(at)
+    except Exception:              # values missing: declared shapes, vectors are columns
+        return set()
+    return {n.index for n in g.nodes if np.ndim(values[n.name]) == 1}
+
+
+def _forward(op: str, args: list, params: dict, flips=None):
     """The node's value as an expression of its operands' expressions, or None (opaque)."""
+    if flips:
+        args = [X.T(a) if f else a for a, f in zip(args, flips)]
     if op in ("add", "sub", "mul", "div"):
         return getattr(M, op)(*args)
     if op == "pow":
@@ -121,15 +153,13 @@ def _forward(op: str, args: list, params: dict):
         return X.red(red[op], args[0])
     if op == "matmul":
         a, b = args
-        if _row_on_left(op, args):
-            a = X.T(a)
         return X.mul(a, b) if SCALAR in (a.shape, b.shape) else X.mm(a, b)
     if op == "transpose":
         return X.T(args[0])
     if op == "inv":
         return X.inv(args[0])
     if op == "softmax":
-        return X.softmax(args[0]) if M.is_vector(args[0]) else None
+        return X.softmax(args[0]) if args[0].shape != SCALAR else None
     if op == "index":
         i = _vector_index(args[0], params["index"]) if M.is_vector(args[0]) else None
         return X.index(args[0], i) if i is not None else None
@@ -190,9 +220,10 @@ def derive(g, at=None, shapes: dict | None = None, adjoints: bool = True) -> Der
     With ``adjoints=False`` only ``values``/``syms``/``shapes`` are filled (any output shape).
     """
     ls = leaf_shapes(g, at, shapes)
+    flat = _flat_nodes(g, at, shapes)
     d = Derivation(g, {})
     out = g._output
-    named, value = {}, {}
+    named, value, flips = {}, {}, {}
     for node in g.nodes[:out + 1]:
         i, name = node.index, node.name
         if node.is_leaf:
@@ -206,8 +237,9 @@ def derive(g, at=None, shapes: dict | None = None, adjoints: bool = True) -> Der
             named[i] = value[i] = e
         else:
             args_v = [value[j] for j in node.args]
+            flips[i] = _flips(node.op, args_v, [j in flat for j in node.args])
             try:
-                v = _forward(node.op, args_v, node.params)
+                v = _forward(node.op, args_v, node.params, flips[i])
             except ShapeError as exc:
                 shapes = " and ".join("×".join(map(str, a.shape)) for a in args_v)
                 raise ShapeError(f"{node.src!r}: operands of shapes {shapes} do not fit ({exc})") from None
@@ -228,7 +260,7 @@ def derive(g, at=None, shapes: dict | None = None, adjoints: bool = True) -> Der
     for node in g.nodes[:out + 1]:
         if node.args:
             try:
-                f = _forward(node.op, [named[j] for j in node.args], node.params)
+                f = _forward(node.op, [named[j] for j in node.args], node.params, flips.get(node.index))
             except ShapeError:
                 f = None
             if f is not None and f.kind not in ("sym", "num"):
@@ -258,7 +290,7 @@ def derive(g, at=None, shapes: dict | None = None, adjoints: bool = True) -> Der
         if template is not None:
             try:
                 gbar_rule = X.sym(name, named[i].shape, "bar") if i != out else X.ONE
-                flip = _row_on_left(node.op, [named[j] for j in node.args])
+                flip = flips.get(i) or (False,) * len(node.args)
                 results = {
                     "rule": _apply(template, gbar_rule, named[i], [named[j] for j in node.args], node.params,
                                    flip),

@@ -64,8 +64,9 @@ def num(v: float, shape=SCALAR) -> E:
     return _make("num", (), 0.0 if v == 0 else v, tuple(shape))
 
 
-def eye(n) -> E:
-    return _make("eye", (), None, (n, n))
+def eye(n, m=None) -> E:
+    """I (n×n); with ``m``, the n×m matrix with ones on its diagonal (tr of a non-square matrix)."""
+    return _make("eye", (), None, (n, n if m is None else m))
 
 
 def basis(i: int, shape) -> E:
@@ -220,8 +221,8 @@ def mul(*factors: E) -> E:
         rest.insert(0, num(coef))
     if len(rest) == 1:
         only = rest[0]
-        return only if only.shape == shape else _make("mul", (num(1, shape), only), None, shape) \
-            if only.shape == SCALAR else only
+        # a factor smaller than the product (𝟏·yᵀ broadcast to 3×3) keeps the 𝟏 that gives the shape
+        return only if only.shape == shape else _make("mul", (num(1, shape), only), None, shape)
     if all(f.shape != shape for f in rest):      # scalars only, broadcast to a matrix: keep 𝟏
         rest.append(num(1, shape))
     return _make("mul", rest, None, shape)
@@ -325,7 +326,7 @@ def mm(*factors: E) -> E:
         return num(0, shape)
     out = []
     for f in flat:
-        if f.kind == "eye":
+        if f.kind == "eye" and f.shape[0] == f.shape[1]:
             continue
         if out and _inverse_pair(out[-1], f):
             out.pop()
@@ -383,7 +384,7 @@ def T(a: E) -> E:
     if k == "num":
         return num(a.data, (c, r))
     if k == "eye":
-        return a
+        return eye(c, r)
     if k == "add":
         return add(*[T(t) for t in a.args])
     if k == "mul":
@@ -426,7 +427,7 @@ def red(name: str, a: E) -> E:
     """A reduction to a scalar: tr, sum, mean, det, ‖·‖₁, ‖·‖₂, ‖·‖₂², logsumexp."""
     if a.shape == SCALAR and name in ("tr", "sum", "mean", "det", "logsumexp"):
         return a
-    if name == "tr" and a.kind == "eye":
+    if name == "tr" and a.kind == "eye" and a.shape[0] == a.shape[1]:
         return size((a.shape[0],))
     if name in ("tr", "sum", "mean") and a.kind == "mul":
         s = [f for f in a.args if f.shape == SCALAR]
@@ -457,6 +458,8 @@ def inv(a: E) -> E:
     """A⁻¹; (ABC)⁻¹ = C⁻¹B⁻¹A⁻¹ when every factor is square, (Aᵀ)⁻¹ = (A⁻¹)ᵀ, (cA)⁻¹ = A⁻¹/c."""
     if a.shape == SCALAR:
         return pow_(a, -1)
+    if a.shape[0] != a.shape[1]:
+        raise ShapeError(f"the inverse of a non-square matrix ({a.shape[0]}×{a.shape[1]})")
     if a.kind == "inv":
         return a.args[0]
     if a.kind == "eye":
@@ -472,7 +475,8 @@ def inv(a: E) -> E:
 
 
 def softmax(a: E) -> E:
-    """Softmax of a vector (all its entries)."""
+    """Softmax of a vector (all its entries, a row or a column) or of a matrix row by row (as the
+    op table computes it for a batch)."""
     return _make("softmax", (a,), None, a.shape)
 
 

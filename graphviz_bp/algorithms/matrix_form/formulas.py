@@ -139,7 +139,10 @@ def matrix_form(g, at=None, shapes=None, wrt=None, levels=("inputs",)) -> Matrix
         if e.kind == "sym" and e.data[1] == "opaque":
             return Formula(name, None, note=d.opaque.get(name, "no matrix rule on the way"))
         # SymPy's rewrites of elementwise islands (ms each) for the gradients a sheet asks for only
-        e = tidy(e, sympy_islands=level == "gradient", memo=memo)
+        try:
+            e = tidy(e, sympy_islands=level == "gradient", memo=memo)
+        except (ValueError, TypeError, KeyError, ArithmeticError, RecursionError):
+            pass                    # a rewrite our constructors refuse: the form as derived stands
         want = numeric.get(name)
         if want is None:
             want = np.zeros((1, 1))

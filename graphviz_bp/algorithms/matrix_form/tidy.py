@@ -171,7 +171,9 @@ def _terms(e: E) -> list:
     if e.kind in ("mul", "mm"):
         # distribute one sum at a time and let the constructor cancel what meets (s·(a/s) = a):
         # a sum that is also a denominator elsewhere is distributed last, so it can still cancel
-        sums = [k for k, f in enumerate(e.args) if f.kind == "add"]
+        # a sum that broadcasts (x + yᵀ) does not distribute over a matrix product
+        sums = [k for k, f in enumerate(e.args) if f.kind == "add"
+                and (e.kind == "mul" or all(t.shape == f.shape for t in f.args))]
         if not sums:
             inner = [k for k, f in enumerate(e.args) if f.kind in ("mul", "mm")]
             if not inner:
