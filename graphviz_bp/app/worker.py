@@ -16,8 +16,9 @@ array, would hold a core and the server's memory.  So the dashboard runs each co
 * returns the function's result, re-raises its :class:`InputError` as it was, and turns an overrun
   into one :class:`LimitError` line naming the limit (``time_budget_s`` or ``max_worker_memory_mib``);
 * runs at most ``max_workers`` at a time (a bounded pool: a burst of requests waits for a slot, at
-  most ``time_budget_s``, then is told the server is busy), and at most one per ``key`` (a session):
-  a new request of the same session stops the one it replaces.
+  most three time budgets, then is told the server is busy), and at most one per ``key`` (a session):
+  a new request of the same session stops the one it replaces; a session whose last computation ran
+  long starts its next ones at low priority for a minute.
 
 The function and its arguments go to the worker by pickling, so ``fn`` must be a module-level
 function.  ``GRAPHVIZ_BP_WORKERS=0`` runs everything in the calling thread instead (for debugging).
@@ -37,6 +38,8 @@ from ..core.limits import Limits, current as current_limits, time_budget
 CPU_GRACE_S = 2.0       # CPU seconds beyond the budget before the kernel stops the worker
 WALL_GRACE_S = 3.0      # wall seconds beyond the budget before the server kills it
 RENICE_AFTER_S = 1.0    # a computation running longer than this yields the CPU to quick ones
+SLOT_WAIT_BUDGETS = 3   # a request waits for a free worker at most this many time budgets
+LOW_PRIORITY = 15       # nice value of a long computation (and of a session that just had one)
 PRELOAD = ["graphviz_bp", "graphviz_bp.app.worker", "graphviz_bp.app.dashboard"]
 
 _lock = threading.Lock()
@@ -44,6 +47,8 @@ _ctx = None
 _slots: threading.BoundedSemaphore | None = None
 _slot_count = 0
 _running: dict = {}     # key -> the process of that session's running computation
+_heavy: dict = {}       # key -> when that session's last computation ran long or was stopped
+HEAVY_FOR_S = 60.0      # ... its computations then start at low priority for this long
 
 
 def enabled() -> bool:
@@ -175,7 +180,7 @@ def run(fn, *args, limits: Limits | None = None, key=None, **kwargs):
     slots = _slots_for(limits)
     if key is not None:
         stop(key)                        # the session asked again: its previous answer is not wanted
-    if not slots.acquire(timeout=max(limits.time_budget_s, 1.0)):
+    if not slots.acquire(timeout=SLOT_WAIT_BUDGETS * limits.time_budget_s + WALL_GRACE_S):
         raise LimitError(f"the server is busy: all {limits.max_workers} workers (max_workers) are computing; "
                          f"try again in a few seconds")
     try:
@@ -190,6 +195,14 @@ def stop(key) -> None:
         proc = _running.pop(key, None)
     if proc is not None and proc.is_alive():
         proc.kill()
+
+
+def _renice(pid) -> bool:
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, LOW_PRIORITY)
+    except OSError:
+        pass
+    return True
 
 
 def _run_in(ctx, fn, args, kwargs, limits, key):
@@ -207,6 +220,8 @@ def _run_in(ctx, fn, args, kwargs, limits, key):
     started = time.monotonic()
     deadline = started + limits.time_budget_s + WALL_GRACE_S
     reniced, message, killed = False, None, False
+    if key is not None and started - _heavy.get(key, -HEAVY_FOR_S) < HEAVY_FOR_S:
+        reniced = _renice(proc.pid)      # a visitor who just sent a long one waits behind the class
     try:
         while True:
             if receive.poll(0.02):
@@ -219,11 +234,7 @@ def _run_in(ctx, fn, args, kwargs, limits, key):
             if not proc.is_alive() and not receive.poll(0):
                 break
             if not reniced and now - started > RENICE_AFTER_S:
-                reniced = True
-                try:
-                    os.setpriority(os.PRIO_PROCESS, proc.pid, 15)
-                except OSError:
-                    pass
+                reniced = _renice(proc.pid)
             if now > deadline:
                 killed = True
                 proc.kill()
@@ -239,6 +250,11 @@ def _run_in(ctx, fn, args, kwargs, limits, key):
                 if _running.get(key) is proc:
                     del _running[key]
     elapsed = time.monotonic() - started
+    if key is not None and (elapsed > RENICE_AFTER_S or message is None):
+        _heavy[key] = time.monotonic()
+        if len(_heavy) > 10_000:        # sessions come and go: forget the oldest
+            for k in sorted(_heavy, key=_heavy.get)[:5_000]:
+                _heavy.pop(k, None)
     if message is not None:
         status = message[0]
         if status == "ok":

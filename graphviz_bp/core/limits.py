@@ -44,8 +44,8 @@ class Limits:
     max_path_length: int = 1_000          #: nodes on one listed path (counting stays exact)
     max_frames: int = 500                 #: pictures written by one ``render --frames``
     max_train_steps: int = 10_000         #: steps of one training run (the training helper)
-    max_worker_memory_mib: int = 1_536    #: memory of one dashboard worker process (address space)
-    max_workers: int = 4                  #: dashboard worker processes running at once
+    max_worker_memory_mib: int = 1_024    #: memory of one dashboard worker process (address space)
+    max_workers: int = 8                  #: dashboard worker processes running at once
     time_budget_s: float = 10.0           #: seconds per dashboard request / render layout
 
     @classmethod
