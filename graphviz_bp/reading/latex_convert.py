@@ -314,17 +314,13 @@ class Converter(SumReading, FunctionReading):
     def is_label(self, prev, letter, quiet=False) -> bool:
         """Whether ``h^a`` is a name (a label) rather than a power: the sheet uses two letters on h
         or defines h^a; a power when the letter has a value or is a usual exponent (n, p, k, …)."""
-        if letter == "T":                                  # A^T: the transpose
-            return False
-        if (prev.text, letter) in self.sheet.labels:
+        if (prev.text, letter) in self.sheet.labels and letter != "T":     # A^T: the transpose
             return True
-        if prev.text in ("e",) or letter in self.defined or letter in self.sheet.given or letter in "npkmqrdtxyz":
-            return False
-        if quiet:
-            return True
-        self.sheet.note(f"read as: {prev.text}^{letter} is a name (a label), not a power; give {letter} a value "
-                        f"on the sheet to make it a power")
-        return True
+        if not (quiet or letter in self.defined or letter in self.sheet.given or letter in "npkmqrdtxyz"
+                or not letter.islower()):
+            self.sheet.note(f"read as: {prev.text}^{letter} is a power; a label (like h^a and h^s) is read when "
+                            f"the sheet uses two letters on {prev.text} or defines {prev.text}^{letter}")
+        return False
 
     def sub(self, prev, i, hi, pos):
         """x_1 → x1, x_i → x_i, ||e||_2, ||e||_\\infty → ||e||_inf."""
