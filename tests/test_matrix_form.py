@@ -220,3 +220,15 @@ def test_random_tensor_programs_never_show_a_wrong_formula():
             assert C.agrees(C.evaluate(f.expr, env), want), (text, var, str(f))
             shown += 1
     assert shown > 150, shown
+
+
+def test_deep_network_formulas_are_capped_not_hung():
+    """A 60-layer chain: the expanded adjoint would be astronomically long on paper, so it is
+    withheld with a note (the numbers stand), and every node's formula in node names is still given."""
+    from graphviz_bp.algorithms.matrix_form.formulas import matrix_form
+    lines = ["x0 = [1, 2]", "W = [[0.1, 0.2], [0.3, -0.1]]"] + \
+        [f"x{k + 1} = sigmoid(W @ x{k}) + x{k}*x{k}" for k in range(60)] + ["L = sum(x60)"]
+    g = gbp.parse("\n".join(lines))
+    mf = matrix_form(g, levels=("named",))
+    assert mf.gradients["W"].expr is None and "too long" in mf.gradients["W"].note
+    assert mf.nodes["x59"]["named"].expr is not None

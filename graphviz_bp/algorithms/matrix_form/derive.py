@@ -266,6 +266,7 @@ def derive(g, at=None, shapes: dict | None = None, adjoints: bool = True) -> Der
             if f is not None and f.kind not in ("sym", "num"):
                 defs[f] = named[node.index]
 
+    defs_memo: dict = {}
     contrib = {"rule": {}, "named": {}, "inputs": {}}
     contrib["rule"][out] = contrib["named"][out] = contrib["inputs"][out] = [X.ONE]
     opaque = set()
@@ -317,7 +318,7 @@ def derive(g, at=None, shapes: dict | None = None, adjoints: bool = True) -> Der
             for lvl in contrib:
                 c = _as_expr(results[lvl][k])
                 if lvl == "named":
-                    c = X.substitute(c, defs)
+                    c = X.substitute(c, defs, defs_memo)
                 contrib[lvl].setdefault(j, []).append(c)
     return d
 

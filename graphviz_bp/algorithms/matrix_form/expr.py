@@ -27,7 +27,7 @@ REDUCTIONS = ("tr", "sum", "mean", "det", "norm1", "norm2", "sqnorm", "logsumexp
 
 class E:
     """One expression node.  ``kind``: sym num eye basis add mul pow mm T fn red inv softmax index."""
-    __slots__ = ("kind", "args", "data", "shape", "key", "ops", "__weakref__")
+    __slots__ = ("kind", "args", "data", "shape", "key", "ops", "tree", "__weakref__")
 
     def __repr__(self):                 # printing.plain(e) gives the formula
         return f"E({self.kind}, {self.data!r}, {self.shape}, {len(self.args)} operands)"
@@ -45,7 +45,7 @@ def _make(kind, args=(), data=None, shape=SCALAR) -> E:
     e = _TABLE.get(key)
     if e is None:
         e = E()
-        e.kind, e.args, e.data, e.shape, e.key, e.ops = kind, tuple(args), data, shape, None, None
+        e.kind, e.args, e.data, e.shape, e.key, e.ops, e.tree = kind, tuple(args), data, shape, None, None, None
         _TABLE[key] = e
     return e
 
@@ -359,16 +359,28 @@ def _scalar_product(e: E) -> E:
 
 
 def _order_key(e: E) -> str:
-    """A canonical text of ``e`` (its structure, names first), so equal products sort alike."""
+    """A canonical text of ``e`` (names as such, anything else by its structure's digest, so it stays
+    short however deep ``e`` is), so equal products sort alike."""
     if e.key is None:
         if e.kind == "sym":
             e.key = e.data[0]
         elif e.kind == "num":
             e.key = f"{e.data:g}"
         else:
+            import hashlib
             inner = ",".join(_order_key(a) for a in e.args)
-            e.key = f"{e.kind}:{e.data if e.data is not None else ''}({inner})"
+            digest = hashlib.blake2b(f"{e.kind}{e.data}{e.shape}({inner})".encode(), digest_size=8).hexdigest()
+            e.key = f"{e.kind}:{e.data if e.data is not None else ''}:{digest}"
     return e.key
+
+
+def tree_size(e: E, cap: int = 10 ** 9) -> int:
+    """Operations of ``e`` written out in full (shared sub-expressions counted each time they are
+    printed), capped: a deep network's expanded adjoint is exponentially long on paper."""
+    if e.tree is None:
+        for x in _uncached(e, "tree"):
+            x.tree = min(cap, (1 if x.args else 0) + sum(a.tree for a in x.args))
+    return e.tree
 
 
 def T(a: E) -> E:
@@ -504,15 +516,23 @@ def walk(e: E):
     return out
 
 
-def substitute(e: E, table: dict) -> E:
+def substitute(e: E, table: dict, memo: dict | None = None) -> E:
     """``e`` with the sub-expressions in ``table`` (E → E) replaced, rebuilt through the constructors
-    (a rebuilt node that is itself in the table is replaced too)."""
-    memo: dict = {}
-    for x in walk(e):
+    (a rebuilt node that is itself in the table is replaced too).  ``memo`` (E → E) may be shared
+    by calls with the same table: a node done once is not walked again."""
+    memo = {} if memo is None else memo
+    stack = [(e, False)]
+    while stack:
+        x, done = stack.pop()
+        if x in memo:
+            continue
         if x in table:
             memo[x] = table[x]
         elif not x.args:
             memo[x] = x
+        elif not done:
+            stack.append((x, True))
+            stack.extend((a, False) for a in x.args if a not in memo)
         else:
             args = [memo[a] for a in x.args]
             y = x if all(a is b for a, b in zip(args, x.args)) else rebuild(x, args)
@@ -547,25 +567,38 @@ def rebuild(x: E, args) -> E:
 
 
 def count_ops(e: E) -> int:
-    """Operations as printed (a − b, a/b and −a count one each; a number matrix counts none);
-    kept on the expression (they are immutable)."""
+    """Operations as printed (a − b, a/b and −a count one each; a number matrix counts none; a
+    sub-expression printed twice counts twice); kept on the expressions (they are immutable)."""
     if e.ops is None:
-        e.ops = _count_ops(e)
+        for x in _uncached(e, "ops"):   # operands first, so each node adds its own to theirs
+            x.ops = _own_ops(x) + sum(a.ops for a in x.args)
     return e.ops
 
 
-def _count_ops(e: E) -> int:
-    n = 0
-    for x in walk(e):
-        k = x.kind
-        if k in ("add", "mm"):
-            n += len(x.args) - 1
-        elif k == "mul":
-            factors = [f for f in x.args if not (f.kind == "num" and f.shape != SCALAR)]
-            n += max(len(factors) - 1, 0)
-            n -= sum(1 for f in factors if f.kind == "pow" and is_num(f.args[1], -1.0)) and 0
-        elif k == "pow":
-            n += 0 if is_num(x.args[1], -1.0) else 1
-        elif k in ("T", "fn", "red", "inv", "softmax", "index"):
-            n += 1
-    return n
+def _uncached(e: E, attr: str) -> list:
+    """The nodes of ``e`` whose ``attr`` is not computed yet, operands first (a cached node's
+    operands are cached too, so the walk stops there)."""
+    out, seen, stack = [], set(), [(e, False)]
+    while stack:
+        x, done = stack.pop()
+        if done:
+            out.append(x)
+        elif id(x) not in seen and getattr(x, attr) is None:
+            seen.add(id(x))
+            stack.append((x, True))
+            stack.extend((a, False) for a in x.args)
+    return out
+
+
+def _own_ops(x: E) -> int:
+    k = x.kind
+    if k in ("add", "mm"):
+        return len(x.args) - 1
+    if k == "mul":
+        factors = [f for f in x.args if not (f.kind == "num" and f.shape != SCALAR)]
+        return max(len(factors) - 1, 0)
+    if k == "pow":
+        return 0 if is_num(x.args[1], -1.0) else 1
+    if k in ("T", "fn", "red", "inv", "softmax", "index"):
+        return 1
+    return 0

@@ -18,7 +18,7 @@ import numpy as np
 from ...core.errors import InputError
 from . import check as C
 from .derive import ShapeError, derive, shape_of
-from .expr import E
+from .expr import E, tree_size
 from .printing import latex, plain, readable, unicode
 from .tidy import tidy
 
@@ -132,12 +132,16 @@ def matrix_form(g, at=None, shapes=None, wrt=None, levels=("inputs",)) -> Matrix
         raise InputError(f"no matrix formula: the formulas cannot be checked ({exc})", kind="value") from None
 
     memo: dict = {}                 # one tidy memo for all the formulas: they share sub-expressions
+    cap = g.limits.max_symbolic_ops
 
     def checked(name, e, level):
         if e is None:
             return Formula(name, None, note="no matrix rule on the way")
         if e.kind == "sym" and e.data[1] == "opaque":
             return Formula(name, None, note=d.opaque.get(name, "no matrix rule on the way"))
+        if tree_size(e) > cap:           # written out in the inputs, a deep net's adjoint explodes
+            return Formula(name, None, note=f"too long to write out (more than {cap} operations; "
+                                            f"raise --limit-max-symbolic-ops); see it in the node names")
         # SymPy's rewrites of elementwise islands (ms each) for the gradients a sheet asks for only
         try:
             e = tidy(e, sympy_islands=level == "gradient", memo=memo)

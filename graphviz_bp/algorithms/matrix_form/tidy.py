@@ -12,6 +12,7 @@ from . import expr as X
 from .expr import SCALAR, E, count_ops, split_coef
 
 _MAX_TERMS = 64            # an expansion with more terms is not tried
+_EXPAND_MAX_OPS = 120      # nor one of a bigger expression (a deep net's adjoint: costly, never shorter)
 _SYMPY_MIN_OPS = 8         # smaller islands are left to our own rules (SymPy costs milliseconds)
 _SYMPY_MAX_OPS = 80        # larger ones: simplify is super-linear
 
@@ -149,6 +150,8 @@ def _factor(e: E) -> E:
 
 def _expand(e: E):
     """Products distributed over sums (matrix and elementwise), like terms merged; None if too big."""
+    if count_ops(e) > _EXPAND_MAX_OPS:
+        return None
     try:
         terms = _terms(e)
     except _TooBig:
@@ -179,9 +182,11 @@ def _terms(e: E) -> list:
             if not inner:
                 return [e]
             sums = inner
-        denominators = {x.args[0] for x in X.walk(e) if x.kind == "pow" and x.args[1].kind == "num"
-                        and x.args[1].data < 0}
-        k = next((k for k in sums if e.args[k] not in denominators), sums[0])
+        k = sums[0]
+        if len(sums) > 1:                    # which one first matters only when there is a choice
+            denominators = {x.args[0] for x in X.walk(e) if x.kind == "pow" and x.args[1].kind == "num"
+                            and x.args[1].data < 0}
+            k = next((k for k in sums if e.args[k] not in denominators), sums[0])
         build = X.mul if e.kind == "mul" else X.mm
         parts = _terms(e.args[k]) if e.args[k].kind != "add" else list(e.args[k].args)
         if len(parts) == 1 and parts[0] is e.args[k]:
@@ -204,6 +209,8 @@ _ISLAND = ("add", "mul", "pow", "fn", "num", "sym")
 def _is_island(e: E) -> bool:
     """Whether ``e`` is elementwise arithmetic of exponentials worth handing to SymPy (σ, tanh,
     the bipolar sigmoid: rational functions of e^z that our rules do not cancel)."""
+    if count_ops(e) > _SYMPY_MAX_OPS:        # checked first: walking a big expression costs
+        return False
     return any(x.kind == "fn" and x.data in ("exp", "sigmoid", "tanh") for x in X.walk(e))
 
 
