@@ -110,7 +110,7 @@ def translate(text: str, define: dict | None = None, given: dict | None = None) 
     draft = "".join(f"{s.name} = {s.rhs}\n" if s.name else s.rhs + "\n" for s in stmts)
     origins = [_where(text, s.pos) for s in stmts]
     try:
-        statements = resolve(parse_program(draft), draft, tensor_names)
+        statements = resolve(parse_program(draft), draft, tensor_names, sheet.notes)
     except InputError as e:
         raise at_origin(e, origins) from None
     from .convert import to_plain
@@ -300,8 +300,8 @@ def _translate(text, sheet):
         raise _Fail("no formulas found", 0)
     tensors = {name: SQUARE if name in square_names else None for name in tensor_names | square_names}
     for name, shape in sheet.given.items():        # --at values: their shapes decide products and powers
-        if name not in defined and shape:
-            tensors[name] = tuple(shape)
+        if name not in defined:
+            tensors[name] = tuple(shape)                 # () too: a number the user gave, not assumed
     return _order(stmts, defined, text), list(dict.fromkeys(variables)), tensors, tex_names
 
 

@@ -83,7 +83,11 @@ class Converter(SumReading, FunctionReading):
                 elif w.lower() in FUNCS and (calls or kind == "text"):
                     items.append(_Item("func", w.lower(), pos))
                     i = self.apply_power(i, hi, items)
-                elif calls and not self.header and w in _FUNCTION_LETTERS and w not in self.defined:
+                elif calls and not self.header and w == "d" and "d" not in self.defined:
+                    raise _Fail("d(…) reads as a differential: differentials are not read; paste the function "
+                                "itself, graphviz-bp works out its derivatives", pos)
+                elif calls and not self.header and w not in self.defined and (
+                        w in _FUNCTION_LETTERS or len(w) == 1 and w not in "abcdtwxyz" and self.holds_one_name(i, hi)):
                     raise _Fail(_unknown_function(w), pos)
                 elif re.fullmatch(r"[^\W\d]\w*", w):
                     items.append(_Item("name", w, pos, atomic=kind == "text"))
@@ -213,6 +217,14 @@ class Converter(SumReading, FunctionReading):
             raise _Fail(f"unclosed {stack[-1][0]!r}", stack[-1][1])
         return items
 
+    def holds_one_name(self, i, hi) -> bool:
+        """``h(x)``: the parentheses at token i hold a single name (a call, not a product like
+        ``w_1 (w_{11} + x)``)."""
+        j = self.close_of(i, hi)
+        inner = [t for t in self.t[i + 1:j - 1] if t[0] != "cmd" or t[1] not in _STYLES]
+        inner = [t for t in inner if t[:2] not in (("sym", "{"), ("sym", "}"))]
+        return len(inner) == 1 and inner[0][0] == "word" and len(inner[0][1]) == 1
+
     def numeric_brackets(self, i, hi):
         """Whether the [ before token i holds only numbers (a vector literal or an index)."""
         depth = 1
@@ -263,6 +275,10 @@ class Converter(SumReading, FunctionReading):
         core = [t for t in self.t[lo:h] if not (t[0] == "cmd" and t[1] in _STYLES
                                                   or t[:2] in (("sym", "{"), ("sym", "}")))]
         vals = [t[1] for t in core]
+        if (prev.kind == "name" and prev.text != "e" and len(core) == 1 and core[0][0] == "word" and vals[0] != "T"
+                and nxt < hi and self.t[nxt][:2] == ("open", "(")):
+            raise _Fail(f"{prev.render()}^{vals[0]}(…): a power times (…), or a function applied to (…)? Write "
+                        f"{prev.render()}^{vals[0]} \\cdot (…) for the product", pos)
         if vals in (["T"], ["top"], ["intercal"], ["⊤"]):
             prev.post, prev.transposed = prev.post + "^T", True
         elif vals in (["-", "T"], ["-", "top"], ["-", "intercal"]) and prev.kind == "name" and not prev.post:
@@ -425,7 +441,15 @@ class Converter(SumReading, FunctionReading):
             if it.kind == "name" and not (it.atomic or len(it.text) == 1 or it.text in GREEK
                                           or it.text.lower() in FUNCS or it.text in self.defined
                                           or it.text + it.suffix in self.defined):
-                parts = [_Item("name", p, it.pos) for p in re.findall(r"[^\W\d_]\d*", it.text)]
+                letters = re.findall(r"[^\W\d_]\d*", it.text)
+                if letters[0] == "d" and len(letters) == 2 and "d" not in self.defined:
+                    raise _Fail(f"{it.text} reads as a differential: differentials (dx, d(…)) are not read; "
+                                "paste the function itself, graphviz-bp works out its derivatives", it.pos)
+                if len(letters) >= 4:
+                    raise _Fail(f"{it.render()}: a word of {len(letters)} letters would be read as the product "
+                                f"{'·'.join(letters)}; write \\text{{{it.text}}} for a name, or put \\cdot "
+                                "between the factors", it.pos)
+                parts = [_Item("name", p, it.pos) for p in letters]
                 parts[-1].suffix, parts[-1].post, parts[-1].transposed = it.suffix, it.post, it.transposed
             for p in parts:
                 if p.kind == "name":

@@ -57,7 +57,21 @@ def sheet_power(base, shape) -> str:
         return "matrix"
     if shape is None and base.__class__ is Name and base.id[:1].isupper():
         return "unclear"
+    if shape is None and base.__class__ is Apply and _mentions_matrix(base):
+        return "unclear"                    # (X^T X + λI)^{-1}: a matrix of unknown shape, inverted?
     return "elementwise"
+
+
+def _mentions_matrix(e) -> bool:
+    """An expression with a matrix product or an upper-case name (a matrix, on a sheet) in it."""
+    stack = [e]
+    while stack:
+        e = stack.pop()
+        if e.__class__ is Name and e.id[:1].isupper() or e.__class__ is Apply and e.op == "matmul":
+            return True
+        if e.__class__ is Apply:
+            stack.extend(e.args)
+    return False
 
 
 def product_op(a, b) -> str:
@@ -122,31 +136,31 @@ def infer_shapes(statements: list[Statement], tensor_names=()) -> dict:
     return _walk(statements, None, tensor_names)[1]
 
 
-def resolve(statements: list[Statement], draft: str, tensor_names=()) -> list[Statement]:
+def resolve(statements: list[Statement], draft: str, tensor_names=(), notes: list | None = None) -> list[Statement]:
     """The statements with every sheet product and power replaced by the notation's operation.
 
     ``draft`` is the text the statements were parsed from (it tells ``⋅`` from ``*`` and ``^``
     from ``**``); ``tensor_names`` the inputs the sheet marks as vectors or matrices (a set, or a
     dict name → shape, ``None`` if unknown or :data:`SQUARE`).  A matrix power whose exponent is not a small whole number is an InputError.
     """
-    return _walk(statements, draft.split("\n"), tensor_names)[0]
+    return _walk(statements, draft.split("\n"), tensor_names, notes)[0]
 
 
-def _walk(statements, lines, tensor_names):
+def _walk(statements, lines, tensor_names, notes=None):
     tensors = tensor_names if isinstance(tensor_names, dict) else dict.fromkeys(tensor_names)
     shapes: dict = {}
     out = []
     for k, st in enumerate(statements):
         if not k & 1023:
             check_deadline("reading the sheet's products")
-        expr = _resolve_expr(st.expr, shapes, lines, tensors)
+        expr = _resolve_expr(st.expr, shapes, lines, tensors, notes)
         if st.target is not None:
             shapes[st.target] = shapes[id(expr)]
         out.append(Statement(st.target, expr, st.line, st.col))
     return out, shapes
 
 
-def _resolve_expr(root, shapes: dict, lines, tensors: dict):
+def _resolve_expr(root, shapes: dict, lines, tensors: dict, notes=None):
     """Post-order without recursion (a 100,000-term sum is a left-deep tree)."""
     done: dict[int, object] = {}
     stack = [(root, False)]
@@ -171,11 +185,18 @@ def _resolve_expr(root, shapes: dict, lines, tensors: dict):
             written = _operator_text(lines, e) if lines is not None and len(args) == 2 else ""
             if op == "mul" and written == SHEET_PRODUCT:
                 op = product_op(*arg_shapes)
+                if notes is not None and op == "mul":
+                    _note_assumed_scalar(args, arg_shapes, tensors, notes)
             elif op == "pow" and written == "^" and sheet_power(args[0], arg_shapes[0]) == "matrix":
                 new = _matrix_power(args[0], args[1], e, arg_shapes[0])
                 _shape_new(new, shapes, arg_shapes[0])
             elif op == "pow" and written == "^" and sheet_power(args[0], arg_shapes[0]) == "unclear" \
                     and not (args[1].__class__ is Num and args[1].value == 1):
+                if args[0].__class__ is not Name:
+                    raise InputError(f"{e.src}: ({args[0].src}) holds matrices of unknown shape, so it is not clear "
+                                     f"whether this is a matrix power; give their values (--at) or declare them "
+                                     f"(X \\in \\mathbb{{R}}^{{n \\times n}}), or write (…)^{{\\circ {args[1].src}}} "
+                                     f"for the elementwise power", e.line, e.col, kind="shape")
                 x = args[0].id
                 raise InputError(f"{e.src}: {x} is a matrix of unknown shape, so it is not clear whether this "
                                  f"is a matrix power; give {x} its value, declare {x} \\in \\mathbb{{R}}^{{n "
@@ -187,6 +208,17 @@ def _resolve_expr(root, shapes: dict, lines, tensors: dict):
             done[id(e)] = new
             shapes[id(e)] = shapes[id(new)]
     return done[id(root)]
+
+
+def _note_assumed_scalar(args, arg_shapes, tensors, notes):
+    """``X w`` read as X times the number w because nothing says w is a vector: say so (issue 15)."""
+    for k, (a, shape) in enumerate(zip(args, arg_shapes)):
+        other = arg_shapes[1 - k]
+        if a.__class__ is Name and shape == () and a.id not in tensors and (other is None or not is_scalar(other)):
+            note = (f"read as: {a.id} is a number in {args[0].src} ⋅ {args[1].src} (nothing on the sheet says it is a "
+                    f"vector; give its value, e.g. --at {a.id}=[[1], [2]], to read a matrix product)")
+            if note not in notes:
+                notes.append(note)
 
 
 def _shape_new(e, shapes, square):
