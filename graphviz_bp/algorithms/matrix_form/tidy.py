@@ -13,6 +13,7 @@ from .expr import SCALAR, E, count_ops, split_coef
 
 _MAX_TERMS = 64            # an expansion with more terms is not tried
 _EXPAND_MAX_OPS = 120      # nor one of a bigger expression (a deep net's adjoint: costly, never shorter)
+_EXPAND_BUDGET = 400       # steps of one expansion
 _SYMPY_MIN_OPS = 8         # smaller islands are left to our own rules (SymPy costs milliseconds)
 _SYMPY_MAX_OPS = 80        # larger ones: simplify is super-linear
 
@@ -71,7 +72,7 @@ def _tidy(e: E, memo: dict) -> E:
         ex = _expand(x)                  # f⊙p⊙(c/f + b/p) = c⊙p + b⊙f
         if ex is not None and ex is not x:
             cands.append(ex)
-    if x.kind in ("add", "mm") and x.shape != SCALAR:
+    if x.kind in ("add", "mm") and x.shape != SCALAR and count_ops(x) <= _EXPAND_MAX_OPS:
         t = X.T(x)                      # the transposed form kept whole: (XB + BX)ᵀ, 3(XX)ᵀ
         if t.kind != "T":
             cands.append(X._make("T", (t,), None, x.shape))    # (not tidied again: it doubled the work)
@@ -153,7 +154,7 @@ def _expand(e: E):
     if count_ops(e) > _EXPAND_MAX_OPS:
         return None
     try:
-        terms = _terms(e)
+        terms = _terms(e, [_EXPAND_BUDGET])
     except _TooBig:
         return None
     return X.add(*terms) if terms else X.num(0, e.shape)
@@ -163,11 +164,14 @@ class _TooBig(Exception):
     pass
 
 
-def _terms(e: E) -> list:
+def _terms(e: E, budget: list) -> list:
+    budget[0] -= 1
+    if budget[0] < 0:                 # nested sums distribute exponentially: give up, keep the form
+        raise _TooBig
     if e.kind == "add":
         out = []
         for t in e.args:
-            out.extend(_terms(t))
+            out.extend(_terms(t, budget))
         if len(out) > _MAX_TERMS:
             raise _TooBig
         return out
@@ -188,13 +192,13 @@ def _terms(e: E) -> list:
                             and x.args[1].data < 0}
             k = next((k for k in sums if e.args[k] not in denominators), sums[0])
         build = X.mul if e.kind == "mul" else X.mm
-        parts = _terms(e.args[k]) if e.args[k].kind != "add" else list(e.args[k].args)
+        parts = _terms(e.args[k], budget) if e.args[k].kind != "add" else list(e.args[k].args)
         if len(parts) == 1 and parts[0] is e.args[k]:
             return [e]
         out = []
         for t in parts:
             x = build(*e.args[:k], t, *e.args[k + 1:])
-            out.extend(_terms(x) if x is not e else [x])
+            out.extend(_terms(x, budget) if x is not e else [x])
             if len(out) > _MAX_TERMS:
                 raise _TooBig
         return out
