@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..algorithms.matrix_form.expr import walk
+from ..algorithms.matrix_form.expr import count_ops, walk
 from ..algorithms.matrix_form.formulas import LAYOUT, is_tensor_program, matrix_form
 
+SHORT = 40       # operations: a node's formula in node names longer than this is shown as its rule
 LAYOUT_TEX = ("Layout: each gradient has the shape of its variable "
               "(the numerator layout is its transpose); vectors are columns.")
 
@@ -105,13 +106,15 @@ def section(doc, ctx) -> None:
         if node.name == out:
             doc.eq(f"{lhs} = \\frac{{\\partial {_tex(out, tex)}}}{{\\partial {_tex(out, tex)}}} = 1")
             continue
-        if named is None or named.expr is None:
+        has_rule = rule is not None and rule.expr is not None
+        if (named is None or named.expr is None) and not has_rule:
             note = named.note if named is not None else "no matrix rule"
             doc.para(m(lhs), f": numbers only ({note}).")
             continue
-        parts = [rule.latex(tex)] if rule is not None and rule.expr is not None else []
-        if named.latex(tex) not in parts:
-            parts.append(named.latex(tex))
+        parts = [rule.latex(tex)] if has_rule else []
+        if named is not None and named.expr is not None and count_ops(named.expr) <= SHORT \
+                and named.latex(tex) not in parts:
+            parts.append(named.latex(tex))        # in node names, unless it has grown long (deep nets)
         doc.eq(f"{lhs} = " + " = ".join(parts))
     doc.para("Each gradient, expanded into the inputs:")
     for var in ctx.wrt:
@@ -186,7 +189,7 @@ def node_formulas(g, at=None, notes=None) -> dict | None:
     if not is_tensor_program(g, at):
         return None
     try:
-        mf = matrix_form(g, at=at, levels=("named",))
+        mf = matrix_form(g, at=at, levels=("rule", "named"))
     except Exception as exc:                    # the picture is drawn anyway, with the reason
         if notes is not None:
             notes.append(f"no matrix formulas: {exc}")
@@ -195,7 +198,13 @@ def node_formulas(g, at=None, notes=None) -> dict | None:
         notes.extend(n for n in dict.fromkeys(mf.notes) if not n.startswith("∂"))
     out = {}
     for name, levels in mf.nodes.items():
-        f = levels.get("named")
-        if f is not None and g.node(name).kind != "const":
-            out[name] = f.unicode if f.expr is not None else "numbers only"
+        f, rule = levels.get("named"), levels.get("rule")
+        if g.node(name).kind == "const":
+            continue
+        if f is not None and f.expr is not None and count_ops(f.expr) <= SHORT:
+            out[name] = f.unicode
+        elif rule is not None and rule.expr is not None:      # a deep net: the rule stays short
+            out[name] = rule.unicode
+        else:
+            out[name] = "numbers only"
     return out
