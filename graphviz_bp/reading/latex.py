@@ -286,7 +286,7 @@ def _translate(text, sheet):
             sheet.note(f"read as: {symbol} = {count}, the number of samples given")
     everything_used = set().union(*(s.used for s in stmts)) if stmts else set()
     for name, pos in skipped:            # ŷ_i = w x_i + b, and L uses ŷ: ŷ must not become an input
-        base = _INDEX_FORM.sub(lambda m: m.group()[2:], name, count=1)
+        base = _INDEX_FORM.sub("", name, count=1)
         if base in everything_used and base not in defined and f"{base}_1" not in defined:
             raise _Fail(f"{name} = … states each entry of {base}, which another formula uses: write {base} "
                         f"for the whole vector ({base} = …)", pos)

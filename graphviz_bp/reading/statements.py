@@ -111,7 +111,7 @@ def _name_only(conv, side):
     return items[0] if len(items) == 1 and items[0].kind == "name" and not items[0].post else None
 
 
-_INDEX_FORM = re.compile(r"_[ijklnm](?:_|$)")
+_INDEX_FORM = re.compile(r"_[ijklnm]{1,2}(?=_|$)")
 
 
 def _right_side(conv, sides, params=()):
