@@ -129,3 +129,17 @@ def test_bad_shape_declarations_are_usage_errors():
         assert "Traceback" not in r.stderr
     r = run("grad", "--symbolic", "-e", "f = tr(X@X)")
     assert r.returncode == 2 and "shape" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_latex_declarations_give_the_shapes():
+    """X ∈ R^{n×m}, w ∈ R^m, y ∈ R^n on a pasted sheet: matrix formulas without any values."""
+    r = run("grad", "--symbolic", "-e", r"$$X \in \mathbb{R}^{n \times m}, w \in \mathbb{R}^{m}, "
+            r"y \in \mathbb{R}^n$$ $$L = \|X w - y\|_2^2$$", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    rng = np.random.default_rng(8)
+    values = {"X": rng.standard_normal((4, 3)), "w": rng.standard_normal(3), "y": rng.standard_normal(4)}
+    g = gbp.parse("L = ||X@w - y||_2^2")
+    want = g.gradients(at=values)
+    for var, text in doc["gradients"].items():
+        assert C.agrees(read_back(text, values), want[var]), (var, text)

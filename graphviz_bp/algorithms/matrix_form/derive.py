@@ -193,7 +193,8 @@ class Derivation:
 
 
 def leaf_shapes(g, at=None, declared=None) -> dict:
-    """Input shapes: declared ones (``{"X": ("n", "n"), "w": ("n",)}``) first, else from values."""
+    """Input shapes: from values when there are some (``at``, the program's), else declared
+    (``{"X": ("n", "n"), "w": ("n",)}``; sizes may be letters), else scalar."""
     out = {}
     for node in g.nodes:
         if not node.is_leaf:
@@ -201,14 +202,15 @@ def leaf_shapes(g, at=None, declared=None) -> dict:
         if node.kind == "const":
             out[node.name] = shape_of(node.default)
             continue
+        v = (at or {}).get(node.name, node.default)
         d = (declared or {}).get(node.name)
-        if d is not None:
+        if v is not None:
+            out[node.name] = shape_of(v)
+        elif d is not None:
             d = tuple(d)
             out[node.name] = SCALAR if len(d) == 0 else (d[0], 1) if len(d) == 1 else d
-            continue
-        v = (at or {}).get(node.name, node.default)
-        # an input with no value and no declared shape is a scalar, as in the scalar notation
-        out[node.name] = SCALAR if v is None else shape_of(v)
+        else:            # no value and no declared shape: a scalar, as in the scalar notation
+            out[node.name] = SCALAR
     return out
 
 

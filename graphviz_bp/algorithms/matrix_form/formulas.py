@@ -72,6 +72,7 @@ class MatrixForm:
 
 def is_tensor_program(g, at=None, shapes=None) -> bool:
     """A program with a vector or matrix value (given, declared) or a matrix operation."""
+    shapes = {**(getattr(g, "declared_shapes", None) or {}), **(shapes or {})}
     if any(n.op in TENSOR_OPS for n in g.nodes):
         return True
     if shapes and any(len(tuple(s)) > 0 for s in shapes.values()):
@@ -106,6 +107,7 @@ def matrix_form(g, at=None, shapes=None, wrt=None, levels=("inputs",)) -> Matrix
     (``"rule"``, ``"named"``, ``"inputs"``); raises InputError when no matrix formula can be had."""
     from ...core.graph import wrt_names
     names = wrt_names(g, wrt)
+    shapes = {**(getattr(g, "declared_shapes", None) or {}), **(shapes or {})} or None   # X ∈ R^{D×D}
     unknown = [n.name for n in g.nodes if n.kind == "input" and n.default is None
                and n.name not in (at or {}) and n.name not in (shapes or {})]
     known = any(n.kind == "input" and (n.default is not None or n.name in (at or {}) or n.name in (shapes or {}))
