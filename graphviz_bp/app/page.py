@@ -72,7 +72,7 @@ def _renderer():
 
 
 _MODULES = {"explain": "graphviz_bp.showing.explain", "check": "graphviz_bp.showing.check",
-            "scalar_view": "graphviz_bp.algorithms.scalar_view"}
+            "scalar_view": "graphviz_bp.api"}   # the api view: local_numeric, …
 
 
 def _optional(name: str):
