@@ -143,3 +143,16 @@ def test_latex_declarations_give_the_shapes():
     want = g.gradients(at=values)
     for var, text in doc["gradients"].items():
         assert C.agrees(read_back(text, values), want[var]), (var, text)
+
+
+def test_plain_notation_shape_declarations():
+    """'X: n x m', 'w: m', 'A: 3x2' lines declare shapes; they are not statements."""
+    from graphviz_bp.reading.parser import shape_declarations
+    text, found = shape_declarations("X: n x m\nw: m  # a column\nA: 3x2\nB: n × n\nL = ||X@w||_2^2")
+    assert found == {"X": ("n", "m"), "w": ("m",), "A": (3, 2), "B": ("n", "n")}
+    assert text.split("\n")[4] == "L = ||X@w||_2^2"          # line numbers kept
+    g = gbp.parse("X: n x m\nw: m\nL = ||X@w||_2^2")
+    assert g.declared_shapes == {"X": ("n", "m"), "w": ("m",)}
+    assert g.node("L").line == 3
+    r = run("grad", "--symbolic", "-e", "X: n x m\nw: m\nL = ||X@w||_2^2")
+    assert r.returncode == 0 and "∂L/∂w = 2*X^T@X@w" in r.stdout, r.stdout + r.stderr

@@ -489,6 +489,28 @@ def read_bounded(stream, limits: Limits | None = None, what: str = "the program"
         check_deadline("reading the input")
 
 
+# --- issue 14: shape declarations, one a line: "X: n x n", "w: n", "A: 3x2" ---------------------------
+_DECLARATION = re.compile(r"^[ \t]*([^\W\d]\w*)[ \t]*:[ \t]*(\d+|[^\W\d]\w*)(?:[ \t]*[x×,*][ \t]*(\d+|[^\W\d]\w*))?"
+                          r"[ \t]*(?:#.*)?$", re.M)
+
+
+def shape_declarations(text: str) -> tuple[str, dict]:
+    """``(text with declaration lines blanked, {name: shape})``.  A declaration ``NAME: DIMS`` gives an
+    input's shape without values (for formulas in matrix form): ``X: n x n`` a matrix, ``w: n`` a
+    (column) vector, ``A: 3x2`` with sizes as numbers; letters need the spaces around ``x``
+    (``n × m`` or ``n, m`` work too).  Blank lines keep the other statements' line numbers."""
+    if ":" not in text:
+        return text, {}
+    found = {}
+
+    def take(mo):
+        dims = tuple(int(d) if d.isdigit() else d for d in mo.groups()[1:] if d is not None)
+        found[mo.group(1)] = dims
+        return ""
+    return _DECLARATION.sub(take, text), found
+# --- end issue 14 ---
+
+
 def parse_program(text: str, limits: Limits | None = None) -> list[Statement]:
     """Parse a program into statements; every error is an :class:`InputError` with line and column.
 
@@ -498,6 +520,7 @@ def parse_program(text: str, limits: Limits | None = None) -> list[Statement]:
     limits = limits or current_limits()
     if len(text) > limits.max_program_chars:
         limits.refuse("max_program_chars", f"a program of {len(text)} characters")
+    text = shape_declarations(text)[0]          # issue 14: "X: n x n" lines are not statements
     statements: list[Statement] = []
     lines = text.split("\n")
     t_is_name = re.search(r"(?:^|;)\s*T\s*=(?!=)", text, re.M) is not None     # issue 15: T = 2 (a temperature)

@@ -84,6 +84,9 @@ def parse(text: str, limits: Limits | None = None, output: str | None = None,
         g.reading_notes = list(translation.reading_notes)
         g.declared_shapes = dict(translation.declared_shapes)
         # --- end issue 15 ---
+    else:                               # issue 14: "X: n x n" in the plain notation
+        from .parser import shape_declarations
+        g.declared_shapes = shape_declarations(source)[1]
     return g
 
 
