@@ -75,3 +75,15 @@ def test_unknown_name_in_a_formula_is_an_input_error():
         check(gbp.parse(SEED000), "grad W = 2*nope")
     with pytest.raises(InputError):
         check(gbp.parse(SEED000), "grad W = 2*X^T@(")
+
+
+def test_formulas_judged_at_random_points_of_declared_shapes():
+    """No values at all: 'X: m x n' declarations give the shapes the formulas are judged at."""
+    g = gbp.parse("X: m x n\nW: n x p\nY: m x p\nL = ||X@W - Y||_2^2")
+    assert check(g, "grad W = 2*X^T@(X@W - Y)").ok
+    assert "missing factor 2" in check(g, "grad W = X^T@(X@W - Y)").claims[0].slip
+    assert "transpose" in check(g, "grad W = 2*(X@W - Y)^T@X").claims[0].slip
+    assert "shapes do not fit" in check(g, "grad W = 2*X@(X@W - Y)").claims[0].slip
+    g = gbp.parse(r"$$X \in \mathbb{R}^{D \times D}$$ $$f(X) = \operatorname{tr}(X^2)$$")
+    assert check(g, r"grad X = 2 X^\top").ok
+    assert not check(g, "grad X = 2*X").ok

@@ -57,10 +57,20 @@ def is_formula(claim) -> bool:
 # --- points ------------------------------------------------------------------------------------------
 
 def _points(g, at, rng):
-    """The program's point, then random ones: each input drawn around its own value, same shape."""
-    from ..core.evaluate import run
+    """The program's point, then random ones: each input drawn around its own value, same shape.
+    An input without a value is drawn in its declared shape (``X: n x m``; each letter a different
+    small size), or as a number; then every point is random."""
     base = {n.name: (at or {}).get(n.name, n.default) for n in g.nodes if n.kind == "input"}
-    yield base
+    missing = [k for k, v in base.items() if v is None]
+    if missing:
+        declared = getattr(g, "declared_shapes", None) or {}
+        letters = sorted({d for k in missing for d in declared.get(k, ()) if isinstance(d, str)})
+        sizes = {x: 2 + k for k, x in enumerate(letters)}
+        for k in missing:
+            shape = tuple(sizes.get(d, d) for d in declared.get(k, ()))
+            base[k] = rng.standard_normal(shape) if shape else float(rng.standard_normal())
+    else:
+        yield base
     for _ in range(N_RANDOM):
         point = {}
         for name, v in base.items():
@@ -146,6 +156,13 @@ def judge(g, claim, at=None, rtol: float = 1e-6) -> bool:
     if right(lambda values: _evaluate(fg, values)):
         return True
     claim.slip = _slip(fg, samples, rtol)
+    if claim.slip is None:
+        try:
+            from ..core.evaluate import run
+            inputs = {n.name for n in fg.nodes if n.kind == "input"}
+            run(fg, {k: v for k, v in samples[0][0].items() if k in inputs})
+        except InputError as exc:             # it cannot even be computed: say where it breaks
+            claim.slip = f"a formula whose shapes do not fit ({exc.message})"
     return False
 
 
@@ -204,4 +221,19 @@ def C_env(values):
     return {k: column(v) for k, v in values.items()}
 
 
-__all__ = ["FormulaGiven", "looks_like_formula", "read_formula", "is_formula", "judge"]
+def without_values(g, claims, at, rtol):
+    """``(claims, first_wrong, ok)`` when every claim is a formula and the program lacks values (then
+    only random points of the declared shapes judge them); None otherwise (the usual check runs)."""
+    if not claims or not all(is_formula(c) for c in claims):
+        return None
+    if all((at or {}).get(n.name, n.default) is not None for n in g.nodes if n.kind == "input"):
+        return None
+    for c in claims:
+        c.node = g.index(c.target.strip())
+        c.expected = "(the gradient at random points of the declared shapes)"
+        c.ok = judge(g, c, at, rtol)
+    wrong = [k for k, c in enumerate(claims) if not c.ok]
+    return claims, (wrong[0] if wrong else None), not wrong
+
+
+__all__ = ["FormulaGiven", "without_values", "looks_like_formula", "read_formula", "is_formula", "judge"]
