@@ -58,6 +58,9 @@ def gradient_report(g, formulas: dict) -> tuple[dict, str]:
            "gradients": grads, "gradients_latex": {k: f.latex(tex) for k, f in formulas.items()},
            "gradients_unicode": {k: f.unicode for k, f in formulas.items()}}
     constants = _constants(formulas.values())
+    # whether each plain text reads back with the program's inputs alone (else it also needs the
+    # "constants" e_i / I, or it has a broadcast 𝟏 the notation cannot write)
+    doc["gradients_read_back"] = {k: f.reads_back for k, f in formulas.items()}
     notes = [f"∂{g.output}/∂{k}: {f.note}" for k, f in formulas.items() if f.expr is None]
     notes += [n for n in getattr(formulas, "notes", []) if not n.startswith("∂")]
     if constants:
