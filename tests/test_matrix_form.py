@@ -128,7 +128,7 @@ def test_identities_as_short_as_the_textbook():
         at = random_inputs(identity, np.random.default_rng(1))
         text = P.plain(tidy(D.derive(g, at=at).inputs[identity["wrt"]]))
         short += n_ops(text) <= n_ops(identity["closed_form"])
-    assert short >= 38, short
+    assert short >= 42, short      # the other: sum(y)·softmax(o) − y, right without assuming y one-hot
 
 
 def test_declared_symbolic_sizes_give_the_same_formulas():

@@ -592,7 +592,10 @@ def _uncached(e: E, attr: str) -> list:
 
 def _own_ops(x: E) -> int:
     k = x.kind
-    if k in ("add", "mm"):
+    if k == "add":           # a − b: the minus is the sum's own operation, not a negation besides
+        negated = sum(1 for t in x.args if t.kind == "mul" and len(t.args) == 2 and is_num(t.args[0], -1.0))
+        return len(x.args) - 1 - min(negated, len(x.args) - 1)
+    if k == "mm":
         return len(x.args) - 1
     if k == "mul":
         factors = [f for f in x.args if not (f.kind == "num" and f.shape != SCALAR)]
