@@ -17,6 +17,7 @@ from graphviz_bp.algorithms.matrix_form import derive as D
 from graphviz_bp.algorithms.matrix_form import expr as X
 from graphviz_bp.algorithms.matrix_form import printing as P
 from graphviz_bp.algorithms.matrix_form.tidy import tidy
+from graphviz_bp.algorithms.matrix_form.traverse import walk
 
 IDENTITIES_FILE = Path(__file__).resolve().parents[1] / ".." / "shared" / "matrix-identities.json"
 if not IDENTITIES_FILE.exists():
@@ -75,7 +76,7 @@ def read_back(text: str, at: dict, extra: dict) -> np.ndarray:
 def extras(e, shape_of):
     """Values for I and eᵢ when a formula holds them."""
     out = {}
-    for x in X.walk(e):
+    for x in walk(e):
         if x.kind == "eye":
             out["I"] = np.eye(x.shape[0])
         if x.kind == "basis":

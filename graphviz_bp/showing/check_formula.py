@@ -170,6 +170,7 @@ def _slip(fg, samples, rtol):
     """The usual slip that, undone, makes the formula right (or None)."""
     from ..algorithms.matrix_form import check as C
     from ..algorithms.matrix_form import expr as X
+    from ..algorithms.matrix_form import traverse as W
     from ..algorithms.matrix_form.derive import ShapeError, derive
     from ..algorithms.matrix_form.printing import plain
     values0 = samples[0][0]
@@ -182,28 +183,28 @@ def _slip(fg, samples, rtol):
                          "(the gradient has the variable's shape)"),
                 (X.scale(2.0, e), "a missing factor 2"), (X.scale(0.5, e), "an extra factor 2"),
                 (X.neg(e), "a wrong sign")]
-    for x in X.walk(e):
+    for x in W.walk(e):
         if x.kind == "add":                   # a slip in one term: 2·Xᵀ(XW − Y) + λ·sign(W) without its 2
             for t in x.args:
                 for c, why in ((2.0, "a missing factor 2 in the term {}"), (0.5, "an extra factor 2 in the term {}"),
                                (-1.0, "a wrong sign in the term {}")):
-                    variants.append((lambda x=x, t=t, c=c: X.substitute(e, {t: X.scale(c, t)}),
+                    variants.append((lambda x=x, t=t, c=c: W.substitute(e, {t: X.scale(c, t)}),
                                      lambda t=t, why=why: why.format(plain(t))))
         if x.kind == "sym" and x.shape[0] == x.shape[1] != 1:
-            variants.append((lambda x=x: X.substitute(e, {x: X.scale(0.5, X.add(x, X.T(x)))}),
+            variants.append((lambda x=x: W.substitute(e, {x: X.scale(0.5, X.add(x, X.T(x)))}),
                              f"{x.data[0]} taken as symmetric (right only when {x.data[0]} = {x.data[0]}ᵀ; "
                              f"in general both {x.data[0]} and {x.data[0]}ᵀ appear)"))
         if x.kind == "sym" and x.shape[0] != 1 and x.shape[1] != 1:
-            variants.append((lambda x=x: X.substitute(e, {x: X.T(x)}),
+            variants.append((lambda x=x: W.substitute(e, {x: X.T(x)}),
                              f"a missing transpose: {x.data[0]} where {x.data[0]}ᵀ is meant"))
         if x.kind == "mm" and len(x.args) == 2:
-            variants.append((lambda x=x: X.substitute(e, {x: X.mul(*x.args)}),
+            variants.append((lambda x=x: W.substitute(e, {x: X.mul(*x.args)}),
                              lambda x=x: f"a matrix product where the elementwise product is meant "
                                          f"({plain(x)} → {plain(X.mul(*x.args))})"))
         mats = [f for f in x.args if f.shape != X.SCALAR] if x.kind == "mul" else []
         if len(mats) == 2:
             scalars = [f for f in x.args if f.shape == X.SCALAR]
-            variants.append((lambda x=x, m=mats, s=scalars: X.substitute(e, {x: X.mul(*s, X.mm(*m))}),
+            variants.append((lambda x=x, m=mats, s=scalars: W.substitute(e, {x: X.mul(*s, X.mm(*m))}),
                              lambda m=mats: f"an elementwise product where the matrix product is meant "
                                             f"({plain(X.mul(*m))} → {plain(X.mm(*m))})"))
     for make, why in variants:

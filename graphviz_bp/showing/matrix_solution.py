@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..algorithms.matrix_form.expr import count_ops, walk
+from ..algorithms.matrix_form.traverse import count_ops, walk
 from ..algorithms.matrix_form.formulas import LAYOUT, is_tensor_program, matrix_form
 
 SHORT = 40       # operations: a node's formula in node names longer than this is shown as its rule

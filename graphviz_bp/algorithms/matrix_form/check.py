@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...core.ops import OPS, _softmax
-from .expr import SCALAR, E, walk
+from .expr import SCALAR, E
+from .traverse import walk
 
 _FN = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos, "tanh": np.tanh,
        "abs": np.abs, "sign": np.sign, "sigmoid": OPS["sigmoid"].tensor, "relu": OPS["relu"].tensor,

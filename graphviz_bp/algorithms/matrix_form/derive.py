@@ -20,6 +20,7 @@ import numpy as np
 from ...core.ops import OPS
 from . import expr as X
 from .expr import E, SCALAR, ShapeError
+from .traverse import substitute
 
 
 def _as_expr(v) -> E:
@@ -320,7 +321,7 @@ def derive(g, at=None, shapes: dict | None = None, adjoints: bool = True) -> Der
             for lvl in contrib:
                 c = _as_expr(results[lvl][k])
                 if lvl == "named":
-                    c = X.substitute(c, defs, defs_memo)
+                    c = substitute(c, defs, defs_memo)
                 contrib[lvl].setdefault(j, []).append(c)
     return d
 

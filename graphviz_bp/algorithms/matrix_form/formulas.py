@@ -18,7 +18,8 @@ import numpy as np
 from ...core.errors import InputError
 from . import check as C
 from .derive import ShapeError, derive, shape_of
-from .expr import E, tree_size
+from .expr import E
+from .traverse import tree_size
 from .printing import latex, plain, readable, unicode
 from .tidy import tidy
 

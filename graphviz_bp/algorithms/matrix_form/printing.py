@@ -122,7 +122,7 @@ class _Printer:
     def add(self, e: E) -> str:
         # as a sheet writes a sum: numbers first (1 + e^z), then the longer terms (the data term of
         # a gradient before its penalty: 2Xᵀ(Xw − y) + 2λw); a positive term leads (y − Xw)
-        from .expr import count_ops
+        from .traverse import count_ops
         terms = sorted(e.args, key=lambda t: (t.kind != "num", -count_ops(t)))
         first = next((t for t in terms if split_coef(t)[0] > 0), terms[0])
         terms.remove(first)
@@ -308,7 +308,7 @@ def unicode(e: E) -> str:
 
 def readable(e: E) -> bool:
     """Whether the plain text reads back with nothing but the inputs (no I, eᵢ, 𝟏, adjoints)."""
-    from .expr import walk
+    from .traverse import walk
     for x in walk(e):
         if x.kind in ("eye", "basis") or x.kind == "num" and x.shape != SCALAR and x.data != 0 or \
                 x.kind == "sym" and x.data[1] in ("bar", "opaque"):

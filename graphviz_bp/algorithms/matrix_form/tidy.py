@@ -9,7 +9,8 @@ exact for elementwise arithmetic.  It turns the bipolar sigmoid's adjoint from 4
 from __future__ import annotations
 
 from . import expr as X
-from .expr import SCALAR, E, count_ops, split_coef
+from .expr import SCALAR, E, split_coef
+from .traverse import count_ops, rebuild, walk
 
 _MAX_TERMS = 64            # an expansion with more terms is not tried
 _EXPAND_MAX_OPS = 120      # nor one of a bigger expression (a deep net's adjoint: costly, never shorter)
@@ -39,7 +40,7 @@ def _islands(e: E, memo: dict) -> E:
         best = min([e] + _sympy_forms(e), key=count_ops)
     elif e.args:
         args = [_islands(a, memo) for a in e.args]
-        best = e if all(a is b for a, b in zip(args, e.args)) else X.rebuild(e, args)
+        best = e if all(a is b for a, b in zip(args, e.args)) else rebuild(e, args)
     else:
         best = e
     memo[e] = best
@@ -53,7 +54,7 @@ def _tidy(e: E, memo: dict) -> E:
     memo[e] = e                 # in progress: factoring and expanding can lead back here
     if e.args:
         args = [_tidy(a, memo) for a in e.args]
-        x = e if all(a is b for a, b in zip(args, e.args)) else X.rebuild(e, args)
+        x = e if all(a is b for a, b in zip(args, e.args)) else rebuild(e, args)
     else:
         x = e
     cands = [x]
@@ -188,7 +189,7 @@ def _terms(e: E, budget: list) -> list:
             sums = inner
         k = sums[0]
         if len(sums) > 1:                    # which one first matters only when there is a choice
-            denominators = {x.args[0] for x in X.walk(e) if x.kind == "pow" and x.args[1].kind == "num"
+            denominators = {x.args[0] for x in walk(e) if x.kind == "pow" and x.args[1].kind == "num"
                             and x.args[1].data < 0}
             k = next((k for k in sums if e.args[k] not in denominators), sums[0])
         build = X.mul if e.kind == "mul" else X.mm
@@ -215,7 +216,7 @@ def _is_island(e: E) -> bool:
     the bipolar sigmoid: rational functions of e^z that our rules do not cancel)."""
     if count_ops(e) > _SYMPY_MAX_OPS:        # checked first: walking a big expression costs
         return False
-    return any(x.kind == "fn" and x.data in ("exp", "sigmoid", "tanh") for x in X.walk(e))
+    return any(x.kind == "fn" and x.data in ("exp", "sigmoid", "tanh") for x in walk(e))
 
 
 def _sympy_forms(e: E) -> list:
