@@ -11,6 +11,7 @@ shortest text that reads back as the same float; ``2``, not ``2.0``).
 f = (x + y) * (x - (y - 1))^2
 >>> print(to_latex(parse_program("L = ||X*W - Y||_2^2 + lambda*||W||_1")))
 $$L = \|X * W - Y\|_2^2 + \lambda \cdot \|W\|_1$$
+>>> from graphviz_bp.reading.program import convert
 >>> print(convert(r"$$f(x, y) = \frac{x}{y}$$", "plain"), end="")
 f = x / y
 
