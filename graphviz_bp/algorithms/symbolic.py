@@ -6,6 +6,12 @@ a constant is its number. The local derivative of edge u → v is
 Tensor ops are written elementwise where that is exact (``sign(W)`` for
 ``‖W‖₁``, ``2*b`` for ``‖b‖₂²``, ``1`` for ``sum``); ops without an
 elementwise form (``@``, softmax, …) give their vector–Jacobian rule as text.
+
+The documented conventions hold here as in numbers: sign' = 0 (not SymPy's DiracDelta), a tie
+of max/min goes to the first argument (``Heaviside(x - y, 1)``), relu'(0) = 0.  A reduction's
+value keeps its name when it is substituted (``∂(α·Σw^p)/∂α = sum(w^p)``).  A tensor program
+(vector or matrix values or declared shapes, or a matrix op) is handed to the matrix-form engine
+(:mod:`graphviz_bp.algorithms.matrix_form`): its gradients are matrix formulas.
 """
 from __future__ import annotations
 
