@@ -156,3 +156,12 @@ def test_plain_notation_shape_declarations():
     assert g.node("L").line == 3
     r = run("grad", "--symbolic", "-e", "X: n x m\nw: m\nL = ||X@w||_2^2")
     assert r.returncode == 0 and "∂L/∂w = 2*X^T@X@w" in r.stdout, r.stdout + r.stderr
+
+
+def test_numerator_layout_is_the_transpose():
+    r = run("grad", "--symbolic", str(EXAMPLES / "l1_least_squares.txt"), "--json")
+    doc = json.loads(r.stdout)
+    g = gbp.parse((EXAMPLES / "l1_least_squares.txt").read_text())
+    values = {n.name: n.default for n in g.nodes if n.kind == "input"}
+    for var, text in doc["gradients_numerator_layout"].items():
+        assert C.agrees(read_back(text, values).T, g.gradients(wrt=[var])[var]), (var, text)

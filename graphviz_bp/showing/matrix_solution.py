@@ -57,6 +57,7 @@ def gradient_report(g, formulas: dict) -> tuple[dict, str]:
     doc = {"output": g.output, "method": "symbolic", "form": "matrix", "layout": LAYOUT,
            "gradients": grads, "gradients_latex": {k: f.latex(tex) for k, f in formulas.items()},
            "gradients_unicode": {k: f.unicode for k, f in formulas.items()}}
+    doc["gradients_numerator_layout"] = {k: _numerator(f) for k, f in formulas.items()}
     constants = _constants(formulas.values())
     # whether each plain text reads back with the program's inputs alone (else it also needs the
     # "constants" e_i / I, or it has a broadcast 𝟏 the notation cannot write)
@@ -74,6 +75,19 @@ def gradient_report(g, formulas: dict) -> tuple[dict, str]:
         lines.append(f"({name} = {value}" + (": the one-hot vector of the index taken)" if name != "I" else ")"))
     lines += [f"note: {n}" for n in notes]
     return doc, "\n".join(lines)
+
+
+def _numerator(f) -> str | None:
+    """The transpose of a gradient formula (the numerator layout some courses use), plain text."""
+    if f.expr is None:
+        return None
+    from ..algorithms.matrix_form.expr import T
+    from ..algorithms.matrix_form.printing import plain
+    from ..algorithms.matrix_form.tidy import tidy
+    try:
+        return plain(tidy(T(f.expr), sympy_islands=False))
+    except (ValueError, TypeError, KeyError, ArithmeticError, RecursionError):
+        return None
 
 
 def _bar(name: str, tex: dict) -> str:
