@@ -850,3 +850,26 @@ def test_graphviz_bp_app_passes_the_checkout_settings():
     flags = dict(zip(cmd[5::2], cmd[6::2]))
     assert flags["--server.port"] == "8765" and flags["--client.showErrorDetails"] == "none"
     assert flags["--browser.gatherUsageStats"] == "false"
+
+
+@pytest.mark.slow
+def test_graph_tab_shows_the_training_steps_values():
+    """After steps on the Training tab, the Graph tab can draw the program at that step's parameters
+    (seed 002 §3 ex. 1: two SGD steps from w = 0, η = 0.1: w is 0.4 before step 2)."""
+    import re
+    text = (EXAMPLES / "linear_regression_steps.txt").read_text()
+    at = start(text, view="Training")
+    at.number_input(key="train_lr").set_value(0.1)
+    at.number_input(key="train_steps").set_value(2)
+    at.run()                                       # step 2 of 2 is shown: it starts at w = 0 − 0.1·(−4) = 0.4
+    assert at.session_state["train_at"]["step"] == 2
+    assert at.session_state["train_at"]["at"]["w"] == pytest.approx(0.4)
+    at.session_state["view"] = "Graph"
+    at.run()
+    before = [m.value for m in at.markdown if "<svg" in m.value]
+    at.toggle(key="graph-train-step").set_value(True)
+    at.run()
+    assert not at.exception and not at.error
+    drawn = [m.value for m in at.markdown if "<svg" in m.value]
+    assert drawn and drawn != before
+    assert re.search(r">0\.4<", drawn[0]), "the drawing shows w = 0.4 of the training step"

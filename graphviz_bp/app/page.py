@@ -494,14 +494,16 @@ def _portable(svg: str) -> str:
     return renderer.portable_svg(svg) if hasattr(renderer, "portable_svg") else svg
 
 
-def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name="graph"):
-    """The drawing of the current view, with its downloads."""
+def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name="graph", shown=None):
+    """The drawing of the current view, with its downloads (``shown``: another Model of the same program)."""
+    m = shown or model
+    m_args = (m.prog, m.key, model_args[2]) if shown else model_args
     if renderer is None:
         st.info("The drawing (graphviz_bp.showing.render) is coming; the tables below already work.",
                 icon=":material/hourglass_empty:")
         return
     show = set(layers or ()) | set(extra_layers)
-    if not model.has_values:
+    if not m.has_values:
         show -= {"values", "numeric", "grads", "tangents"}
     opts = {"show": tuple(sorted(show)), "theme": theme or "light", "rankdir": rankdir or "auto"}
     if highlight:
@@ -511,7 +513,7 @@ def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name
     if tangent is not None:
         opts["tangent"] = tangent
     with guarded("drawing the graph"):
-        args = (*model_args, tuple(sorted(opts.items())))
+        args = (*m_args, tuple(sorted(opts.items())))
         if engine == BROWSER_ENGINE:
             st.graphviz_chart(_dot(*args), width="stretch")
         else:
@@ -526,11 +528,27 @@ def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name
                              on_click="ignore", icon=":material/download:", key=f"dl-png-{name}")
         c[2].download_button("DOT", lambda: _dot(*args), file_name=f"{name}.gv", mime="text/vnd.graphviz",
                              on_click="ignore", icon=":material/download:", key=f"dl-dot-{name}")
-        if model.has_values and model.has_gradients:
+        if m.has_values and m.has_gradients:
             c[3].download_button("Gradients (JSON)",
-                                 dash.gradients_json(out, model.values[out], model.gradients),
+                                 dash.gradients_json(out, m.values[out], m.gradients),
                                  file_name="gradients.json", mime="application/json",
                                  on_click="ignore", icon=":material/download:", key=f"dl-json-{name}")
+
+
+def graph_panel():
+    """The drawing; after a training run, optionally at the parameters of its current step."""
+    trained = st.session_state.get("train_at")
+    if trained and model.has_values and not model_args[2] and \
+            st.toggle(f"Values at training {trained['caption']}", key="graph-train-step",
+                      help="The Training tab's current step: its parameters and observation"):
+        texts = dict(model.key)
+        texts.update({name: dash.value_literal(v) for name, v in trained["at"].items() if name in texts})
+        try:
+            show_graph(name="graph", shown=_model(model.prog, dash.values_key(texts)))
+            return
+        except InputError as exc:
+            st.error(dash.md_escape(str(exc)), icon=":material/error:")
+    show_graph(name="graph")
 
 
 def paths_panel():
@@ -725,7 +743,7 @@ for _view, _module, _panel in (("Training", "graphviz_bp.app.tab_training", trai
 
 with right:
     tabs = st.tabs(VIEWS, key="view", on_change="rerun")
-    panels = [lambda: show_graph(name="graph"), paths_panel, backward_panel, forward_panel, solution_panel,
+    panels = [graph_panel, paths_panel, backward_panel, forward_panel, solution_panel,
               *EXTRA_PANELS]
     for tab, panel, view in zip(tabs, panels, VIEWS):
         with tab:
