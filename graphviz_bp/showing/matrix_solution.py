@@ -156,9 +156,8 @@ def section(doc, ctx) -> None:
         for note in dict.fromkeys(mf.notes):
             doc.para("Note: " + note + ".")
     if getattr(ctx, "sgd_lr", None) is not None:
-        from ..core.graph import is_parameter    # explain's rule: --wrt, else weights and biases by name
-        named = [n for n in ctx.wrt if is_parameter(n)]
-        params = list(ctx.wrt) if ctx.wrt_given else (named or list(ctx.wrt))
+        from ..core.graph import updated_parameters      # the one rule explain's SGD step uses too
+        params = updated_parameters(ctx.wrt, ctx.wrt_given)
         doc.para("The update rule as a formula, before the numbers (learning rate ", m("\\eta"), "):")
         for p in params:
             f = mf.gradients.get(p)
