@@ -873,3 +873,20 @@ def test_graph_tab_shows_the_training_steps_values():
     drawn = [m.value for m in at.markdown if "<svg" in m.value]
     assert drawn and drawn != before
     assert re.search(r">0\.4<", drawn[0]), "the drawing shows w = 0.4 of the training step"
+
+
+def test_an_activation_the_sheet_only_names_is_asked_for_then_used():
+    """Issue 15: f(f(X W_1) W_2) with f not defined is refused, the page asks which function f is,
+    and the choice is read in (never f as a product)."""
+    sheet = (r"$$X = \begin{bmatrix} 1 & -2 \end{bmatrix}, \quad W_1 = \begin{bmatrix} 1 \\ 1 \end{bmatrix},"
+             r" \quad W_2 = 2$$" "\n" r"$$y = f(f(X \cdot W_1) \cdot W_2)$$")
+    at = start(sheet)
+    assert at.error and "--define f=" in at.error[0].value
+    (box,) = [s for s in at.selectbox if s.key == "define-f"]
+    box.set_value("tanh")
+    at.run()
+    at.run()
+    assert not at.exception and not at.error
+    expected = np.tanh(np.tanh(1 - 2) * 2)                 # f(f(X W₁) W₂) with f = tanh
+    assert gbp.parse(sheet, define={"f": "tanh"}).evaluate()["y"] == pytest.approx(expected)
+    assert fmt_value(expected) in page_text(at)

@@ -336,3 +336,34 @@ def page_count(count: int, cap: int, size: int = PAGE_SIZE) -> int:
     """
     listed = min(count, cap)
     return max(1, -(-listed // size))
+
+
+# --- activations a sheet only names (issue 15: read as meant, or asked) ---------------------------
+
+_UNDEFINED = re.compile(r"--define (\w+)=")
+
+
+def undefined_function(message: str) -> str | None:
+    """The letter a reading error asks to define (``f`` of "… --define f=sigmoid …"), or None.
+
+    >>> undefined_function("line 1, column 5: f(…) is not defined on the sheet: … --define f=sigmoid (relu, …)")
+    'f'
+    """
+    m = _UNDEFINED.search(message)
+    return m.group(1) if m else None
+
+
+def activation_choices() -> list[str]:
+    """The elementwise one-argument functions of the op table, by their plain names."""
+    from ..core.ops import OPS
+    return [op.spellings[0] for op in OPS.values()
+            if op.spellings and op.arity == 1 and op.kind == "elementwise"]
+
+
+def parse_prog(prog: tuple):
+    """The graph of the page's program ``(text, syntax[, defines])``; ``defines`` are the activations
+    chosen for letters the sheet only names (``(("f", "sigmoid"),)``)."""
+    from ..api import parse
+    text, syntax, *rest = prog
+    defines = dict(rest[0]) if rest and rest[0] else None
+    return parse(text, syntax=syntax, define=defines)

@@ -40,9 +40,8 @@ def inputs(key: tuple) -> dict:
 
 
 def _graph_and_point(prog: tuple, key: tuple, scalar: bool = False):
-    from ..api import parse
-    text, syntax = prog
-    g = parse(text, syntax=syntax)
+    from .dashboard import parse_prog
+    g = parse_prog(prog)
     at = inputs(key)
     missing = [n for n in g.leaves if n not in at and g.node(n).default is None]
     if missing:
@@ -55,9 +54,8 @@ def _graph_and_point(prog: tuple, key: tuple, scalar: bool = False):
 
 def read(prog: tuple) -> int:
     """Read and build the program (no values yet): its number of nodes."""
-    from ..api import parse
-    text, syntax = prog
-    return len(parse(text, syntax=syntax).nodes)
+    from .dashboard import parse_prog
+    return len(parse_prog(prog).nodes)
 
 
 def probe(prog: tuple, key: tuple) -> dict:

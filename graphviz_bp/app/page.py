@@ -113,9 +113,8 @@ def _in_worker(fn, *args):
 @jobs.cached(_CACHE)
 def _graph(prog: tuple):
     """The graph of ``prog = (text, syntax)``; syntax is the notation switch (auto, plain, latex)."""
-    text, syntax = prog
     _in_worker(jobs.read, prog)
-    return gbp.parse(text, syntax=syntax)
+    return dash.parse_prog(prog)
 
 
 def _at(key: tuple) -> dict:
@@ -380,7 +379,8 @@ with left:
         help="Auto: LaTeX when the program holds `$…$` or a backslash command, else the plain notation. "
              "Plain / LaTeX: read it that way.") or "auto"
     note = c[1].empty()
-    prog = (text, syntax)
+    defines = st.session_state.setdefault("defines", {})        # activations a sheet only names
+    prog = (text, syntax, tuple(sorted(defines.items())))
 
     # the graph of the program, or the last one that worked
     nt = Notation()
@@ -396,6 +396,14 @@ with left:
     last = st.session_state.get("last_good")
     if graph is None:
         st.error(dash.md_escape(error), icon=":material/error:")
+        letter = dash.undefined_function(error)
+        if letter:                              # the sheet names an activation without saying which: ask
+            choices = dash.activation_choices()
+            chosen = st.selectbox(f"The sheet only names {letter}: which function is it?", choices, index=None,
+                                  key=f"define-{letter}", placeholder="choose an activation")
+            if chosen:
+                defines[letter] = chosen
+                st.rerun()
         hint = dash.notation_hint(text, syntax)
         if hint:
             st.info(hint, icon=":material/lightbulb:")
@@ -409,6 +417,13 @@ with left:
     else:
         shown_prog = prog
         said = dash.notation_note(graph.syntax, syntax)
+        if defines:
+            d = st.columns([5, 2], vertical_alignment="center")
+            d[0].caption("Read with " + ", ".join(f"{k} = {f}" for k, f in sorted(defines.items())) +
+                         " (the sheet only names them)")
+            if d[1].button("Choose again", key="defines-reset"):
+                defines.clear()
+                st.rerun()
         if said:
             note.markdown(f":material/check_circle: {said}")
             for line in getattr(graph, "reading_notes", None) or ():     # where the reader chose a meaning
