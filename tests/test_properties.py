@@ -170,3 +170,20 @@ def test_path_count_matches_networkx():
     s = gbp.scalar_view(g)
     for src in ("x[0]", "W1[1,0]", "b2[1]"):
         assert gbp.count_paths(s, src) == len(list(nx.all_simple_paths(s.dag, src, s.output)))
+
+
+@pytest.mark.parametrize("name", ["softmax", "logsumexp"])
+def test_a_column_is_one_distribution(name):
+    """An n×1 column (a vector as every formula writes it) is normalised over its n entries, like the
+    1-D vector; the gradient agrees with central differences."""
+    o = rng.normal(size=(4, 1))
+    op = OPS[name]
+    np.testing.assert_allclose(np.ravel(op.tensor(o)), np.ravel(op.tensor(o.ravel())), rtol=1e-12)
+    cot = rng.normal(size=np.shape(op.tensor(o))) if np.ndim(op.tensor(o)) else 1.0
+    (grad,) = operand_vjps(op, cot, op.tensor(o), [o], {})
+    h, fd = 1e-6, np.zeros_like(o)
+    for idx in np.ndindex(o.shape):
+        d = np.zeros_like(o)
+        d[idx] = h
+        fd[idx] = np.sum(cot * (np.asarray(op.tensor(o + d)) - np.asarray(op.tensor(o - d)))) / (2 * h)
+    np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-7)

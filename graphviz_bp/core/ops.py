@@ -438,32 +438,47 @@ _op("index", 1, _index_value, "{0}[{index}]", kind="tensor", vjp=_index_vjp, sca
     title='indexing', tex='{0}[{index}]')
 
 
+def _axis(a) -> int:
+    """Softmax's axis: the last (each row of a matrix), but the n entries of an n×1 column — a vector
+    written as a column, as in every formula — are one distribution."""
+    return -2 if np.ndim(a) == 2 and np.shape(a)[1] == 1 and np.shape(a)[0] > 1 else -1
+
+
 def _softmax(a):
     a = np.asarray(a, dtype=float)
-    e = np.exp(a - np.max(a, axis=-1, keepdims=True))
-    return e / np.sum(e, axis=-1, keepdims=True)
+    axis = _axis(a)
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def _softmax_vjp(g, out, a):
-    return (out * (g - np.sum(g * out, axis=-1, keepdims=True)),)
+    return (out * (g - np.sum(g * out, axis=_axis(a), keepdims=True)),)
 
 
 _op("softmax", 1, lambda xp, a: _softmax(a), "softmax({0})", kind="tensor", vjp=_softmax_vjp, scalar_ok=False,
     rules=("s ⊙ (ḡ − ⟨ḡ, s⟩)",),
-    doc="Softmax along the last axis (rows of a matrix), computed stably; Jacobian diag(s) − s sᵀ.",
+    doc="Softmax along the last axis (each row of a matrix; an n×1 column is one distribution of n "
+        "entries), computed stably; Jacobian diag(s) − s sᵀ.",
     title='softmax', spellings=('softmax',), tex=r"\operatorname{{softmax}}\left({0}\right)")
 
 
 def _logsumexp(a):
     a = np.asarray(a, dtype=float)
-    m = np.max(a, axis=-1, keepdims=True)
-    r = np.squeeze(m, -1) + np.log(np.sum(np.exp(a - m), axis=-1))
-    return float(r) if np.ndim(r) == 0 else r
+    axis = _axis(a)
+    m = np.max(a, axis=axis, keepdims=True)
+    r = np.squeeze(m, axis) + np.log(np.sum(np.exp(a - m), axis=axis))
+    return float(r.ravel()[0]) if np.size(r) == 1 else r
+
+
+def _logsumexp_vjp(g, out, a):
+    g = np.asarray(g)
+    return ((g if np.ndim(g) == 0 else np.expand_dims(g, _axis(a))) * _softmax(a),)
 
 
 _op("logsumexp", 1, lambda xp, a: _logsumexp(a), "logsumexp({0})", kind="tensor", scalar_ok=False,
-    vjp=lambda g, out, a: (np.expand_dims(np.asarray(g), -1) * _softmax(a),), rules=("ḡ·softmax(a)",),
-    doc="log Σ exp along the last axis (a vector gives a scalar), computed stably; derivative softmax(a).",
+    vjp=_logsumexp_vjp, rules=("ḡ·softmax(a)",),
+    doc="log Σ exp along softmax's axis (a vector or an n×1 column gives a scalar), computed stably; "
+        "derivative softmax(a).",
     title='log-sum-exp', spellings=('logsumexp',), tex=r"\operatorname{{logsumexp}}\left({0}\right)")
 
 
