@@ -30,28 +30,37 @@ def spans(text: str) -> list[tuple[int, int, bool]]:
     if not _OPENER.search(text):
         return [(m.start(), m.end(), False) for m in re.finditer(r"[^\n]*[=\\][^\n]*", text)]
     out, i = [], 0
+    lines = {} if "\\(" not in text else None    # per line (with \( spans a line's answer depends on the span)
     while m := _OPENER.search(text, i):
         end = re.compile(r"(?<!\\)" + re.escape(_CLOSERS[m.group()])).search(text, m.end())
         if end is None or (m.group() == "$" and "\n" in text[m.end():end.start()]):
             raise SpanError(f"unterminated {m.group()}", m.start())
-        inline = m.group() in ("$", "\\(") and _words_beside(text, m.start(), end.end())
+        inline = m.group() in ("$", "\\(") and _words_beside(text, m.start(), end.end(), lines)
         out.append((m.end(), end.start(), inline))
         i = end.end()
     return out
 
 
-def _words_beside(text, start, end) -> bool:
-    """Words on the span's line outside any math: the span sits in a sentence."""
+def _words_beside(text, start, end, lines: dict | None = None) -> bool:
+    """Words on the span's line outside any math: the span sits in a sentence.  ``lines`` keeps the
+    answer per line (issue 19: 10⁵ spans on one line were read 10⁵ times, quadratic)."""
     lo = text.rfind("\n", 0, start) + 1
+    if lines is not None and lo in lines:
+        return lines[lo]
     hi = text.find("\n", end)
     line = text[lo:start] + " " + text[end:hi if hi >= 0 else len(text)]
     line = re.sub(r"(?<!\\)\$[^$]*\$", " ", line)
-    return re.search(r"[^\W\d_]{2,}", line) is not None
+    found = re.search(r"[^\W\d_]{2,}", line) is not None
+    if lines is not None:
+        lines[lo] = found
+    return found
 
 
 _NAME = r"\$\s*(?:\\(?:mathbf|boldsymbol|bm|vec)\s*\{\s*)?([A-Za-z])\s*\}?\s*\$"
 _SIZE = re.compile(
-    r"((?:" + _NAME + r"\s*(?:,|and|et|und|и)?\s*)+)"
+    # issue 19: one way to read the spaces between names, and at most 20 names, so a text of
+    # 10⁵ "$x$ " is read in linear time (the old (?:$x$\s*(?:,|and)?\s*)+ backtracked: 2^n)
+    r"((?:" + _NAME + r"(?:\s*(?:,|and|et|und|и))?\s*){1,20})"
     r"(?:(?:is|are|est|sont|ist|sind|—|-)\s+)?(?:an?|un|une|des|ein|eine)?\s*"
     r"(?P<noun>(?:(?:column|row)\s+)?(?:vectors?|matri(?:x|ces)|vecteurs?|tensors?|вектор\w*|матриц\w*))?\s*"
     r"(?P<size>of\s+(?:size|shape|dimension)s?|de\s+(?:taille|dimension)|размер\w*)?\s*"
@@ -70,13 +79,16 @@ def size_declarations(text: str) -> dict[str, tuple]:
     >>> size_declarations(r"where $a$ and $x$ are vectors of size $1 \times n$.")
     {'a': (1, 'n'), 'x': (1, 'n')}
     """
+    from ..core.limits import check_deadline
     out = {}
-    for m in _SIZE.finditer(text):
-        if not (m["noun"] or m["size"]):
-            continue
-        shape = (_dim(m.group(m.lastindex - 1)), _dim(m.group(m.lastindex)))
-        for name in re.findall(_NAME, m.group(1)):
-            out[name] = shape
+    for t in re.finditer(r"\\times", text):     # issue 19: only near a \times, under the time budget
+        check_deadline("reading the sheet's sizes")
+        for m in _SIZE.finditer(text, max(0, t.start() - 600), t.end() + 80):
+            if not (m["noun"] or m["size"]):
+                continue
+            shape = (_dim(m.group(m.lastindex - 1)), _dim(m.group(m.lastindex)))
+            for name in re.findall(_NAME, m.group(1)):
+                out[name] = shape
     return out
 
 
