@@ -97,7 +97,7 @@ def _point(g, d, at, shapes):
     dims = {x: 2 + k for k, x in enumerate(letters)}
     point = dict(at or {})
     for name in missing:
-        s = tuple(dims.get(x, x) for x in d.shapes[name])
+        s = tuple(dims.get(x, x) for x in d.shapes.get(name, (1, 1)))   # not reached by the derivation: any value
         point[name] = float(rng.uniform(0.5, 1.5)) if s == (1, 1) else \
             rng.standard_normal(s) + (s[0] * np.eye(s[0]) if s[0] == s[1] else 0)
     return point, dims
