@@ -27,7 +27,7 @@ from graphviz_bp.app import dashboard as dash
 from graphviz_bp.app import jobs, worker      # issue 19: hard limits (workers) and size-bounded caches
 from graphviz_bp.core.notation import Notation, shape_text
 from graphviz_bp.reading.program import read_value
-from graphviz_bp.core.limits import Limits, start_time_budget
+from graphviz_bp.core.limits import Limits, no_time_budget, start_time_budget
 
 log = logging.getLogger("graphviz_bp.app")
 
@@ -114,7 +114,8 @@ def _in_worker(fn, *args):
 def _graph(prog: tuple):
     """The graph of ``prog = (text, syntax)``; syntax is the notation switch (auto, plain, latex)."""
     _in_worker(jobs.read, prog)
-    return dash.parse_prog(prog)
+    with no_time_budget():                    # a worker has just read it under the hard limits
+        return dash.parse_prog(prog)
 
 
 def _at(key: tuple) -> dict:
@@ -157,11 +158,17 @@ STRUCTURE_ONLY = (("", ""),)   # the inputs' key of "the program's graph without
 
 @jobs.cached(_CACHE)
 def _model(prog: tuple, key: tuple) -> Model:
+    if key != STRUCTURE_ONLY:
+        _in_worker(jobs.probe, prog, key)     # the program at these inputs, under the hard limits
+    with no_time_budget():                    # ... so the server's own copy needs no second budget
+        return _model_here(prog, key)
+
+
+def _model_here(prog: tuple, key: tuple) -> Model:
     g = _graph(prog)
     if key == STRUCTURE_ONLY:          # after an evaluation error: the program's graph without values
         return Model(prog, key, g, {}, [])
     at = _at(key)
-    _in_worker(jobs.probe, prog, key)         # the program at these inputs, under the hard limits
     missing = [n for n in g.leaves if n not in at and g.node(n).default is None]
     m = Model(prog, key, g, at, missing)
     if missing:

@@ -40,7 +40,10 @@ WALL_GRACE_S = 3.0      # wall seconds beyond the budget before the server kills
 RENICE_AFTER_S = 1.0    # a computation running longer than this yields the CPU to quick ones
 SLOT_WAIT_BUDGETS = 3   # a request waits for a free worker at most this many time budgets
 LOW_PRIORITY = 15       # nice value of a long computation (and of a session that just had one)
-PRELOAD = ["graphviz_bp", "graphviz_bp.app.worker", "graphviz_bp.app.dashboard"]
+# imported once by the fork server, so that a worker starts with them (SymPy alone takes 0.6 s)
+PRELOAD = ["numpy", "sympy", "networkx", "graphviz_bp", "graphviz_bp.app.worker", "graphviz_bp.app.jobs",
+           "graphviz_bp.algorithms.symbolic", "graphviz_bp.showing.render", "graphviz_bp.showing.explain",
+           "graphviz_bp.showing.check", "graphviz_bp.app.worker_warmup"]
 
 _lock = threading.Lock()
 _ctx = None

@@ -114,6 +114,18 @@ def time_budget(seconds: float | None):
         _local.deadline = previous
 
 
+@contextlib.contextmanager
+def no_time_budget():
+    """Within this block no time budget applies (the dashboard, for work a worker process has
+    already finished under the hard limits: a busy server must not refuse it a second time)."""
+    previous = getattr(_local, "deadline", None)
+    _local.deadline = None
+    try:
+        yield
+    finally:
+        _local.deadline = previous
+
+
 def start_time_budget(seconds: float | None) -> None:
     """Start a budget of ``seconds`` from now for the current thread, replacing any earlier one.
 
