@@ -647,3 +647,23 @@ def test_tokenizer_and_parser_check_the_time_budget():
         with pytest.raises(InputError, match="time_budget_s"):
             parse_program(text, Limits())
     assert len(parse_program(text, Limits())) == 1          # and without a budget it parses
+
+
+def test_pasted_prose_is_read_in_linear_time():
+    """Issue 19: '$x$ ' repeated made the size-declaration pattern backtrack 2^n times (30 never
+    ended) and the words-beside check read the whole line once per span; now 30 repeats and 20,000
+    are answered (one clear error: no formulas), in a subprocess that would otherwise hang."""
+    code = ("from graphviz_bp.reading.latex import translate\n"
+            "from graphviz_bp import InputError\n"
+            "for n, tail in ((30, ''), (20000, r'and $a$ is a vector of size $1 \\times n$')):\n"
+            "    try:\n"
+            "        translate('$x$ ' * n + tail)\n"
+            "    except InputError as e:\n"
+            "        print(n, e.line, e.column)\n")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHVIZ_BP_")}
+    environ["PYTHONPATH"] = str(ROOT) + os.pathsep + environ.get("PYTHONPATH", "")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environ, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    from graphviz_bp.reading.prose import size_declarations
+    assert size_declarations("$x$ " * 30 + r"and $a$, $b$ are vectors of size $1 \times n$") == \
+        {"x": (1, "n"), "a": (1, "n"), "b": (1, "n")}
