@@ -85,6 +85,7 @@ def no_traceback(at):
 
 # --- opening ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_opens_on_e2_with_its_value_and_gradients():
     at = start()
     assert at.selectbox(key="example").value.startswith("E2 ·")
@@ -165,6 +166,7 @@ def test_editing_the_program_updates_values_and_gradients():
     assert dash.latex_value(g.gradients()["W"]) != dash.latex_value(gbp.parse(E2).gradients()["W"])
 
 
+@pytest.mark.slow
 def test_editing_an_input_keeps_the_program():
     at = start()
     input_box(at, "W").set_value("[[2, -1]]").run()
@@ -189,6 +191,7 @@ def test_a_bad_input_value_is_an_error_never_evaluated():
     assert "W" in svg_words(svg) and "14" not in svg_words(svg)
 
 
+@pytest.mark.slow
 def test_a_bad_program_shows_line_and_column_and_keeps_the_last_graph():
     at = start()
     at.text_area(key="program").set_value("x = 1\ny = x +* 2").run()
@@ -217,6 +220,7 @@ def assert_one_program(at):
     assert len(table) == len(names)
 
 
+@pytest.mark.slow
 def test_a_shape_error_names_the_place():
     at = start("A = [[1, 2]]\nB = [[1, 2, 3]]\nf = sum(A @ B)")
     no_traceback(at)
@@ -559,6 +563,7 @@ def test_latex_notation_on_a_plain_program():
     assert [t.key.split(":")[1] for t in at.text_input] == ["xy"]
 
 
+@pytest.mark.slow
 def test_latex_notation_on_plain_only_syntax_is_a_clear_error():
     at = start()                                                         # E2 in the plain notation
     at.segmented_control(key="syntax").set_value("latex").run()
@@ -577,6 +582,7 @@ MALFORMED = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(MALFORMED))
 def test_malformed_latex_is_one_error_line_and_keeps_the_graph(case):
     at = start(PASTED)
@@ -705,6 +711,7 @@ def _svg_size(svg: str) -> tuple[float, float]:
     return float(m.group(1)), float(m.group(2))
 
 
+@pytest.mark.slow
 def test_direction_auto_draws_deep_networks_top_to_bottom():
     """Direction defaults to auto: E2 (5 steps deep) left → right, the ReLU sheet (8) top → bottom,
     as render.auto_rankdir decides for slides."""
@@ -746,6 +753,7 @@ def test_the_editor_shows_a_long_program_whole():
     assert dash.editor_height("f = x") == 250
 
 
+@pytest.mark.slow
 def test_checker_headline_keeps_the_students_star():
     at = start(view="Worked solution")
     at.text_area(key="answers").set_value("X*W - Y = [[0, 0], [0, 0], [0, 0]]").run()
@@ -875,6 +883,7 @@ def test_graph_tab_shows_the_training_steps_values():
     assert re.search(r">0\.4<", drawn[0]), "the drawing shows w = 0.4 of the training step"
 
 
+@pytest.mark.slow
 def test_an_activation_the_sheet_only_names_is_asked_for_then_used():
     """Issue 15: f(f(X W_1) W_2) with f not defined is refused, the page asks which function f is,
     and the choice is read in (never f as a product)."""

@@ -275,6 +275,7 @@ def run(*args):
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
+@pytest.mark.slow
 def test_cli_seed000_text_and_exit_1():
     r = run(E2, EX / "l1_least_squares.answers")
     assert r.returncode == 1, r.stderr
@@ -283,6 +284,7 @@ def test_cli_seed000_text_and_exit_1():
     assert "X*W + Y" in first
 
 
+@pytest.mark.slow
 def test_cli_seed000_json():
     r = run(E2, EX / "l1_least_squares.answers", "--json")
     assert r.returncode == 1
@@ -291,12 +293,14 @@ def test_cli_seed000_json():
     assert all({"line", "lhs", "given", "expected", "ok", "slip", "inherited"} <= set(c) for c in doc["claims"])
 
 
+@pytest.mark.slow
 def test_cli_correct_exit_0():
     r = run(E2, EX / "l1_least_squares_correct.answers", "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["ok"] is True and json.loads(r.stdout)["first_wrong"] is None
 
 
+@pytest.mark.slow
 def test_cli_seed004_needs_sgd_lr():
     r = run(E3, EX / "relu_network_sgd.answers", "--sgd-lr", "0.1")
     assert r.returncode == 1 and "1.18" in r.stdout.splitlines()[0] and "2.8" in r.stdout.splitlines()[0]
@@ -304,6 +308,7 @@ def test_cli_seed004_needs_sgd_lr():
     assert r.returncode == 2 and "--sgd-lr" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_cli_bad_answers_exit_2(tmp_path):
     bad = tmp_path / "bad.answers"
     bad.write_text("X*W = [[-1, -1], [1, 1], [-2, -2]]\nnothing = 3\n")
@@ -315,6 +320,7 @@ def test_cli_bad_answers_exit_2(tmp_path):
     assert r.returncode == 2
 
 
+@pytest.mark.slow
 def test_cli_rtol(tmp_path):
     prog, answers = tmp_path / "p.txt", tmp_path / "a.answers"
     prog.write_text("x = 3\nf = x/7\n")

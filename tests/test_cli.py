@@ -15,6 +15,7 @@ def run(*args, stdin=None):
                           input=stdin, cwd=ROOT, timeout=120)
 
 
+@pytest.mark.slow
 def test_grad_e2_json():
     r = run("grad", E2, "--json")
     assert r.returncode == 0, r.stderr
@@ -24,12 +25,14 @@ def test_grad_e2_json():
     assert doc["gradients"]["lambda"] == 2          # ∂L/∂λ = ‖W‖₁
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["forward", "paths"])
 def test_grad_methods_agree(method):
     doc = json.loads(run("grad", E2, "--json", "--method", method, "--wrt", "W").stdout)
     assert doc["gradients"] == {"W": [[11, 3]]} and doc["method"] == method
 
 
+@pytest.mark.slow
 def test_paths_e2_json():
     r = run("paths", E2, "--from", "W", "--json")
     doc = json.loads(r.stdout)
@@ -39,6 +42,7 @@ def test_paths_e2_json():
     assert all(len(p["factors"]) == len(p["nodes"]) - 1 for p in doc["paths"])
 
 
+@pytest.mark.slow
 def test_paths_ladder_2_to_60(tmp_path):
     lines = ["x = 0.3", "a0 = 2*x"] + [f"a{i} = sin(a{i-1}) + cos(a{i-1})" for i in range(1, 61)]
     prog = tmp_path / "ladder.txt"
@@ -50,6 +54,7 @@ def test_paths_ladder_2_to_60(tmp_path):
     assert doc["total"] == pytest.approx(grad)
 
 
+@pytest.mark.slow
 def test_expr_and_stdin_and_at():
     doc = json.loads(run("grad", "-e", "f = x^2 + x*y + (x + y)^2", "--at", "x=1", "--at", "y=2", "--json").stdout)
     assert doc["value"] == 12 and doc["gradients"] == {"x": 10, "y": 7}
@@ -66,6 +71,7 @@ def test_expr_and_stdin_and_at():
     assert doc["gradients"]["W"][0] == pytest.approx(fd, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_symbolic_grad_e12():
     doc = json.loads(run("grad", str(ROOT / "graphviz_bp" / "examples" / "lp_penalty.txt"), "--symbolic", "--json").stdout)
     assert doc["gradients"]["w"] == "alpha*p*w^(p - 1)"
@@ -80,6 +86,7 @@ def test_symbolic_grad_e12():
     (["-e", "f = __import__('os')"], "line 1", ""),
     (["-e", "f = (x"], "line 1", "')'"),
 ])
+@pytest.mark.slow
 def test_bad_input_exit_2_one_line(args, where, words):
     r = run("grad", *args)
     assert r.returncode == 2
@@ -88,6 +95,7 @@ def test_bad_input_exit_2_one_line(args, where, words):
     assert where in lines[0] and words in lines[0]
 
 
+@pytest.mark.slow
 def test_bad_input_json_error():
     r = run("grad", "-e", "A = [[1, 2]]\nB = [1, 2, 3]\nf = sum(A @ B)", "--json")
     assert r.returncode == 2
@@ -95,6 +103,7 @@ def test_bad_input_json_error():
     assert err["kind"] == "shape" and err["line"] == 3 and "1×2" in err["message"] and "3" in err["message"]
 
 
+@pytest.mark.slow
 def test_usage_errors_exit_2():
     assert run("grad").returncode == 2
     assert run("nonsense").returncode == 2
@@ -104,6 +113,7 @@ def test_usage_errors_exit_2():
     assert r.returncode == 2 and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_nan_json_and_warning():
     r = run("grad", "-e", "x = -1\nf = log(x)", "--json")
     assert r.returncode == 0

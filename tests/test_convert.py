@@ -279,6 +279,7 @@ def _graph_or_skip(text):
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(programs())
 def test_random_programs_to_plain(text):
@@ -288,6 +289,7 @@ def test_random_programs_to_plain(text):
     assert to_plain(parse_program(plain)) == plain
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(programs())
 def test_random_programs_to_latex(text):
@@ -296,6 +298,7 @@ def test_random_programs_to_latex(text):
     assert_same_graph(g, gbp.parse(tex, syntax="latex"))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(programs(pending=True))
 def test_random_programs_with_vectors_and_indices_to_latex(text):
@@ -304,6 +307,7 @@ def test_random_programs_with_vectors_and_indices_to_latex(text):
     assert_same_graph(g, gbp.parse(tex, syntax="latex"))
 
 
+@pytest.mark.slow
 def test_long_programs_print_without_recursion():
     text = "f = " + " + ".join(f"x{k}" for k in range(20000))
     assert to_plain(parse_program(text)) == text + "\n"

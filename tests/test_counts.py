@@ -104,6 +104,7 @@ def test_cli_count_dense_and_conv():
     assert r.returncode == 2 and "no value for input" in r.stderr
 
 
+@pytest.mark.slow
 def test_cli_grad_json_has_counts():
     import json
     r = _cli("grad", "-e", "W = [[1, 2], [3, 4]]; b = [[1], [1]]; x = [[1], [2]]; L = sum(W @ x + b)", "--json")

@@ -187,6 +187,7 @@ def run(*args):
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
+@pytest.mark.slow
 def test_cli_e3_sgd_md_ends_with_updated_weights():
     r = run(E3, "--sgd-lr", "0.1", "--format", "md")
     assert r.returncode == 0, r.stderr
@@ -196,6 +197,7 @@ def test_cli_e3_sgd_md_ends_with_updated_weights():
         assert f"{tex_name(name)} = {tv(value)}" in last
 
 
+@pytest.mark.slow
 def test_cli_tex_and_json():
     r = run(E2, "--format", "tex", "--method", "paths", "--wrt", "W")
     assert r.returncode == 0 and r.stdout.startswith("\\documentclass")
@@ -204,6 +206,7 @@ def test_cli_tex_and_json():
     assert doc["format"] == "md" and "Reverse accumulation" in doc["text"]
 
 
+@pytest.mark.slow
 def test_cli_bad_input_exit_2():
     r = run("-e", "f = x*y")
     assert r.returncode == 2 and "no value for input" in r.stderr and "Traceback" not in r.stderr

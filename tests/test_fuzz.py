@@ -242,6 +242,7 @@ def test_random_text_is_a_result_or_an_input_error(text):
     pipeline(text)
 
 
+@pytest.mark.slow
 @settings(max_examples=100, **DEFAULT_BUDGET)
 @given(text=programs(), pick=st.integers(0, 4))
 @example(text="x = 1\nf = inv(x)", pick=0)
@@ -329,6 +330,7 @@ def check_agreement(text, x, y, z):
 COORD = st.floats(-2, 2, allow_nan=False).filter(lambda t: abs(t) > 1e-3 or t == 0)
 
 
+@pytest.mark.slow
 @settings(max_examples=80, **DEFAULT_BUDGET)
 @given(text=smooth_programs(), x=COORD, y=COORD, z=COORD)
 @example(text="f = x^2 + x*y + (x + y)^2", x=1.0, y=2.0, z=0.0)

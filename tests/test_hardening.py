@@ -121,6 +121,7 @@ def cli_in_process(*args, stdin=""):
     return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
+@pytest.mark.slow
 def test_escapes_through_the_cli_expr_file_stdin_and_at(tmp_path):
     marker = tmp_path / "pwned"
     payloads = escapes(marker)
@@ -153,6 +154,7 @@ def test_escapes_through_the_cli_expr_file_stdin_and_at(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_escapes_through_explain_check_and_render(tmp_path):
     marker = tmp_path / "pwned"
     bad = f'__import__("os").system("touch {marker}")'
@@ -233,6 +235,7 @@ def test_numeric_edge_cases_give_nan_or_inf_with_a_warning(program, at, expected
     assert r.warnings == ev.warnings
 
 
+@pytest.mark.slow
 def test_numeric_warnings_through_the_cli():
     r = cli("grad", "-e", "y = log(x)\nf = y + exp(z)", "--at", "x=-1", "--at", "z=1000", "--json")
     assert r.returncode == 0, r.stderr
@@ -266,6 +269,7 @@ def test_singular_det_is_exact_and_singular_inv_warns():
     assert math.isnan(ev.values[g.index("f")]) and "inv(A)" in ev.warnings[0]
 
 
+@pytest.mark.slow
 def test_big_det_gradient_is_fast():
     a = np.random.default_rng(0).normal(size=(150, 150)) / 3
     t = time.monotonic()
@@ -328,6 +332,7 @@ def test_kinks_elementwise_on_tensors():
         np.testing.assert_array_equal(g.gradients(at={"v": np.zeros(3)}, method=method)["v"], [0.0, 0.0, 0.0])
 
 
+@pytest.mark.slow
 def test_kinks_in_the_symbolic_and_numeric_local_derivatives():
     g = gbp.parse("a = relu(x)\nb = abs(x)\nc = sign(x)\nf = a + b + c")
     assert g.local_numeric("x", "a", at={"x": 0.0}) == 0.0
@@ -388,6 +393,7 @@ def test_deep_input_in_process_never_raises_recursion_error():
             assert info.value.kind in ("limit", "shape", "syntax")
 
 
+@pytest.mark.slow
 def test_everything_works_at_the_default_depth():
     """A 190-deep expression: evaluate, all gradients, symbolic (or its limit), render, explain."""
     from graphviz_bp.showing.explain import explain
@@ -406,6 +412,7 @@ def test_everything_works_at_the_default_depth():
         explain(g, at={"x": 0.5})
 
 
+@pytest.mark.slow
 def test_long_source_text_is_elided_not_quadratic():
     """Each partial sum of a long sum keeps its source text: elided, so memory stays linear."""
     text = "f = " + " + ".join(f"x{i}" for i in range(20_000))
@@ -414,6 +421,7 @@ def test_long_source_text_is_elided_not_quadratic():
     assert sum(len(n.src) for n in g.nodes) < 200 * len(g.nodes)
 
 
+@pytest.mark.slow
 def test_unknown_name_message_stays_one_short_line():
     g = gbp.parse("\n".join(f"v{i} = {i}" for i in range(5000)) + "\nf = v1*v2")
     with pytest.raises(InputError) as info:
@@ -461,6 +469,7 @@ def test_inputs_that_crashed_once():
                 gbp.parse(text).gradients()
 
 
+@pytest.mark.slow
 def test_symbolic_huge_powers_stay_small():
     """Found by the long fuzz run (it was killed by the kernel at 24 GB): SymPy expanded
     (x + 1)^(10^308) and computed 2^2^2^2^2^2 exactly. Run in a child with 2 GB of address space."""
@@ -504,6 +513,7 @@ def test_every_function_rejects_wrong_arity_cleanly():
                 gbp.parse(f"f = {name}({args})")
 
 
+@pytest.mark.slow
 def test_big_evaluations_are_not_kept_on_the_graph():
     """The dashboard keeps many graphs: an evaluation with more than CACHE_MAX_ELEMENTS tensor
     entries is not cached on its graph (a small one is), and the numbers are the same either way."""
@@ -535,6 +545,7 @@ HUGE = "9" * 5000
     ("x = [1, 2]\nf = x[-9223372036854775809]", 8),
     (f"M = [[1, 2], [3, 4]]\nK = [[1]]\nf = sum(conv2d(M, K, stride={HUGE}))", 29),
 ])
+@pytest.mark.slow
 def test_huge_index_or_stride_is_one_clear_line(program, column):
     with pytest.raises(InputError) as info:
         gbp.parse(program).evaluate()
@@ -544,12 +555,14 @@ def test_huge_index_or_stride_is_one_clear_line(program, column):
     assert_clean_exit_2(r)
 
 
+@pytest.mark.slow
 def test_paths_limit_must_be_positive():
     r = cli("paths", "-e", "f = x*x + x", "--at", "x=1", "--from", "x", "--limit", "-1")
     assert_clean_exit_2(r)
     assert "--limit" in r.stderr
 
 
+@pytest.mark.slow
 def test_invalid_utf8_is_one_line_with_its_position(tmp_path):
     program, answers = tmp_path / "p.txt", tmp_path / "a.txt"
     program.write_bytes(b"x = 1\nf = x\xff + 2\n")
@@ -563,6 +576,7 @@ def test_invalid_utf8_is_one_line_with_its_position(tmp_path):
         assert "UTF-8" in r.stderr and where in r.stderr, r.stderr
 
 
+@pytest.mark.slow
 def test_endless_input_stops_at_max_program_chars():
     """/dev/zero (and a stream on standard input) is refused once it holds more than
     max_program_chars characters, not after reading the machine's memory."""
@@ -574,6 +588,7 @@ def test_endless_input_stops_at_max_program_chars():
     assert_clean_exit_2(r)
 
 
+@pytest.mark.slow
 def test_at_given_twice_is_an_error():
     r = cli("grad", "-e", "f = 2*x", "--at", "x=1", "--at", "x=2")
     assert_clean_exit_2(r)
@@ -586,6 +601,7 @@ def test_at_given_twice_is_an_error():
     (["grad", "-e", f"x = 1{'0' * 100000}\nf = x / x"], "'x' is infinite"),
     (["grad", "-e", "f = sqrt(x^2)", "--at", "x=0"], "sqrt(x^2)"),
 ])
+@pytest.mark.slow
 def test_no_silent_non_finite_value_or_gradient(args, fragment):
     r = cli(*args)
     assert r.returncode == 0, r.stderr
@@ -607,6 +623,7 @@ def test_nonfinite_gradient_warning_names_the_edge_in_the_library():
                              run(g, {"x": 2.0, "y": 1.0}).values) == []
 
 
+@pytest.mark.slow
 def test_lookalike_names_are_one_name_and_superscripts_are_not_names():
     g = gbp.parse("x = 2\nf = 𝑥 * x + 𝐱")           # mathematical italic and bold x: both are x
     assert g.leaves == ["x"] and g.evaluate()["f"] == 6.0
@@ -637,6 +654,7 @@ def test_a_long_line_is_refused_as_it_is_read():
     assert peak < 20 * 2 ** 20, f"peak {peak / 2 ** 20:.0f} MiB"
 
 
+@pytest.mark.slow
 def test_tokenizer_and_parser_check_the_time_budget():
     """One long line is one chunk: the budget is checked as its tokens are read, not per 4096 lines."""
     from graphviz_bp.core.limits import time_budget
@@ -649,6 +667,7 @@ def test_tokenizer_and_parser_check_the_time_budget():
     assert len(parse_program(text, Limits())) == 1          # and without a budget it parses
 
 
+@pytest.mark.slow
 def test_pasted_prose_is_read_in_linear_time():
     """Issue 19: '$x$ ' repeated made the size-declaration pattern backtrack 2^n times (30 never
     ended) and the words-beside check read the whole line once per span; now 30 repeats and 20,000

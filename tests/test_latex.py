@@ -357,6 +357,7 @@ def _latex_expressions():
         .map(lambda t: t[0] % (t[1], t[2]))), max_leaves=6)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.lists(_latex_expressions(), min_size=1, max_size=3), st.sampled_from(["$$", "$", ""]))
 def test_random_sheets_give_a_graph_or_one_clear_error(rhs, delim):

@@ -14,6 +14,7 @@ from graphviz_bp.core.ops import FUNCTIONS, OPS
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_import_linter_contracts_hold():
     exe = Path(sys.executable).parent / "lint-imports"
     exe = str(exe) if exe.exists() else shutil.which("lint-imports")

@@ -80,6 +80,7 @@ def test_defaults_table():
     assert d.max_render_nodes <= 1000 and 1 <= d.time_budget_s <= 60
 
 
+@pytest.mark.slow
 def test_env_overrides_and_bad_env_value():
     lim = Limits.from_env(environ={"GRAPHVIZ_BP_MAX_NODES": "12", "GRAPHVIZ_BP_TIME_BUDGET_S": "2.5"},
                           max_depth=9)
@@ -90,6 +91,7 @@ def test_env_overrides_and_bad_env_value():
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_environment_variable_reaches_the_library_and_the_cli():
     r = cli("grad", "-e", "f = x*y + x", "--at", "x=1", "--at", "y=2", env={"GRAPHVIZ_BP_MAX_NODES": "3"})
     assert_refused(r, "max_nodes")
@@ -151,6 +153,7 @@ def test_limit_library(field, value, program, args, call):
         call(g)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("field, value, program, args, call", CASES, ids=[c[0] for c in CASES])
 def test_limit_cli(field, value, program, args, call):
     flag = f"--limit-{field.replace('_', '-')}"
@@ -166,6 +169,7 @@ def test_limit_cli(field, value, program, args, call):
     assert_refused(r, field)
 
 
+@pytest.mark.slow
 def test_limit_cli_json_error_document():
     r = cli("grad", "-e", "f = ((((((x))))))", "--at", "x=1", "--limit-max-depth", "3", "--json")
     assert r.returncode == 2
@@ -181,11 +185,13 @@ def test_max_depth_also_caps_literal_and_norm_nesting():
         assert_limit_error(info.value, "max_depth", 5)
 
 
+@pytest.mark.slow
 def test_tensor_limit_applies_to_at_values_through_the_cli():
     r = cli("grad", "-e", "f = sum(v)", "--at", "v=[1, 2, 3, 4, 5, 6]", "--limit-max-tensor-elements", "4")
     assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_listing_paths_is_capped_but_counting_stays_exact():
     text = "\n".join(["x = 1", "h0 = x"] + [f"h{i} = h{i - 1}*h{i - 1} + h{i - 1}" for i in range(1, 61)])
     g = gbp.parse(text, limits=Limits(max_paths_listed=7))
@@ -200,6 +206,7 @@ def test_listing_paths_is_capped_but_counting_stays_exact():
     assert_limit_error(info.value, "max_paths_listed", 7)
 
 
+@pytest.mark.slow
 def test_scalar_view_limit():
     g = gbp.parse("W = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]\nx = [1, 2, 3]\nf = sum(W @ x)",
                   limits=Limits(max_scalar_view_nodes=10))
@@ -223,6 +230,7 @@ def test_render_above_the_node_cap_draws_a_summary_with_a_message():
     assert not notes_of(small)
 
 
+@pytest.mark.slow
 def test_render_cap_through_the_cli(tmp_path):
     text = "\n".join(["x = 0.5", "h0 = x"] + [f"h{i} = sin(h{i - 1}) + x" for i in range(1, 40)])
     out = tmp_path / "g.dot"
@@ -238,6 +246,7 @@ def _long_chain(n):
     return "\n".join(["x = 0.5", "v0 = x"] + [f"v{i} = sin(v{i - 1})" for i in range(1, n)])
 
 
+@pytest.mark.slow
 def test_time_budget_stops_the_engine_loops():
     g = gbp.parse(_long_chain(20_000))
     g.evaluate()                                             # fine without a budget
@@ -256,6 +265,7 @@ def test_time_budget_stops_the_engine_loops():
     check_deadline("nothing")                                # no budget outside the block
 
 
+@pytest.mark.slow
 def test_time_budget_stops_path_listing():
     text = "\n".join(["x = 1", "h0 = x"] + [f"h{i} = h{i - 1}*h{i - 1} + h{i - 1}" for i in range(1, 3000)])
     g = gbp.parse(text, limits=Limits(max_path_length=10 ** 6))     # paths of 6,000 nodes: the budget first
@@ -281,6 +291,7 @@ def test_time_budget_is_per_thread():
     assert len(seen) == 1
 
 
+@pytest.mark.slow
 def test_time_budget_cli():
     t = time.monotonic()
     r = cli("grad", "-", "--limit-time-budget-s", "0.05", stdin=_long_chain(200_000))
@@ -335,6 +346,7 @@ def _diamonds(n, tail):
     return "\n".join(lines)
 
 
+@pytest.mark.slow
 def test_path_listing_is_bounded_by_size_and_by_length():
     from graphviz_bp.algorithms.paths import count_paths, list_paths
     g = gbp.parse(_diamonds(10, 100), limits=Limits(max_path_output_chars=20_000))
@@ -395,6 +407,7 @@ def workers(monkeypatch):
     return worker
 
 
+@pytest.mark.slow
 def test_worker_returns_results_and_input_errors_as_they_are(workers):
     value, grads = workers.run(_parse_and_sum, "x = 3\ny = 2\nf = x^2 + x*y", limits=Limits())
     assert value == 15.0 and grads == {"x": 8.0, "y": 3.0}
@@ -406,6 +419,7 @@ def test_worker_returns_results_and_input_errors_as_they_are(workers):
     assert_limit_error(info.value, "max_nodes", 10)
 
 
+@pytest.mark.slow
 def test_worker_is_killed_on_overrun_with_one_line_naming_the_limit(workers):
     t = time.monotonic()
     with pytest.raises(LimitError) as info:
@@ -419,6 +433,7 @@ def test_worker_is_killed_on_overrun_with_one_line_naming_the_limit(workers):
     assert workers.run(_sleep_then, 7, 0.0, limits=Limits()) == 7       # and the next one works
 
 
+@pytest.mark.slow
 def test_worker_pool_is_bounded(workers):
     """max_workers=1: two requests at once run one after the other; a third that cannot get a slot
     within the time budget is told the server is busy."""

@@ -27,6 +27,7 @@ def read_back(formula: str, values: dict) -> np.ndarray:
     return np.asarray(g.evaluate(at=at)[g.output], dtype=float)
 
 
+@pytest.mark.slow
 def test_seed000_gradient_is_the_1x2_matrix():
     """Seed 000: ∂L/∂W = 2Xᵀ(XW − Y) + λ·sign(W) = [[11, 3]] (the old elementwise answer was 3×2)."""
     r = run("grad", "--symbolic", str(EXAMPLES / "l1_least_squares.txt"), "--json")
@@ -43,6 +44,7 @@ def test_seed000_gradient_is_the_1x2_matrix():
     assert "shape of its variable" in doc["layout"]
 
 
+@pytest.mark.slow
 def test_text_output_says_the_layout_once():
     r = run("grad", "--symbolic", "-e", "f = tr(X@X)", "--shape", "X=n,n")
     assert r.returncode == 0, r.stderr
@@ -50,6 +52,7 @@ def test_text_output_says_the_layout_once():
     assert r.stdout.count("shape of its variable") == 1
 
 
+@pytest.mark.slow
 def test_declared_shapes_read_back_at_random_values():
     r = run("grad", "--symbolic", "-e", "L = ||X@w - y||_2^2 + lambda*w^T@w", "--shape", "X=m,n",
             "--shape", "w=n", "--shape", "y=m", "--json")
@@ -100,6 +103,7 @@ def test_min_ties_go_to_the_first_argument(x, y):
         assert value == num[var]
 
 
+@pytest.mark.slow
 def test_conv2d_falls_back_to_numbers_with_a_note():
     r = run("grad", "--symbolic", str(EXAMPLES / "convolution.txt"), "--json")
     assert r.returncode == 0, r.stderr
@@ -109,6 +113,7 @@ def test_conv2d_falls_back_to_numbers_with_a_note():
     assert run("grad", str(EXAMPLES / "convolution.txt")).returncode == 0      # numbers unaffected
 
 
+@pytest.mark.slow
 def test_mlp_gradients_read_back_with_the_one_hot_constant():
     """Seed 001: ∂L/∂b2 = softmax(oa) − e1 and ∂L/∂W2 = (softmax(oa) − e1)·hsᵀ; e1 is given in 'constants'."""
     r = run("grad", "--symbolic", str(EXAMPLES / "mlp_relu_softmax.txt"), "--json")
@@ -122,6 +127,7 @@ def test_mlp_gradients_read_back_with_the_one_hot_constant():
         assert C.agrees(read_back(doc["gradients"][var], values), want[var]), var
 
 
+@pytest.mark.slow
 def test_bad_shape_declarations_are_usage_errors():
     for bad in ("X", "X=", "=n", "X=n,n,n", "X=n;n"):
         r = run("grad", "--symbolic", "-e", "f = tr(X)", "--shape", bad)
@@ -131,6 +137,7 @@ def test_bad_shape_declarations_are_usage_errors():
     assert r.returncode == 2 and "shape" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_latex_declarations_give_the_shapes():
     """X ∈ R^{n×m}, w ∈ R^m, y ∈ R^n on a pasted sheet: matrix formulas without any values."""
     r = run("grad", "--symbolic", "-e", r"$$X \in \mathbb{R}^{n \times m}, w \in \mathbb{R}^{m}, "
@@ -145,6 +152,7 @@ def test_latex_declarations_give_the_shapes():
         assert C.agrees(read_back(text, values), want[var]), (var, text)
 
 
+@pytest.mark.slow
 def test_plain_notation_shape_declarations():
     """'X: n x m', 'w: m', 'A: 3x2' lines declare shapes; they are not statements."""
     from graphviz_bp.reading.parser import shape_declarations
@@ -158,6 +166,7 @@ def test_plain_notation_shape_declarations():
     assert r.returncode == 0 and "∂L/∂w = 2*X^T@X@w" in r.stdout, r.stdout + r.stderr
 
 
+@pytest.mark.slow
 def test_numerator_layout_is_the_transpose():
     r = run("grad", "--symbolic", str(EXAMPLES / "l1_least_squares.txt"), "--json")
     doc = json.loads(r.stdout)

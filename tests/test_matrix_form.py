@@ -187,6 +187,7 @@ def _random_program(rng):
     return "L = " + top.format(expr(3)), names
 
 
+@pytest.mark.slow
 def test_random_tensor_programs_never_show_a_wrong_formula():
     """200 random programs (1-D vectors broadcast as NumPy does, row-wise softmax, inverses, …):
     no exception but InputError, and every gradient formula shown agrees with the reverse pass at a

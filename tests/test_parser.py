@@ -120,6 +120,7 @@ NAMES = st.from_regex(r"[a-zA-Z_λη][a-zA-Z0-9_]{0,3}", fullmatch=True).filter(
 @settings(max_examples=200, deadline=None)
 @given(target=NAMES, a=NAMES, b=NAMES, op=st.sampled_from("+-*/@"), fn=st.sampled_from(["sin", "tanh", "exp", "relu"]),
        spaces=st.sampled_from(["", " ", "  "]), unary=st.booleans())
+@pytest.mark.slow
 def test_fast_path_builds_what_the_full_parser_builds(target, a, b, op, fn, spaces, unary):
     line = f"{target}{spaces}={spaces}{fn}({a})" if unary else f"{target} = {a}{spaces}{op}{spaces}{b}"
     fast = parse_program(line)[0]

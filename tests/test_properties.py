@@ -115,6 +115,7 @@ def finite_difference(g, at, name, h=1e-6):
     return grad
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(prog=programs(vector=False), x=st.floats(-2, 2), y=st.floats(-2, 2))
 def test_scalar_programs_reverse_forward_paths_fd(prog, x, y):

@@ -73,6 +73,7 @@ SEED_001 = [
 
 @pytest.mark.parametrize("claim, lhs, rhs", SEED_001, ids=["sigma_tanh", "ln_sigma", "sigma_prime", "tanh_prime",
                                                            "sign_indicators", "abs_prime"])
+@pytest.mark.slow
 def test_seed_001_question_1_is_proved(claim, lhs, rhs):
     v = prove(claim)
     assert v.status == "proved", (v.status, v.note)
@@ -101,6 +102,7 @@ SEED_002 = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("claim, lhs, rhs", SEED_002, ids=["symmetry", "prime_even", "prime_self", "dlog"])
 def test_seed_002_section_2_relations_are_proved(claim, lhs, rhs):
     v = prove(claim)
@@ -150,6 +152,7 @@ def test_softmax_sums_to_one_and_is_positive():
         assert _softmax(o).sum() == pytest.approx(1.0) and (_softmax(o) > 0).all()
 
 
+@pytest.mark.slow
 def test_cross_entropy_is_logsumexp_minus_the_true_score():
     v = prove("-log(softmax(o)[1]) = logsumexp(o) - o[1]")
     assert v.status == "holds numerically" and "proved symbolically" in v.note
@@ -247,6 +250,7 @@ def test_tanh_facts_against_math():
         assert float(g(y)) == pytest.approx(math.atanh(y))
 
 
+@pytest.mark.slow
 def test_sigma_prime_maximum_is_a_quarter():
     """Seed 002 §5.1 ex. 1: the largest σ′ is 1/4, at 0."""
     ff = function_facts("sigmoid(t)")
@@ -260,6 +264,7 @@ def test_facts_refuse_two_variables():
         function_facts("x*y")
 
 
+@pytest.mark.slow
 def test_random_identities_of_sigmoid_agree_with_numbers():
     """Random affine arguments: σ(a·x + b) = 1 − σ(−a·x − b) is proved, and a shifted claim is false."""
     rng = random.Random(3)
@@ -339,6 +344,7 @@ def _panel_script():
     show_prove_panel(st, "x = [1, 2]\ny = [2, 3]\nL = sum((y - w*x)^2)", key="p")
 
 
+@pytest.mark.slow
 def test_panel_proves_solves_and_counts(monkeypatch):
     pytest.importorskip("streamlit")
     from streamlit.testing.v1 import AppTest
@@ -397,6 +403,7 @@ SEED_001_PASTED = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text, lhs, rhs", SEED_001_PASTED, ids=["q1_1", "q1_2", "q1_3", "q1_4", "q1_6"])
 def test_seed_001_as_pasted(text, lhs, rhs):
     v = prove(text)
@@ -407,6 +414,7 @@ def test_seed_001_as_pasted(text, lhs, rhs):
             v.lhs, {s: x for s in v.lhs.free_symbols})) == pytest.approx(lhs(x), rel=1e-6, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_hard_timeouts_nest():
     """An inner time-out ends without disarming the outer one; an outer one fires inside an inner."""
     import signal

@@ -137,6 +137,7 @@ def test_e7_renders_with_softmax_rule():
 
 # --- themes and formats ------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("theme", ["light", "dark", "print"])
 @pytest.mark.parametrize("fmt", ["svg", "png", "pdf", "dot"])
 def test_every_theme_and_format(theme, fmt):
@@ -179,6 +180,7 @@ def test_auto_rankdir_turns_deep_graphs_top_to_bottom():
     assert "rankdir=TB" in render(graph(E7)).source
 
 
+@pytest.mark.slow
 def test_png_is_the_svg_rasterised_with_glyph_complete_fonts():
     svg = render_svg(graph(E2))
     raster = engine.raster_fonts(svg)
@@ -318,6 +320,7 @@ def test_chain_300_above_the_cap_gives_a_summary():
     ET.fromstring(svg)
 
 
+@pytest.mark.slow
 def test_chain_300_below_a_raised_cap_draws_reference_nodes():
     g = gbp.parse(_chain(300), limits=Limits(max_render_nodes=400))
     dot = render(g, at=AT, show="values,grads")
@@ -355,6 +358,7 @@ def cli(*args):
                           text=False, cwd=ROOT, timeout=120)
 
 
+@pytest.mark.slow
 def test_cli_done_criterion(tmp_path):
     r = cli(E2, "-o", tmp_path / "e2.svg", "--show", "values,locals,grads")
     assert r.returncode == 0, r.stderr
@@ -367,6 +371,7 @@ def test_cli_done_criterion(tmp_path):
     assert r.returncode == 0 and (tmp_path / "e2d.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_cli_formats_paths_and_stdout(tmp_path):
     r = cli(E1, "--format", "dot", "--path", "3", "--show", "values,locals,numeric")
     assert r.returncode == 0 and b"class=path" in r.stdout and b"2c = 6" in r.stdout
@@ -376,6 +381,7 @@ def test_cli_formats_paths_and_stdout(tmp_path):
     assert r.returncode == 0 and r.stdout.lstrip().startswith(b"<?xml") and "step 2 of 8".encode() in r.stdout
 
 
+@pytest.mark.slow
 def test_cli_frames(tmp_path):
     r = cli(E1, "--frames", tmp_path / "frames", "--paths", "--format", "svg")
     assert r.returncode == 0, r.stderr
@@ -393,6 +399,7 @@ def test_cli_frames(tmp_path):
     (("--step", "0"), "steps 1 to 8"),
     (("--path-nodes", "x,f"), "not an edge"),
 ])
+@pytest.mark.slow
 def test_cli_errors_are_one_line(args, message):
     r = cli(E1, *args)
     err = r.stderr.decode()

@@ -185,6 +185,7 @@ def _sheet_expr(draw, depth=0):
 @settings(max_examples=300, deadline=None)
 @given(_sheet_expr(), st.sampled_from(["$$f = {}$$", "$f = {}$", "f = {}", "Then $$f = {}.$$"]),
        st.lists(st.floats(-1.5, 1.5), min_size=6, max_size=6))
+@pytest.mark.slow
 def test_random_sheets_are_read_as_the_plain_program_or_refused(expr, frame, values):
     tex, plain, _ = expr
     at = {"x": values[0], "y": values[1], "z": values[2], "alpha": 0.7, "v": np.array(values[3:])}

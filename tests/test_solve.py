@@ -72,6 +72,7 @@ def test_seed_003_problem_4_maximum_likelihood_is_least_squares():
     assert np.allclose(s.hessian, -X.T @ X / 2) and s.kind == "maximum"
 
 
+@pytest.mark.slow
 def test_seed_002_section_8_ex_7_gaussian_mean_and_covariance():
     data = np.array([[1, 2], [3, 1], [2, 5], [4, 4]], dtype=float)
     s = solve(parse(f"X = {_lit(data)}\nL = sum((X - mu)^2)"), "mu")
@@ -142,6 +143,7 @@ def _cli(*args):
     return subprocess.run([sys.executable, "-m", "graphviz_bp", *args], capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_cli_solve_ridge_json_and_errors():
     r = _cli("solve", "-e", f"X = {_lit(X)}; y = {_lit(Y)}; lambda = 0.5; L = ||y - X@w||_2^2 + lambda*||w||_2^2",
              "--wrt", "w", "--json")
@@ -191,6 +193,7 @@ def test_kind_notes_and_symmetric_only_when_the_program_says_so():
     assert np.allclose(s.hessian, s.hessian.T)
 
 
+@pytest.mark.slow
 def test_cli_solve_the_sheet_as_pasted():
     """Seed 002 §8 ex. 5 pasted as LaTeX, data by --at: Xw is read as a product once w's shape is known."""
     r = _cli("solve", "-e", r"$$L(w) = (y - Xw)^T(y - Xw) + \lambda w^T w$$", "--at", f"X={_lit(X)}",

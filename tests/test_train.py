@@ -318,6 +318,7 @@ def _torch_optimizer(torch, name, params, lr, kw):
     return torch.optim.Adagrad(params, lr=lr, eps=1e-10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adagrad"])
 def test_torch_optim_agrees_on_the_sheet_and_a_batch(name):
     torch = pytest.importorskip("torch")

@@ -37,6 +37,7 @@ def no_exception(at):
     assert not at.exception, [e.value for e in at.exception]
 
 
+@pytest.mark.slow
 def test_two_sgd_steps_of_the_sheet_then_back_and_forward():
     at = start((EXAMPLES / "linear_regression_steps.txt").read_text())
     no_exception(at)
@@ -53,6 +54,7 @@ def test_two_sgd_steps_of_the_sheet_then_back_and_forward():
     assert len(at.get("vega_lite_chart")) == 2       # the loss per step and the landscape
 
 
+@pytest.mark.slow
 def test_choosing_adam_with_the_sheets_constants():
     at = start((EXAMPLES / "linear_regression_steps.txt").read_text())
     at.selectbox(key="train_optimizer").select("adam").run()
@@ -62,6 +64,7 @@ def test_choosing_adam_with_the_sheets_constants():
     assert cell_column(at, "m") == ["", "-0.4", "-1.48"]
 
 
+@pytest.mark.slow
 def test_gd_is_the_full_batch_mean():
     at = start((EXAMPLES / "linear_regression_steps.txt").read_text())
     at.selectbox(key="train_optimizer").select("gd").run()
@@ -70,6 +73,7 @@ def test_gd_is_the_full_batch_mean():
     assert cell_column(at, "obs") == ["", "1,2", "1,2"]
 
 
+@pytest.mark.slow
 def test_two_parameters_draw_the_landscape_and_a_bad_program_is_an_error():
     at = start("x_1 = 1; x_2 = 2; y_1 = 2; y_2 = 3\nw = 0; b = 0\nL = (y - w*x - b)^2\n")
     no_exception(at)
@@ -80,6 +84,7 @@ def test_two_parameters_draw_the_landscape_and_a_bad_program_is_an_error():
     assert at.error and "line 1" in at.error[0].value
 
 
+@pytest.mark.slow
 def test_divergence_is_a_warning_not_a_traceback():
     at = start((EXAMPLES / "linear_regression_steps.txt").read_text())
     at.number_input(key="train_lr").set_value(10.0).run()
