@@ -432,9 +432,11 @@ def test_a_class_of_25_and_5_visitors(server):
     assert not stats["wrong numbers"], stats["wrong numbers"][:10]
     assert not stats["page errors"], stats["page errors"][:10]
     assert not stats["tracebacks on a page"], stats["tracebacks on a page"]
-    assert _p(times, 0.95) < P95_LIMIT_S, f"p95 {_p(times, 0.95):.2f} s"
     assert during_rss < RSS_LIMIT, f"server RSS reached {during_rss / 2 ** 20:.0f} MiB"
     assert after < RSS_AFTER, f"server RSS {after / 2 ** 20:.0f} MiB after the visitors left"
     assert not MARKER.exists()
     log = server.log_text()
     assert "Traceback" not in log, log[-4000:]
+    # last: on a 2-core machine shared with other work the browser's 30 pages take most of the CPU
+    # (the figures above say how much), and this is the figure that feels it
+    assert _p(times, 0.95) < P95_LIMIT_S, f"p95 {_p(times, 0.95):.2f} s"
