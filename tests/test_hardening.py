@@ -686,3 +686,13 @@ def test_pasted_prose_is_read_in_linear_time():
     from graphviz_bp.reading.prose import size_declarations
     assert size_declarations("$x$ " * 30 + r"and $a$, $b$ are vectors of size $1 \times n$") == \
         {"x": (1, "n"), "a": (1, "n"), "b": (1, "n")}
+
+
+def test_latex_nested_too_deep_says_where():
+    """Issue 19: \\frac nested 500 deep was refused without a line and column."""
+    text = "A sheet\n$$f = " + "\\frac{1}{" * 500 + "x" + "}" * 500 + "$$"
+    with pytest.raises(InputError) as info:
+        gbp.parse(text)
+    assert info.value.kind == "limit" and "max_depth=" in str(info.value)
+    # the 201st open brace: the first one of the 201st \\frac
+    assert info.value.line == 2 and info.value.column == len("$$f = ") + len("\\frac{1}{") * 200 + len("\\frac") + 1

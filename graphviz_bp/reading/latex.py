@@ -107,6 +107,12 @@ def translate(text: str, define: dict | None = None, given: dict | None = None) 
         stmts, variables, tensor_names, tex_names = _translate(text, sheet)
     except (_Fail, prose.SpanError) as e:
         raise InputError(e.args[0], *_where(text, e.args[1]), kind="syntax") from None
+    except InputError as e:          # issue 19: a limit met inside a formula (brace nesting) says where
+        if getattr(e, "offset", None) is None or e.line is not None:
+            raise
+        e.line, e.column = _where(text, e.offset)
+        e.args = (str(e),)
+        raise
     draft = "".join(f"{s.name} = {s.rhs}\n" if s.name else s.rhs + "\n" for s in stmts)
     origins = [_where(text, s.pos) for s in stmts]
     try:

@@ -17,6 +17,7 @@ from .latex_tokens import (_ACCENTS, _BOLD, _FUNC_CMDS, _FUNCTION_LETTERS, _OPS,
 from .resolve import SHEET_PRODUCT
 from .sheet_functions import FunctionReading
 from .sums import SumReading
+from ..core.errors import InputError
 from . import sums
 
 class Converter(SumReading, FunctionReading):
@@ -38,7 +39,11 @@ class Converter(SumReading, FunctionReading):
             if (kind, v) == ("sym", "{") or kind == "begin":
                 stack.append(k)
                 if len(stack) > limits.max_depth:
-                    limits.refuse("max_depth", "brace nesting")
+                    try:
+                        limits.refuse("max_depth", "brace nesting")
+                    except InputError as exc:      # issue 19: translate() says where (line, column)
+                        exc.offset = pos
+                        raise
             elif (kind, v) == ("sym", "}") or kind == "end":
                 if not stack or toks[stack[-1]][0] != ("begin" if kind == "end" else "sym"):
                     raise _Fail("unmatched " + ("\\end{%s}" % v if kind == "end" else "}"), pos)
