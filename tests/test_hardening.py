@@ -696,3 +696,32 @@ def test_latex_nested_too_deep_says_where():
     assert info.value.kind == "limit" and "max_depth=" in str(info.value)
     # the 201st open brace: the first one of the 201st \\frac
     assert info.value.line == 2 and info.value.column == len("$$f = ") + len("\\frac{1}{") * 200 + len("\\frac") + 1
+
+
+EVIL = "![a](http://127.0.0.1:9/pwned.png) $\\alpha$ `code` <img src=x onerror=alert(1)> [link](http://127.0.0.1:9/)"
+
+
+def _unescaped_markup(text: str) -> list[str]:
+    """Markdown/KaTeX/HTML constructs of EVIL that would be rendered (not preceded by a backslash)."""
+    return [s for s in ("![", "](", "$", "`", "<img") if re.search(r"(?<!\\)" + re.escape(s), text)]
+
+
+def test_user_text_in_dashboard_messages_is_shown_as_text():
+    """Issue 19, item 6: an image link, $…$, a backtick or HTML typed into an input's value, an
+    answers line or a program is echoed in a message as text (escaped), never rendered or fetched."""
+    pytest.importorskip("streamlit")
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(PACKAGE / "app" / "page.py"), default_timeout=60)
+    at.run()
+    at.text_area(key="program").set_value("x = 1\nf = 2*x").run()
+    (box,) = [t for t in at.text_input if t.key.startswith("input:x:")]
+    box.set_value(EVIL).run()
+    assert not at.exception
+    shown = [e.value for e in at.error] + [w.value for w in at.warning]
+    assert any("pwned" in s for s in shown), shown
+    for s in shown:
+        assert not _unescaped_markup(s), s
+    at.text_area(key="program").set_value("x = 1\nf = 2*x +\n# " + EVIL).run()
+    assert not at.exception
+    for s in [e.value for e in at.error]:
+        assert not _unescaped_markup(s), s
