@@ -98,7 +98,7 @@ _local = threading.local()
 
 
 @contextlib.contextmanager
-def time_budget(seconds: float | None):
+def time_budget(seconds: float | None, clock=time.monotonic):
     """Within this block, engine loops raise :class:`LimitError` once ``seconds`` have passed.
 
     >>> with time_budget(10.0):
@@ -106,8 +106,9 @@ def time_budget(seconds: float | None):
     """
     previous = getattr(_local, "deadline", None)
     if seconds is not None:
-        deadline = time.monotonic() + seconds
-        _local.deadline = (deadline, seconds) if previous is None or deadline < previous[0] else previous
+        deadline = clock() + seconds
+        same_clock = previous is not None and previous[2] is clock
+        _local.deadline = previous if same_clock and previous[0] <= deadline else (deadline, seconds, clock)
     try:
         yield
     finally:
@@ -132,12 +133,12 @@ def start_time_budget(seconds: float | None) -> None:
     For code that cannot wrap its work in :func:`time_budget`, such as a Streamlit script,
     which calls this at the top of every run.
     """
-    _local.deadline = None if seconds is None else (time.monotonic() + seconds, seconds)
+    _local.deadline = None if seconds is None else (time.monotonic() + seconds, seconds, time.monotonic)
 
 
 def check_deadline(what: str) -> None:
     """Raise :class:`LimitError` if the current time budget is spent."""
     d = getattr(_local, "deadline", None)
-    if d is not None and time.monotonic() > d[0]:
+    if d is not None and d[2]() > d[0]:
         raise LimitError(f"{what} ran past the time budget time_budget_s={d[1]:g} s "
                          f"(raise it with --limit-time-budget-s or GRAPHVIZ_BP_TIME_BUDGET_S)")
