@@ -246,7 +246,8 @@ def server(tmp_path_factory):
 
 LAUNCH = dict(executable_path=CHROMIUM, headless=True,
               args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-renderer-backgrounding", "--disable-background-timer-throttling"])
+                    "--disable-renderer-backgrounding", "--disable-background-timer-throttling",
+                    "--disable-smooth-scrolling", "--blink-settings=imagesEnabled=false"])
 STATE = ".stApp"
 OUTPUT_TEXT = """(name) => { const s = document.querySelector('.gbp-graph svg');
                                const n = s && s.getElementById('node-' + name);
@@ -273,7 +274,9 @@ async def settle(page, timeout_s: float) -> bool:
 
 
 async def open_page(browser, url):
-    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    # 30 pages share two cores with the server: no animations, no images (a visitor's image link
+    # must not be fetched anyway), a laptop-sized window
+    context = await browser.new_context(viewport={"width": 1280, "height": 800}, reduced_motion="reduce")
     page = await context.new_page()
     page.set_default_timeout(120_000)
     await page.goto(url)
