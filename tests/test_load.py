@@ -51,6 +51,7 @@ RSS_AFTER = 1 * 2 ** 30
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.browser,
+    pytest.mark.load,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
 ]
 async_api = pytest.importorskip("playwright.async_api")
