@@ -212,3 +212,12 @@ def test_cli_bad_input_exit_2():
     assert r.returncode == 2 and "no value for input" in r.stderr and "Traceback" not in r.stderr
     r = run(E2, "--wrt", "nope")
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_backticks_in_the_program_cannot_break_out_of_code():
+    """A comment with ` and ``` stays inside the program's code block (issue 19: user text as text)."""
+    md = explain(gbp.parse("f = x^2  # a ` tick and ``` fence ![img](http://example.com/x.png)\n"), at={"x": 1})
+    fence = md.split("\n")[2]
+    assert set(fence) == {"`"} and len(fence) > 3
+    body = md.split(fence)[1]
+    assert "``` fence ![img]" in body

@@ -136,7 +136,21 @@ def _md_segment(s) -> str:
     if isinstance(s, str):
         return re.sub(r"([*_\\<>\[\]`|])", r"\\\1", s)
     kind, text = s
-    return f"${text}$" if kind == "m" else f"**{_md_segment(text)}**" if kind == "b" else f"`{text}`"
+    return f"${text}$" if kind == "m" else f"**{_md_segment(text)}**" if kind == "b" else _code_span(text)
+
+
+def _code_span(text: str) -> str:
+    """Inline code that holds any text: delimited by more backticks than any run inside it (CommonMark),
+    so a backtick in a user's comment cannot end the span.
+
+    >>> _code_span("x*y"), _code_span("a ` b"), _code_span("`")
+    ('`x*y`', '`` a ` b ``', '`` ` ``')
+    """
+    run = max((len(r) for r in re.findall("`+", text)), default=0)
+    if not run:
+        return f"`{text}`"
+    tick = "`" * (run + 1)
+    return f"{tick} {text} {tick}"
 
 
 def to_markdown(doc: Document) -> str:
