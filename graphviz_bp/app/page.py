@@ -26,7 +26,6 @@ from graphviz_bp import InputError
 from graphviz_bp.app import dashboard as dash
 from graphviz_bp.app import jobs, worker      # issue 19: hard limits (workers) and size-bounded caches
 from graphviz_bp.core.notation import Notation, shape_text
-from graphviz_bp.reading.program import read_value
 from graphviz_bp.core.limits import Limits, no_time_budget, start_time_budget
 
 log = logging.getLogger("graphviz_bp.app")
@@ -118,18 +117,6 @@ def _graph(prog: tuple):
         return dash.parse_prog(prog)
 
 
-def _at(key: tuple) -> dict:
-    at = {}
-    for name, text in key:
-        if text:
-            try:
-                at[name] = read_value(text, name)
-            except InputError:
-                raise InputError(f"input {name} = {text}: expected a number or a literal like "
-                                 f"[[1, 2], [3, 4]]", kind="value") from None
-    return at
-
-
 @dataclass
 class Model:
     """Everything the panels show for one program and one set of input values."""
@@ -168,7 +155,7 @@ def _model_here(prog: tuple, key: tuple) -> Model:
     g = _graph(prog)
     if key == STRUCTURE_ONLY:          # after an evaluation error: the program's graph without values
         return Model(prog, key, g, {}, [])
-    at = _at(key)
+    at = jobs.inputs(key)
     missing = [n for n in g.leaves if n not in at and g.node(n).default is None]
     m = Model(prog, key, g, at, missing)
     if missing:
