@@ -350,9 +350,20 @@ SVG_NOW_JS = "() => { const s = document.querySelector('.gbp-graph svg'); return
 
 def choose_example(page, title: str):
     """Pick a gallery example and wait until its graph is drawn (the page has finished running)."""
+    settle(page)                     # a run still going re-draws the select and closes its list
     before = page.evaluate(SVG_NOW_JS)
-    page.locator(".st-key-example").click()
-    page.locator("[role=option]").filter(has_text=re.compile("^" + re.escape(title) + "$")).first.click()
+    option = page.locator("[role=option]").filter(has_text=re.compile("^" + re.escape(title) + "$")).first
+    for attempt in range(4):
+        page.locator(".st-key-example input").click()
+        try:
+            option.wait_for(state="visible", timeout=10_000)
+            break
+        except sync_api.TimeoutError:
+            if attempt == 3:
+                raise
+            page.keyboard.press("Escape")
+            settle(page)
+    option.click()
     page.wait_for_function("(t) => document.querySelector('.st-key-example input').value === t", arg=title)
     settle(page, before)
 
