@@ -345,13 +345,13 @@ TEXT_SIZES_JS = r"""() => {
 }"""
 
 
-SVG_NOW_JS = "() => { const s = document.querySelector('.gbp-graph svg'); return s ? s.outerHTML : ''; }"
+STATE_NOW_JS = "() => { const g = document.querySelector('.gbp-graph'); return g ? g.dataset.state : ''; }"
 
 
 def choose_example(page, title: str):
     """Pick a gallery example and wait until its graph is drawn (the page has finished running)."""
     settle(page)                     # a run still going re-draws the select and closes its list
-    before = page.evaluate(SVG_NOW_JS)
+    before = page.evaluate(STATE_NOW_JS)
     option = page.locator("[role=option]").filter(has_text=re.compile("^" + re.escape(title) + "$")).first
     for attempt in range(4):
         page.locator(".st-key-example input").click()
@@ -369,19 +369,16 @@ def choose_example(page, title: str):
 
 
 def settle(page, before: str | None = None):
-    """Wait until the page has finished its run: nothing stale, and (when ``before`` is given) a
-    drawing different from ``before`` — or the same one 5 s later (two examples may draw alike)."""
-    page.wait_for_timeout(300)
+    """Wait until the page has finished its run: nothing stale, and (when ``before`` is given) the
+    graph block showing another state than ``before`` (its ``data-state``: program, view, options)."""
     if before is not None:
-        try:
-            page.wait_for_function("(b) => { const s = document.querySelector('.gbp-graph svg');"
-                                   " return s && s.outerHTML !== b; }", arg=before, timeout=5_000, polling=100)
-        except sync_api.TimeoutError:
-            pass
+        page.wait_for_function("(b) => { const g = document.querySelector('.gbp-graph');"
+                               " return g && g.dataset.state !== b; }", arg=before, polling=100)
+    page.wait_for_timeout(200)
     page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')"
                            " && !document.querySelector('[data-testid=\"stStatusWidget\"] button')", polling=100)
     page.wait_for_selector(".gbp-graph svg")
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(200)
 
 
 @pytest.mark.slow
@@ -422,13 +419,13 @@ def test_every_gallery_example_is_readable_at_1080p(page, tmp_path):
         sizes = page.evaluate(TEXT_SIZES_JS)
         rows.append((ex.title, sizes))
         # the scalar view (element nodes) of every example that has values
-        before = page.evaluate(SVG_NOW_JS)
+        before = page.evaluate(STATE_NOW_JS)
         page.locator(".st-key-scalar label").click()
         settle(page, before)
         if page.get_by_text("The scalar view needs values").count() == 0:
             rows.append((ex.title + " · scalar view", page.evaluate(TEXT_SIZES_JS)))
             shot(page, tmp_path, f"readable_{Path(ex.file).stem}_scalar")
-        before = page.evaluate(SVG_NOW_JS)
+        before = page.evaluate(STATE_NOW_JS)
         page.locator(".st-key-scalar label").click()
         settle(page, before)
     print("\nsmallest text on screen at 1920×1080, fit (px): node / edge label / graph width of column")

@@ -12,6 +12,7 @@ prepares server-side SVG for the page.
 """
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -263,13 +264,17 @@ def readable_zoom(svg: str) -> float:
     return max(need) * 1.02     # 2 %: the browser rounds sizes and widths to device pixels
 
 
-def svg_for_page(svg: str, zoom: float | None = None, *, height_css: str = "100vh - 280px") -> str:
+def svg_for_page(svg: str, zoom: float | None = None, *, height_css: str = "100vh - 280px",
+                 state: str = "") -> str:
     """Inline SVG for the page, in a block that scrolls (pan by scrolling).
 
     ``zoom=None`` ("fit") draws the graph as wide as the column and as tall as ``height_css``
     allows (aspect kept), but never below :func:`readable_zoom` (then the block scrolls) and never
     above FIT_MAX_ZOOM times its natural size. A number draws it at that multiple of its natural
     size (1.0 = Graphviz's points at 96 dpi).
+
+    ``state`` names what the block shows (program, view, options) in its ``data-state``: a test
+    driving the page waits for it to change, since two views can draw the same picture.
 
     >>> svg = '<?xml version="1.0"?>\\n<svg width="300pt" height="150pt" viewBox="0 0 300 150"></svg>'
     >>> 'width="400px" height="200px"' in svg_for_page(svg), 'width="600px"' in svg_for_page(svg, zoom=1.5)
@@ -293,7 +298,8 @@ def svg_for_page(svg: str, zoom: float | None = None, *, height_css: str = "100v
                f'style="{style}"' + svg[m.end():])
     svg = "\n".join(line for line in svg.splitlines() if line.strip())   # a blank line would end the HTML block
     block = "max-height:calc(100vh - 120px);" if zoom is not None else ""
-    return f'<div class="gbp-graph" style="overflow:auto;text-align:center;{block}">{svg}</div>'
+    return (f'<div class="gbp-graph" data-state="{html.escape(state)}" '
+            f'style="overflow:auto;text-align:center;{block}">{svg}</div>')
 
 
 def gradients_json(output: str, value, gradients: dict) -> str:

@@ -12,6 +12,7 @@ that need no Streamlit live in ``graphviz_bp/app/dashboard.py``.
 """
 from __future__ import annotations
 
+import hashlib
 import html
 import importlib
 import importlib.util
@@ -527,7 +528,8 @@ def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name
             st.graphviz_chart(_dot(*args), width="stretch")
         else:
             # inline SVG (st.html strips <svg>; st.image would hide the text from the page)
-            st.markdown(dash.svg_for_page(_svg(*args), zoom=SIZES.get(size),
+            state = hashlib.sha1(repr((args, bool(scalar), size, presenting)).encode()).hexdigest()[:12]
+            st.markdown(dash.svg_for_page(_svg(*args), zoom=SIZES.get(size), state=state,
                                           height_css="100vh - 150px" if presenting else "100vh - 280px"),
                         unsafe_allow_html=True)
         c = st.columns(4)
