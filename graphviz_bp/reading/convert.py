@@ -322,6 +322,8 @@ class _TexLayout:
             return _ATOM, ["\\sqrt{", (args[0], False), "}"]
         if op in _PLAIN_FUNCS:
             name = _TEX_FUNCS.get(op) or "\\operatorname{" + _PLAIN_FUNCS[op] + "}"
+            if op == "sum" and _names_an_entry(args[0]):
+                name = "\\operatorname{sum}"     # \sum(x_{i}) would read as Σ over i of the entries of x
             parts = [name + "("]
             for k, a in enumerate(args):
                 parts += ([", "] if k else []) + [(a, False)]
@@ -330,6 +332,21 @@ class _TexLayout:
             # \sum runs to the next + or - (\sum (y - b)^2 is a sum of squares): a level of a sum
             return (_SUM if op == "sum" else _ATOM), parts + [")"]
         raise InputError(f"the operation {op!r} has no LaTeX form", e.line, e.col)
+
+
+_ENTRY_NAME = re.compile(r"_[ijkn]$")      # the subscripts a sheet's \sum runs over (reading.sums)
+
+
+def _names_an_entry(expr) -> bool:
+    """Whether a name in ``expr`` ends in ``_i`` (``_j``, ``_k``, ``_n``), which under ``\\sum`` a
+    sheet reads as entry i of a vector."""
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if e.__class__ is Name and _ENTRY_NAME.search(e.id):
+            return True
+        stack.extend(getattr(e, "args", ()))
+    return False
 
 
 def to_latex(statements: list[Statement], tex_names: dict | None = None) -> str:
