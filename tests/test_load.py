@@ -43,6 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STUDENTS = int(os.environ.get("GBP_LOAD_STUDENTS", "25"))
 VISITORS = int(os.environ.get("GBP_LOAD_VISITORS", "5"))
 DRIVE_SECONDS = float(os.environ.get("GBP_LOAD_SECONDS", "120"))
+# a student's pause between seeing the new drawing and sending the next edit: uniform in this range
+THINK_S = tuple(float(x) for x in os.environ.get("GBP_LOAD_THINK_S", "2,5").split(","))
 BUDGET_S = 3.0
 P95_LIMIT_S = 3.0
 RSS_LIMIT = 2 * 2 ** 30
@@ -81,7 +83,7 @@ PROGRAMS = _gallery_programs()
 
 def student_edit(k: int, i: int) -> tuple[str, str]:
     """The i-th edit of student k: (program text, the text the output node must show)."""
-    file, text, out = PROGRAMS[(k + i) % len(PROGRAMS)]
+    _file, text, out = PROGRAMS[(k + i) % len(PROGRAMS)]
     c = round(1 + 0.01 * k + 0.001 * i, 4)
     program = text.rstrip("\n") + f"\nedited = {out} * {c}\n"
     g = gbp.parse(program)
@@ -104,8 +106,8 @@ def _col(n, v="1"):
 
 WORST = [
     ("long line", "f = " + "+".join(["x"] * 800_000)),
-    ("convolution", f"x = {_vec(1000, '0.001')}\nc = {_col(1000)}\nM = c * x\nk = {_vec(40)}\nkc = {_col(40)}\n"
-                    f"K = kc * k\nf = sum(conv2d(M, K))"),
+    ("convolution", (f"x = {_vec(1000, '0.001')}\nc = {_col(1000)}\nM = c * x\nk = {_vec(40)}\nkc = {_col(40)}\n"
+                    f"K = kc * k\nf = sum(conv2d(M, K))")),
     ("10⁶ entries", f"x = {_vec(1000)}\nc = {_col(1000)}\nM = c * x\nA = sin(M)\nB = A * M\nC = B + A\nf = sum(C)"),
     ("huge index", "x = [1, 2]\nf = x[" + "9" * 5000 + "]"),
     ("index 2^63", "x = [1, 2]\nf = x[9223372036854775808]"),
@@ -245,33 +247,39 @@ def server(tmp_path_factory):
 
 # --- the browser ------------------------------------------------------------------------------------------
 
-LAUNCH = dict(executable_path=CHROMIUM, headless=True,
-              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+LAUNCH = {"executable_path": CHROMIUM, "headless": True,
+              "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                     "--disable-renderer-backgrounding", "--disable-background-timer-throttling",
-                    "--disable-smooth-scrolling", "--blink-settings=imagesEnabled=false"])
+                    "--disable-smooth-scrolling", "--blink-settings=imagesEnabled=false"]}
 STATE = ".stApp"
 OUTPUT_TEXT = """(name) => { const s = document.querySelector('.gbp-graph svg');
                                const n = s && s.getElementById('node-' + name);
                                return n ? n.textContent.replace(/\\s+/g, '') : null; }"""
+OUTPUT_SHOWS = f"([name, want]) => {{ const shown = ({OUTPUT_TEXT})(name); return shown !== null && shown.includes(want); }}"
 
 
 def program_box(page):
     return page.get_by_label("Program", exact=True).and_(page.locator("textarea"))
 
 
+SCRIPT_STATE = "(state) => document.querySelector('.stApp')?.getAttribute('data-test-script-state') === state"
+SCRIPT_DONE = "() => document.querySelector('.stApp')?.getAttribute('data-test-script-state') !== 'running'"
+# the waits run inside the page, checking every 100 ms: polling from here would be 30 pages' worth of
+# round trips through Playwright's driver, CPU taken from the server and the pages being measured
+POLL_MS = 100
+
+
 async def settle(page, timeout_s: float) -> bool:
     """After an edit: wait for the rerun to start (briefly) and to end. False if it did not end."""
-    app = page.locator(STATE)
-    t = time.monotonic()
-    while time.monotonic() - t < 2:
-        if await app.get_attribute("data-test-script-state") == "running":
-            break
-        await asyncio.sleep(0.05)
-    while time.monotonic() - t < timeout_s:
-        if await app.get_attribute("data-test-script-state") != "running":
-            return True
-        await asyncio.sleep(0.1)
-    return False
+    try:
+        await page.wait_for_function(SCRIPT_STATE, arg="running", polling=POLL_MS, timeout=2_000)
+    except async_api.TimeoutError:
+        pass                                            # too quick to see, or nothing to run
+    try:
+        await page.wait_for_function(SCRIPT_DONE, polling=POLL_MS, timeout=timeout_s * 1000)
+        return True
+    except async_api.TimeoutError:
+        return False
 
 
 async def open_page(browser, url):
@@ -308,13 +316,13 @@ async def student(page, k, stop_at, stats):
                 await box.fill(program)
                 t = time.monotonic()
                 await box.press("Control+Enter")
-                shown = None
-                while time.monotonic() - t < 60:
-                    shown = await page.evaluate(OUTPUT_TEXT, "edited")
-                    if shown and expected in shown:
-                        break
-                    await asyncio.sleep(0.05)
+                try:
+                    await page.wait_for_function(OUTPUT_SHOWS, arg=["edited", expected], polling=POLL_MS,
+                                                 timeout=60_000)
+                except async_api.TimeoutError:
+                    pass
                 dt = time.monotonic() - t
+                shown = await page.evaluate(OUTPUT_TEXT, "edited")
             except async_api.Error as exc:
                 stats["page errors"].append(f"student {k} edit {i}: {exc!s:.200}")
                 break
@@ -328,7 +336,7 @@ async def student(page, k, stop_at, stats):
             if _traceback_in(await body_text(page)):
                 stats["tracebacks on a page"].append(f"student {k} edit {i}")
             i += 1
-            await asyncio.sleep(rng.uniform(2.0, 5.0))          # reading the drawing, typing the next edit
+            await asyncio.sleep(rng.uniform(*THINK_S))         # reading the drawing, typing the next edit
 
 
 async def visitor(page, k, stop_at, stats):
@@ -420,7 +428,8 @@ def test_a_class_of_25_and_5_visitors(server):
     server.stop_monitor()
     times = stats["times"]
     slow_visits = sorted(stats["visitor times"], reverse=True)[:3]
-    print(f"\n{STUDENTS} students + {VISITORS} visitors ({stats.get('opening', 0):.0f} s to open the pages, then "
+    print(f"\n{STUDENTS} students (pausing {THINK_S[0]:g}–{THINK_S[1]:g} s between edits) + {VISITORS} visitors "
+          f"({stats.get('opening', 0):.0f} s to open the pages, then "
           f"{DRIVE_SECONDS:.0f} s of traffic; {elapsed:.0f} s in all): {stats['student edits']} student edits, "
           f"{stats['visitor inputs']} worst inputs; edit → updated drawing median {_p(times, 0.5):.2f} s, "
           f"p95 {_p(times, 0.95):.2f} s, max {max(times, default=float('nan')):.2f} s; "
