@@ -23,11 +23,25 @@ from .algorithms.gradients import gradients
 from .algorithms.paths import Path, count_paths, derivative_paths
 from .algorithms.symbolic import symbolic_gradients
 from .api import ComputationGraph, parse, scalar_view
-from .showing.render import render
-from .showing.explain import explain
-from .showing.check import check
 
 __version__ = "0.1.0"
+
+# Pictures and documents are loaded when first used: `graphviz-bp grad` and `import graphviz_bp`
+# for numbers do not pay for the renderer, the worked solution and the checker (PEP 562).
+_SHOWING = {"render": "render", "explain": "explain", "check": "check"}
+
+
+def __getattr__(name):
+    if name in _SHOWING:
+        from importlib import import_module
+        value = getattr(import_module(f".showing.{_SHOWING[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_SHOWING))
 
 __all__ = ["parse", "ComputationGraph", "InputError", "LimitError", "NumericWarning", "Limits",
            "evaluate", "reverse", "gradients", "derivative_paths", "count_paths", "Path",

@@ -523,17 +523,18 @@ def parse_program(text: str, limits: Limits | None = None) -> list[Statement]:
     text = shape_declarations(text)[0]          # issue 14: "X: n x n" lines are not statements
     statements: list[Statement] = []
     lines = text.split("\n")
-    t_is_name = re.search(r"(?:^|;)\s*T\s*=(?!=)", text, re.M) is not None     # issue 15: T = 2 (a temperature)
+    t_is_name = "T" in text and re.search(r"(?:^|;)\s*T\s*=(?!=)", text, re.M) is not None  # T = 2 (a temperature)
     chunk_start, chunk, depth = None, [], 0
     made = [0]       # operations and tensor literals so far: one graph node each
+    fast = 0         # statements of the fast path so far (one operation each), added to made when needed
     for lineno, line_text in enumerate(lines, 1):
         if not lineno & 4095:
             check_deadline("parsing")
         if chunk_start is None and ";" not in line_text and line_text.isascii():
-            fast = _fast_statement(line_text, lineno)
-            if fast is not None:
-                statements.append(fast)
-                made[0] += 1
+            one_op = _fast_statement(line_text, lineno)
+            if one_op is not None:
+                statements.append(one_op)
+                fast += 1
                 continue
         if chunk_start is None:
             chunk_start = lineno
@@ -542,6 +543,8 @@ def parse_program(text: str, limits: Limits | None = None) -> list[Statement]:
         depth += code.count("(") + code.count("[") - code.count(")") - code.count("]")
         if depth <= 0 or lineno == len(lines):
             body = "\n".join(chunk)
+            made[0] += fast
+            fast = 0
             try:
                 statements.extend(_Parser(body, tokenize(body, chunk_start), limits, made,
                                           t_is_name).program())
