@@ -155,9 +155,6 @@ def derivative_paths(g, src: str, dst: str | None = None, at=None, values: bool 
         steps += 1
         if not steps & 4095:
             check_deadline("listing paths")
-        if len(path) > max_length:     # a 50,000-step chain: one path, 50,000 factors to write
-            g.limits.refuse("max_path_length", f"a path from {src!r} of more than {max_length} nodes "
-                            f"(the count of paths stays exact)")
         u = path[-1]
         nexts = successors[u]
         if nexts is None:
@@ -176,6 +173,9 @@ def derivative_paths(g, src: str, dst: str | None = None, at=None, values: bool 
         else:
             path.append(v)
             position.append(0)
+            if len(path) > max_length:     # a 50,000-step chain: one path, 50,000 factors to write
+                g.limits.refuse("max_path_length", f"a path from {src!r} of more than {max_length} nodes "
+                                f"(the count of paths stays exact)")
 
 
 def list_paths(g, src: str, dst: str | None = None, at=None, values: bool = True, limit: int | None = None):
