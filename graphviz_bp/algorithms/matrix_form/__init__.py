@@ -4,5 +4,5 @@
 sizes · ``printing`` plain/LaTeX/Unicode · ``derive`` the op table's matrix templates run backwards
 (every node's adjoint, three levels) · ``tidy`` the shortest of expanded/factored forms ·
 ``check`` numbers for formulas · ``formulas`` the checked result (what the CLI, explain, the checker
-and the graph show).
+and the graph show) · ``paths`` one derivative path's contribution as a checked formula.
 """

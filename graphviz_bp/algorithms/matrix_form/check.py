@@ -117,26 +117,32 @@ def agrees(formula, numeric, rtol=1e-6, atol=1e-8) -> bool:
     return bool(np.all(both_nan | np.isclose(f, n, rtol=rtol, atol=atol)))
 
 
-def environment(g, derivation, at=None):
-    """Values for every symbol a formula may hold: node values and numeric adjoints (columns)."""
-    ev = g.evaluate(at)
-    r = g.reverse(at)
+def _shaped(shapes, name, v):
+    """A value as the formulas hold it: a column, and a 1-D value of a row node (yᵀ) a 1×n row."""
+    v = column(v)
+    s = shapes.get(name)
+    if s is not None and all(isinstance(k, int) for k in s) and v.shape != s and v.size == s[0] * s[1]:
+        v = v.reshape(s)
+    return v
+
+
+def node_values(g, derivation, at=None) -> dict:
+    """Values of the node names a formula may hold (no adjoints): every node, and the constants."""
     shapes = derivation.shapes
-
-    def shaped(name, v):             # a 1-D value of a row node (yᵀ) is a 1×n row in the formulas
-        v = column(v)
-        s = shapes.get(name)
-        if s is not None and all(isinstance(k, int) for k in s) and v.shape != s and v.size == s[0] * s[1]:
-            v = v.reshape(s)
-        return v
-
-    env = {name: shaped(name, v) for name, v in ev.items()}
-    numeric = {name: shaped(name, a) for name, a in r.adjoints.items()}
-    for name, adj in numeric.items():
-        env[("bar", name)] = env[("opaque", name)] = adj
+    env = {name: _shaped(shapes, name, v) for name, v in g.evaluate(at).items()}
     for node in g.nodes:
         if node.kind == "const" and not isinstance(node.default, float):
-            env[node.name] = shaped(node.name, node.default)
+            env[node.name] = _shaped(shapes, node.name, node.default)
+    return env
+
+
+def environment(g, derivation, at=None):
+    """Values for every symbol a formula may hold: node values and numeric adjoints (columns)."""
+    env = node_values(g, derivation, at)
+    r = g.reverse(at)
+    numeric = {name: _shaped(derivation.shapes, name, a) for name, a in r.adjoints.items()}
+    for name, adj in numeric.items():
+        env[("bar", name)] = env[("opaque", name)] = adj
     return env, numeric
 
 
@@ -160,4 +166,4 @@ def verify(g, derivation, at=None) -> dict:
     return out
 
 
-__all__ = ["evaluate", "agrees", "verify", "column", "environment", "SCALAR"]
+__all__ = ["evaluate", "agrees", "verify", "column", "environment", "node_values", "SCALAR"]

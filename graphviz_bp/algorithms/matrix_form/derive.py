@@ -17,7 +17,6 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ...core.ops import OPS
 from . import expr as X
 from .expr import E, SCALAR, ShapeError
 from .traverse import substitute
@@ -125,6 +124,22 @@ def _apply(template, gbar, out, args, params, flips):
     return r
 
 
+def pull_back(node, gbar: E, out: E, args: list, flips=None) -> tuple | None:
+    """One node's matrix VJP: its op's template on ``gbar`` (the node's adjoint), ``out`` (the
+    node's value as an expression) and ``args`` (its operands' expressions); one adjoint term per
+    operand, or None when the op has no matrix rule for these shapes.  ``flips``: see :func:`_flips`."""
+    template = node.fn.matrix if node.fn is not None else None
+    if template is None:
+        return None
+    try:
+        r = _apply(template, gbar, out, args, node.params, flips or (False,) * len(args))
+    except (ShapeError, TypeError, ValueError, KeyError):
+        return None
+    if r is None or any(x is None for x in r):
+        return None
+    return tuple(_as_expr(x) for x in r)
+
+
 def _flat_nodes(g, at, shapes) -> set:
     """Indices of the nodes whose value is 1-D (none when the shapes are declared, not given)."""
     try:
@@ -191,6 +206,8 @@ class Derivation:
     syms: dict = field(default_factory=dict)       # name -> E: the node's own symbol
     opaque: dict = field(default_factory=dict)     # name -> why its adjoint is numbers only
     notes: list = field(default_factory=list)
+    flips: dict = field(default_factory=dict)      # node index -> operands used transposed (_flips)
+    defs: dict = field(default_factory=dict)       # a node's formula in node names -> its name
 
 
 def leaf_shapes(g, at=None, declared=None) -> dict:
@@ -253,13 +270,9 @@ def derive(g, at=None, shapes: dict | None = None, adjoints: bool = True) -> Der
             value[i] = v
         d.shapes[name] = named[i].shape
         d.syms[name], d.values[name] = named[i], value[i]
-    if not adjoints:                    # the values only (the checker reads a student's formula)
-        return d
-    if d.shapes[g.output] != SCALAR:
-        raise ShapeError(f"the output {g.output!r} is not a scalar")
-
+    d.flips = flips
     # definitions in node names, so that p = s[1] is written p wherever s[1] turns up
-    defs = {}
+    defs = d.defs
     for node in g.nodes[:out + 1]:
         if node.args:
             try:
@@ -268,6 +281,10 @@ def derive(g, at=None, shapes: dict | None = None, adjoints: bool = True) -> Der
                 f = None
             if f is not None and f.kind not in ("sym", "num"):
                 defs[f] = named[node.index]
+    if not adjoints:                    # the values only (the checker reads a student's formula)
+        return d
+    if d.shapes[g.output] != SCALAR:
+        raise ShapeError(f"the output {g.output!r} is not a scalar")
 
     defs_memo: dict = {}
     contrib = {"rule": {}, "named": {}, "inputs": {}}
@@ -289,23 +306,13 @@ def derive(g, at=None, shapes: dict | None = None, adjoints: bool = True) -> Der
         d.rule[name], d.named[name], d.inputs[name] = total["rule"], total["named"], total["inputs"]
         if node.is_leaf:
             continue
-        template = node.fn.matrix if node.fn is not None else None
-        results = None
-        if template is not None:
-            try:
-                gbar_rule = X.sym(name, named[i].shape, "bar") if i != out else X.ONE
-                flip = flips.get(i) or (False,) * len(node.args)
-                results = {
-                    "rule": _apply(template, gbar_rule, named[i], [named[j] for j in node.args], node.params,
-                                   flip),
-                    "named": _apply(template, total["named"], named[i], [named[j] for j in node.args],
-                                    node.params, flip),
-                    "inputs": _apply(template, total["inputs"], value[i], [value[j] for j in node.args],
-                                     node.params, flip)}
-                if any(r is None or any(x is None for x in r) for r in results.values()):
-                    results = None
-            except (ShapeError, TypeError, ValueError, KeyError):
-                results = None
+        gbar_rule = X.sym(name, named[i].shape, "bar") if i != out else X.ONE
+        names, inputs = [named[j] for j in node.args], [value[j] for j in node.args]
+        results = {"rule": pull_back(node, gbar_rule, named[i], names, flips.get(i)),
+                   "named": pull_back(node, total["named"], named[i], names, flips.get(i)),
+                   "inputs": pull_back(node, total["inputs"], value[i], inputs, flips.get(i))}
+        if any(r is None for r in results.values()):
+            results = None
         for k, j in enumerate(node.args):
             if g.nodes[j].kind == "const":
                 continue
@@ -319,7 +326,7 @@ def derive(g, at=None, shapes: dict | None = None, adjoints: bool = True) -> Der
                     contrib[lvl].setdefault(j, [])
                 continue
             for lvl in contrib:
-                c = _as_expr(results[lvl][k])
+                c = results[lvl][k]
                 if lvl == "named":
                     c = substitute(c, defs, defs_memo)
                 contrib[lvl].setdefault(j, []).append(c)
