@@ -8,25 +8,26 @@ source's shape (the gradient layout; vectors are columns), and the contributions
 to the gradient.
 
 Never a wrong formula: each one is evaluated (:mod:`.check`) and compared with the path's numeric
-contribution (:func:`graphviz_bp.algorithms.paths.path_value`) at the program's values and ``at``
-(with declared sizes and no values, at random values, as :mod:`.formulas` checks).  A path through
-an op with no matrix rule for its shapes (conv2d, indexing of a matrix, …), or a formula that
-disagrees, gives a :class:`.formulas.Formula` with no ``expr`` and a one-line ``note``: show the
-numbers.
+contribution (``Path.value``, :func:`graphviz_bp.algorithms.paths.path_value`) at the program's
+values and ``at``.  A path through an op with no matrix rule for its shapes (conv2d, indexing of a
+matrix, …), a formula that disagrees, or a path without values gives a :class:`.formulas.Formula`
+with no ``expr`` and a one-line ``note``: show the numbers.
 """
 from __future__ import annotations
 
+from ...core.errors import InputError
 from . import check as C
 from . import expr as X
 from .derive import ShapeError, derive, pull_back
-from .formulas import Formula, _point
+from .formulas import Formula
 from .tidy import tidy
 from .traverse import substitute, tree_size
 
 
 def path_formulas(g, paths, at=None, shapes=None) -> list[Formula]:
     """One checked :class:`.formulas.Formula` per path (a :class:`~graphviz_bp.algorithms.paths.Path`
-    or a list of node names), in the order given; ``Formula.node`` is the path's start.
+    of ``g`` at ``at``: its ``indices`` and ``value``), in the order given; ``Formula.node`` is the
+    path's start.  ``shapes``: declared input shapes, as for :func:`.derive.derive`.
 
     >>> from graphviz_bp import parse
     >>> from graphviz_bp.algorithms.paths import derivative_paths
@@ -35,26 +36,28 @@ def path_formulas(g, paths, at=None, shapes=None) -> list[Formula]:
     >>> [f.plain for f in path_formulas(g, derivative_paths(g, "W"))]
     ['2*X^T@c', 'lambda*sign(W)']
     """
-    from ..paths import path_value
     shapes = {**(getattr(g, "declared_shapes", None) or {}), **(shapes or {})} or None
-    paths = [p.indices if hasattr(p, "indices") else tuple(g.index(n) for n in p) for p in paths]
+    paths = list(paths)
     try:
         d = derive(g, at=at, shapes=shapes, adjoints=False)
-        point, dims = _point(g, d, at, shapes)
-        env = C.node_values(g, d, point)
-    except (ShapeError, ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
-        return [Formula(g.nodes[p[0]].name, None, note=f"no matrix formula for this program ({exc})")
+        env = C.node_values(g, d, at)
+    except (InputError, ShapeError, ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
+        return [Formula(g.nodes[p.indices[0]].name, None, note=f"no matrix formula for this program ({exc})")
                 for p in paths]
     memo: dict = {}
     out = []
-    for indices in paths:
-        name = g.nodes[indices[0]].name
-        e, note = _pull_back(g, d, indices, memo)
+    for p in paths:
+        name = g.nodes[p.indices[0]].name
+        e, note = _pull_back(g, d, p.indices, memo)
         if e is None:
             out.append(Formula(name, None, note=note))
             continue
+        value = p.value
+        if value is None:
+            out.append(Formula(name, None, note="no values to check its matrix formula at"))
+            continue
         try:
-            ok = C.agrees(C.evaluate(e, env, dims), path_value(g, indices, point))
+            ok = C.agrees(C.evaluate(e, env), value)
         except (KeyError, ValueError, IndexError, TypeError, ArithmeticError):
             ok = False
         out.append(Formula(name, e, verified=True) if ok else
