@@ -248,15 +248,47 @@ def cmd_paths(args) -> int:
             _sum([p["value"] for p in listed])
         doc["total"] = total
         doc["total_method"] = "reverse accumulation (= the sum over all paths)" if truncated else "sum of paths"
+    constants = _path_formulas(g, at, listed) if have_values and not args.scalar else None
+    if constants:
+        doc["constants"] = constants
     lines = [f"{count} path{'s' if count != 1 else ''} from {args.source} to {dst}"
              + (f" (showing {len(listed)})" if truncated else "")]
+    if any("formula" in p for p in listed):
+        lines.append(f"(each path: {dst}'s adjoint pulled back along its edges only, a matrix formula in "
+                     f"node names shaped like {args.source}, checked against the path's value)")
     for k, p in enumerate(listed, 1):
         value = f" = {fmt_value(p['value'], 6)}" if "value" in p and p["value"] is not None else ""
-        lines.append(f"{k}. {' → '.join(p['nodes'])}: {' · '.join(p['factors'])}{value}")
+        product = p.get("formula") or ' · '.join(p['factors'])
+        lines.append(f"{k}. {' → '.join(p['nodes'])}: {product}{value}")
+        if p.get("formula_note"):
+            lines.append(f"   (no matrix formula: {p['formula_note']}; the local derivatives are listed)")
     if "total" in doc:
         lines.append(f"total: ∂{dst}/∂{args.source} = {fmt_value(doc['total'], 6)}")
+    lines += [f"({name} = {value}" + (": the one-hot vector of the index taken)" if name != "I" else ")")
+              for name, value in (constants or {}).items()]
     _emit(args, doc, "\n".join(lines))
     return 0
+
+
+def _path_formulas(g, at, listed) -> dict:
+    """Issue 14: in a tensor program each listed path gets ``formula`` (plain notation) and
+    ``formula_latex``, its contribution as a checked matrix formula, or ``formula_note`` saying why
+    not (its factors and value stand).  Returns the values of the extra names the formulas hold
+    (the one-hot ``e1``, ``I``), as ``grad --symbolic`` does."""
+    from ..algorithms.matrix_form.formulas import is_tensor_program
+    from ..algorithms.matrix_form.paths import path_formulas
+    from ..algorithms.paths import Path
+    from ..showing.matrix_solution import _constants, _tex_names
+    if not is_tensor_program(g, at):
+        return {}
+    tex = _tex_names(g)
+    formulas = path_formulas(g, [Path(g, tuple(map(g.index, p["nodes"])), at) for p in listed], at)
+    for p, f in zip(listed, formulas):
+        if f.expr is not None:
+            p["formula"], p["formula_latex"] = f.plain, f.latex(tex)
+        else:
+            p["formula_note"] = f.note
+    return _constants(formulas)
 
 
 def _sum(values):
