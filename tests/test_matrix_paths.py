@@ -179,3 +179,15 @@ def test_cli_paths_conv2d_note_and_scalar_program_unchanged():
     assert "formula" not in p and "conv2d" in p["formula_note"] and p["value"] == [[12, 16], [15, 19]]
     r = cli("-e", "f = x^2 + x*y", "--at", "x=1", "--at", "y=2", "--from", "x", "--json")
     assert all("formula" not in p and "formula_note" not in p for p in json.loads(r.stdout)["paths"])
+
+
+def test_explain_writes_each_path_as_a_matrix_expression():
+    g = gbp.parse(E2.read_text())
+    text = gbp.explain(g, method="paths")
+    assert "\\pi_{1} &= 2 X^\\top c \\\\\n&= \\begin{bmatrix} 12 & 4 \\end{bmatrix}" in text
+    assert "\\pi_{2} &= \\lambda \\operatorname{sign}(W)" in text
+    assert "1 \\cdot \\left(2 c\\right) \\cdot 1 \\cdot X" not in text
+    conv = gbp.explain(gbp.parse((ROOT / "graphviz_bp" / "examples" / "convolution.txt").read_text()), method="paths")
+    assert "No matrix formula for this path ('conv2d(I, K)' (conv2d) has no matrix rule" in conv
+    scalar = gbp.explain(gbp.parse("f = x^2 + x*y"), at={"x": 1, "y": 2}, method="paths")
+    assert "multiply the local derivatives along it" in scalar and "No matrix formula" not in scalar

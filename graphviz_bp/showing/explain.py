@@ -307,11 +307,24 @@ def _locals(doc: Document, ctx: _Context):
 
 
 def _paths(doc: Document, ctx: _Context):
+    from ..algorithms.matrix_form.formulas import is_tensor_program
+    from ..algorithms.matrix_form.paths import path_formulas
     from ..algorithms.paths import count_paths, derivative_paths
+    from .matrix_solution import _tex_names
     g = ctx.g
     doc.section("Path method")
-    doc.para("For each path from the variable to ", m(ctx.g.notation.tex(g.output)),
-             ", multiply the local derivatives along it (output end first); the derivative is the sum over paths.")
+    out_tex = ctx.g.notation.tex(g.output)
+    tensor = is_tensor_program(g, ctx.at)         # issue 14: a path's product as a matrix expression
+    tex_names = _tex_names(g) if tensor else {}
+    if tensor:
+        doc.para("For each path from the variable to ", m(out_tex), ", pull ", m(out_tex), "'s adjoint 1 back "
+                 "along the path's edges only: at each edge, output end first, the consumer's matrix rule for "
+                 "that operand (the other adjoints along the way are not added). Where every op on the path has "
+                 "a matrix rule, the result is a matrix expression in node names, shaped like the variable and "
+                 "checked against the path's value; the derivative is the sum over paths.")
+    else:
+        doc.para("For each path from the variable to ", m(out_tex),
+                 ", multiply the local derivatives along it (output end first); the derivative is the sum over paths.")
     for var in ctx.wrt:
         n = count_paths(g, var)
         total_tex = _partial(ctx.g.notation, g.output, var)
@@ -322,19 +335,27 @@ def _paths(doc: Document, ctx: _Context):
         doc.para(m(ctx.g.notation.tex(var)), f": {n} path{'s' if n != 1 else ''}"
                  + (f"; the first {MAX_PATHS_SHOWN} are written out" if n > MAX_PATHS_SHOWN else "") + ".")
         values = []
-        for k, p in enumerate(islice(derivative_paths(g, var, at=ctx.at), MAX_PATHS_SHOWN), 1):
-            edges = list(reversed(p.edges))
+        paths = list(islice(derivative_paths(g, var, at=ctx.at), MAX_PATHS_SHOWN))
+        formulas = path_formulas(g, paths, ctx.at) if tensor else [None] * len(paths)
+        for k, (p, f) in enumerate(zip(paths, formulas), 1):
             route = " \\to ".join(ctx.g.notation.tex(x) for x in p.nodes)
+            doc.para(b(f"Path {k}:"), " ", m(route))
+            values.append(p.value)
+            if f is not None and f.expr is not None:
+                doc.eq(chain(f"\\pi_{{{k}}}", [f.latex(tex_names), tex_value(p.value)]))
+                continue
+            edges = list(reversed(p.edges))
             symbolic = " \\cdot ".join(_partial(ctx.g.notation, v, u) if ctx.is_rule(u, v) else _paren(ctx.local_tex(u, v))
                                         for u, v in edges)
             factors = [ctx.local_value(u, v) for u, v in edges]
             parts = [" ".join(_partial(ctx.g.notation, v, u) for u, v in edges), symbolic]
-            if all(f is not None and _is_scalar(f) for f in factors) and _is_scalar(p.value):
-                parts.append(" \\cdot ".join(_operand(tex_value(f)) for f in factors))
+            if all(x is not None and _is_scalar(x) for x in factors) and _is_scalar(p.value):
+                parts.append(" \\cdot ".join(_operand(tex_value(x)) for x in factors))
             parts.append(tex_value(p.value))
-            doc.para(b(f"Path {k}:"), " ", m(route))
             doc.eq(chain(f"\\pi_{{{k}}}", parts))
-            values.append(p.value)
+            if f is not None:
+                doc.para(f"No matrix formula for this path ({f.note}): the local derivatives are listed, "
+                         "and the value is the path's contribution.")
         grad = gradients(g, at=ctx.at, wrt=[var])[var]
         if n > MAX_PATHS_SHOWN:
             doc.para(f"There are {n} paths in all, too many to write out; counted by dynamic programming, and "
