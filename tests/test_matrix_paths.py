@@ -191,3 +191,22 @@ def test_explain_writes_each_path_as_a_matrix_expression():
     assert "No matrix formula for this path ('conv2d(I, K)' (conv2d) has no matrix rule" in conv
     scalar = gbp.explain(gbp.parse("f = x^2 + x*y"), at={"x": 1, "y": 2}, method="paths")
     assert "multiply the local derivatives along it" in scalar and "No matrix formula" not in scalar
+
+
+@pytest.mark.slow
+def test_dashboard_paths_tab_shows_the_matrix_formula():
+    pytest.importorskip("streamlit")
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "graphviz_bp" / "app" / "page.py"), default_timeout=60)
+    at.run()
+    at.text_area(key="program").set_value(E2.read_text())
+    at.session_state["view"] = "Paths"
+    at.run()
+    assert not at.exception
+    text = "\n".join(e.value for e in [*at.markdown, *at.caption])
+    assert "In matrix form: $\\pi_{1} = 2 X^\\top c$" in text and "checked against the value" in text
+    assert "| # | path | matrix formula | contribution | running sum |" in text
+    assert "| 2 | W → b → d → L | $\\lambda \\operatorname{sign}(W)$ |" in text
+    at.text_area(key="program").set_value((ROOT / "graphviz_bp" / "examples" / "convolution.txt").read_text())
+    at.run()
+    assert any("No matrix formula for this path" in c.value and "conv2d" in c.value for c in at.caption)

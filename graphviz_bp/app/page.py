@@ -212,15 +212,25 @@ def _path_counts(prog: tuple, key: tuple, scalar: bool) -> dict:
 
 @jobs.cached(_CACHE)
 def _path_page(prog: tuple, key: tuple, scalar: bool, src: str, page: int):
-    """The paths of one page, their contributions and running sums (algorithms.paths.running_sums)."""
+    """The paths of one page, their contributions and running sums (algorithms.paths.running_sums),
+    and in a tensor program each contribution as a checked matrix formula: ``(LaTeX, None)``, or
+    ``(None, why not)`` (issue 14; None for every path of a scalar program)."""
+    from graphviz_bp.algorithms.matrix_form.formulas import is_tensor_program
+    from graphviz_bp.algorithms.matrix_form.paths import path_formulas
     from graphviz_bp.algorithms.paths import running_sums
+    from graphviz_bp.showing.matrix_solution import _tex_names
     g, at = _active(prog, key, scalar)
     with_values = _model(prog, key).has_values
     rows = running_sums(g, src, page * dash.PAGE_SIZE, dash.PAGE_SIZE, at=at, values=with_values)
     paths = [p for p, _, _ in rows]
     contributions = [value for _, value, _ in rows]
     running = [total for _, _, total in rows] if with_values and all(v is not None for v in contributions) else []
-    return paths, contributions, running
+    formulas = [None] * len(paths)
+    if with_values and not scalar and is_tensor_program(g, at):
+        tex = _tex_names(g)
+        formulas = [(f.latex(tex), None) if f.expr is not None else (None, f.note)
+                    for f in path_formulas(g, paths, at)]
+    return paths, contributions, running, formulas
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -588,7 +598,7 @@ def paths_panel():
                                    help=f"{dash.PAGE_SIZE} paths a page" + (
                                        f"; the first {cap:,} paths are listed (max_paths_listed), the count "
                                        f"stays exact" if count > cap else "")) - 1
-    paths, contributions, running = _path_page(*model_args, src, page)
+    paths, contributions, running, formulas = _path_page(*model_args, src, page)
     start = page * dash.PAGE_SIZE
     labels = {i: f"{start + i + 1}. {path_label(active_g, p.nodes)}" for i, p in enumerate(paths)}
     choice = top[1].selectbox(f"Path ({count:,} from {nt.name(src)} to {nt.name(dst)}"
@@ -615,6 +625,14 @@ def paths_panel():
     with right_:
         if contributions[choice] is not None:
             st.markdown(f"Contribution of path {k}: ${dash.latex_value(contributions[choice])}$")
+        if formulas[choice] is not None:        # issue 14: the path's product as a matrix expression
+            tex, note = formulas[choice]
+            if tex is not None:
+                st.markdown(f"In matrix form: $\\pi_{{{k}}} = {tex}$")
+                st.caption(f"{nt.name(dst)}'s adjoint pulled back along the path's edges only (each edge's "
+                           f"matrix rule for its operand), shaped like {nt.name(src)}; checked against the value.")
+            else:
+                st.caption(f"No matrix formula for this path: {dash.md_escape(note)}.")
         if running:
             grad = (model.gradients if not model_args[2] else active_g.gradients(at=active_at, wrt=[src])).get(src)
             st.markdown(f"Running sum of paths 1–{k}: ${dash.latex_value(running[choice])}$  \n"
@@ -629,12 +647,23 @@ def paths_panel():
                 st.caption(f"{count - k:,} more path{'s' if count - k != 1 else ''} to add.")
     if len(paths) > 1 and contributions[0] is not None:
         with st.expander(f"Paths {start + 1}–{start + len(paths)} with their contributions"):
-            rows = ["| # | path | contribution | running sum |", "|---|---|---|---|"]
+            matrix = any(f is not None for f in formulas)
+            rows = ["| # | path |" + (" matrix formula |" if matrix else "") + " contribution | running sum |",
+                    "|---|---|" + ("---|" if matrix else "") + "---|---|"]
             for i, q in enumerate(paths):
-                rows.append(f"| {start + i + 1} | {dash.md_escape(path_label(active_g, q.nodes))} | "
+                cell = ""
+                if matrix:
+                    tex = formulas[i][0]
+                    cell = f" ${_table_tex(tex)}$ |" if tex is not None else " — |"
+                rows.append(f"| {start + i + 1} | {dash.md_escape(path_label(active_g, q.nodes))} |{cell} "
                             f"${dash.latex_value(contributions[i])}$ | "
                             f"{'$' + dash.latex_value(running[i]) + '$' if running else '—'} |")
             st.markdown("\n".join(rows))
+
+
+def _table_tex(tex: str) -> str:
+    """LaTeX for a Markdown table cell: no ``|`` (it would end the cell), ‖·‖ and |·| as \\Vert, \\vert."""
+    return tex.replace("\\|", "\\Vert ").replace("|", "\\vert ")
 
 
 def step_move(delta: int, n: int):
