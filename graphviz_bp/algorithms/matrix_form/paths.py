@@ -4,8 +4,9 @@ A path's contribution is the output's adjoint (1 for a scalar end) pulled back a
 edges only: for each edge u → v, from the output end, the matrix VJP template of v for the operand
 u (:func:`.derive.pull_back`; ``x*x`` is one edge, both operand positions count) and nothing else,
 so the other adjoints along the way are not added.  The formula is in node names and has the
-source's shape (the gradient layout; vectors are columns), and the contributions of all paths sum
-to the gradient.
+source's shape (the gradient layout; vectors are columns), written as the constructors of
+:mod:`.expr` canonicalise it (not tidied: a long list of paths stays quick), and the contributions of
+all paths sum to the gradient.
 
 Never a wrong formula: each one is evaluated (:mod:`.check`) and compared with the path's numeric
 contribution (``Path.value``, :func:`graphviz_bp.algorithms.paths.path_value`) at the program's
@@ -16,11 +17,11 @@ with no ``expr`` and a one-line ``note``: show the numbers.
 from __future__ import annotations
 
 from ...core.errors import InputError
+from ...core.limits import check_deadline
 from . import check as C
 from . import expr as X
 from .derive import ShapeError, derive, pull_back
 from .formulas import Formula
-from .tidy import tidy
 from .traverse import substitute, tree_size
 
 
@@ -46,7 +47,9 @@ def path_formulas(g, paths, at=None, shapes=None) -> list[Formula]:
                 for p in paths]
     memo: dict = {}
     out = []
-    for p in paths:
+    for k, p in enumerate(paths):
+        if not k & 63:
+            check_deadline("writing paths as matrix formulas")
         name = g.nodes[p.indices[0]].name
         e, note = _pull_back(g, d, p.indices, memo)
         if e is None:
@@ -87,11 +90,7 @@ def _pull_back(g, d, indices, memo) -> tuple:
     cap = g.limits.max_symbolic_ops
     if tree_size(gbar) > cap:
         return None, f"too long to write out (more than {cap} operations)"
-    try:
-        gbar = tidy(gbar, sympy_islands=False)
-    except (ValueError, TypeError, KeyError, ArithmeticError, RecursionError):
-        pass                            # a rewrite our constructors refuse: the form as pulled back stands
-    return gbar, None
+    return gbar, None                   # as pulled back (BᵀXᵀ); tidy's (XB)ᵀ costs 20 ms a path
 
 
 __all__ = ["path_formula", "path_formulas"]
