@@ -189,6 +189,9 @@ def test_explain_writes_each_path_as_a_matrix_expression():
     assert "1 \\cdot \\left(2 c\\right) \\cdot 1 \\cdot X" not in text
     conv = gbp.explain(gbp.parse((ROOT / "graphviz_bp" / "examples" / "convolution.txt").read_text()), method="paths")
     assert "No matrix formula for this path ('conv2d(I, K)' (conv2d) has no matrix rule" in conv
+    mlp = gbp.explain(gbp.parse((ROOT / "graphviz_bp" / "examples" / "mlp_relu_softmax.txt").read_text()),
+                      method="paths")
+    assert "\\pi_{1} = c - e_{1} = " in mlp and mlp.count("the one-hot vector of the index taken") == 1
     scalar = gbp.explain(gbp.parse("f = x^2 + x*y"), at={"x": 1, "y": 2}, method="paths")
     assert "multiply the local derivatives along it" in scalar and "No matrix formula" not in scalar
 

@@ -310,12 +310,13 @@ def _paths(doc: Document, ctx: _Context):
     from ..algorithms.matrix_form.formulas import is_tensor_program
     from ..algorithms.matrix_form.paths import path_formulas
     from ..algorithms.paths import count_paths, derivative_paths
-    from .matrix_solution import _tex_names
+    from .matrix_solution import _constants, _tex_names
     g = ctx.g
     doc.section("Path method")
     out_tex = ctx.g.notation.tex(g.output)
     tensor = is_tensor_program(g, ctx.at)         # issue 14: a path's product as a matrix expression
     tex_names = _tex_names(g) if tensor else {}
+    said = set()                                  # e_1, I: their values said where first written
     if tensor:
         doc.para("For each path from the variable to ", m(out_tex), ", pull ", m(out_tex), "'s adjoint 1 back "
                  "along the path's edges only: at each edge, output end first, the consumer's matrix rule for "
@@ -343,6 +344,11 @@ def _paths(doc: Document, ctx: _Context):
             values.append(p.value)
             if f is not None and f.expr is not None:
                 doc.eq(chain(f"\\pi_{{{k}}}", [f.latex(tex_names), tex_value(p.value)]))
+                for name, v in _constants([f]).items():
+                    if name not in said:
+                        said.add(name)
+                        doc.para("Here ", m(f"{_tex_constant(name)} = {tex_value(np.asarray(v))}"),
+                                 ": the one-hot vector of the index taken." if name != "I" else ".")
                 continue
             edges = list(reversed(p.edges))
             symbolic = " \\cdot ".join(_partial(ctx.g.notation, v, u) if ctx.is_rule(u, v) else _paren(ctx.local_tex(u, v))
@@ -366,6 +372,10 @@ def _paths(doc: Document, ctx: _Context):
             doc.para("Sum over the paths:")
             doc.eq(chain(total_tex, [" + ".join(f"\\pi_{{{k}}}" for k in range(1, len(values) + 1)),
                                      _sum_tex([tex_value(v) for v in values]), tex_value(grad)]))
+
+
+def _tex_constant(name: str) -> str:
+    return "I" if name == "I" else f"e_{{{name[1:]}}}"
 
 
 def _reverse(doc: Document, ctx: _Context):
