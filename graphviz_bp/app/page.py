@@ -7,8 +7,9 @@ run (pyproject: ``--ignore=graphviz_bp/app/page.py``).
 
 Thin by design: layout and state only. Every number comes from the library
 (``graphviz_bp``: evaluation, reverse accumulation, derivative paths, forward
-mode) and every picture from its renderer (``graphviz_bp.showing.render``); helpers
-that need no Streamlit live in ``graphviz_bp/app/dashboard.py``.
+mode) and every picture from its renderer (``graphviz_bp.showing.render``), through the cached
+functions of ``graphviz_bp/app/page_data.py`` (each run first in a worker under hard limits);
+helpers that need no Streamlit live in ``graphviz_bp/app/dashboard.py``.
 """
 from __future__ import annotations
 
@@ -18,16 +19,15 @@ import importlib
 import importlib.util
 import logging
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 import streamlit as st
 
-import graphviz_bp as gbp
 from graphviz_bp import InputError
 from graphviz_bp.app import dashboard as dash
-from graphviz_bp.app import jobs, worker      # issue 19: hard limits (workers) and size-bounded caches
+from graphviz_bp.app import jobs
+from graphviz_bp.app import page_data as data   # what the page computes (cached, in workers)
 from graphviz_bp.core.notation import Notation, shape_text
-from graphviz_bp.core.limits import Limits, no_time_budget, start_time_budget
+from graphviz_bp.core.limits import Limits, start_time_budget
 
 log = logging.getLogger("graphviz_bp.app")
 
@@ -57,207 +57,6 @@ st.set_page_config(page_title="graphviz-bp · backpropagation graphs", layout="w
 # Each run of this script gets the request time budget (Limits.time_budget_s, GRAPHVIZ_BP_TIME_BUDGET_S):
 # the engine's loops check it and stop with a LimitError, shown like any other bad input.
 start_time_budget(Limits.from_env().time_budget_s)
-
-
-# --- library access (cached) -----------------------------------------------------------------
-
-def _renderer():
-    """``graphviz_bp.showing.render`` if installed, else None (the app says the drawing is coming)."""
-    try:
-        return importlib.import_module("graphviz_bp.showing.render")
-    except ModuleNotFoundError as exc:
-        if exc.name == "graphviz_bp.showing.render":
-            return None
-        raise
-
-
-_MODULES = {"explain": "graphviz_bp.showing.explain", "check": "graphviz_bp.showing.check",
-            "scalar_view": "graphviz_bp.api"}   # the api view: local_numeric, …
-
-
-def _optional(name: str):
-    """The function ``graphviz_bp.<name>.<name>`` (explain, check, scalar_view) if that part is
-    installed, else None. (Imported from its module: once ``graphviz_bp.<name>`` is imported,
-    the package attribute of that name is the module, not the function.)"""
-    try:
-        module = importlib.import_module(_MODULES[name])
-    except ModuleNotFoundError as exc:
-        if exc.name == _MODULES[name]:
-            return None
-        raise
-    return getattr(module, name, None)
-
-
-@st.cache_data(show_spinner=False)
-def _gallery():
-    return dash.gallery()
-
-
-# --- issue 19: every computation first runs in a worker process under hard limits (CPU time,
-# memory: graphviz_bp.app.worker); the server's own copy is made only once a worker has finished
-# it. Graphs and models are cached by size (jobs.SizeCache), not by number of entries.
-_LIMITS = Limits.from_env()
-_CACHE = jobs.shared_cache()
-
-
-def _session():
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-    ctx = get_script_run_ctx()
-    return ctx.session_id if ctx is not None else None
-
-
-def _in_worker(fn, *args):
-    return worker.run(fn, *args, limits=_LIMITS, key=_session())
-
-
-@jobs.cached(_CACHE)
-def _graph(prog: tuple):
-    """The graph of ``prog = (text, syntax)``; syntax is the notation switch (auto, plain, latex)."""
-    _in_worker(jobs.read, prog)
-    with no_time_budget():                    # a worker has just read it under the hard limits
-        return dash.parse_prog(prog)
-
-
-@dataclass
-class Model:
-    """Everything the panels show for one program and one set of input values."""
-    prog: tuple                # (program text, notation), see _graph
-    key: tuple                 # the inputs' texts, see dash.values_key
-    g: object                  # ComputationGraph
-    at: dict
-    missing: list              # inputs without a value (then the graph is symbolic)
-    values: dict | None = None
-    gradients: dict | None = None
-    gradient_error: str | None = None
-    symbolic: dict | None = None
-    warnings: list = field(default_factory=list)
-
-    @property
-    def has_values(self) -> bool:
-        return self.values is not None
-
-    @property
-    def has_gradients(self) -> bool:
-        return self.gradients is not None
-
-
-STRUCTURE_ONLY = (("", ""),)   # the inputs' key of "the program's graph without values" (no input has no name)
-
-
-@jobs.cached(_CACHE)
-def _model(prog: tuple, key: tuple) -> Model:
-    if key != STRUCTURE_ONLY:
-        _in_worker(jobs.probe, prog, key)     # the program at these inputs, under the hard limits
-    with no_time_budget():                    # ... so the server's own copy needs no second budget
-        return _model_here(prog, key)
-
-
-def _model_here(prog: tuple, key: tuple) -> Model:
-    g = _graph(prog)
-    if key == STRUCTURE_ONLY:          # after an evaluation error: the program's graph without values
-        return Model(prog, key, g, {}, [])
-    at = jobs.inputs(key)
-    missing = [n for n in g.leaves if n not in at and g.node(n).default is None]
-    m = Model(prog, key, g, at, missing)
-    if missing:
-        try:
-            from graphviz_bp.algorithms.symbolic import symbolic_gradients
-            m.symbolic = symbolic_gradients(g)
-        except InputError as exc:
-            m.gradient_error = str(exc)
-        return m
-    from graphviz_bp.core.evaluate import run
-    m.warnings = list(run(g, at).warnings)
-    values = g.evaluate(at)                  # the page shows inputs and output; intermediates of
-    m.values = {n: values[n] for n in [*g.leaves, g.output]}   # 10⁶ entries stay out of the cache
-    try:
-        m.gradients = g.gradients(at=at)
-    except InputError as exc:          # e.g. a non-scalar output
-        m.gradient_error = str(exc)
-    return m
-
-
-@jobs.cached(_CACHE)
-def _scalar_graph(prog: tuple, key: tuple):
-    m = _model(prog, key)
-    return _optional("scalar_view")(m.g, at=m.at if m.has_values else None)
-
-
-@jobs.cached(_CACHE)
-def _steps(prog: tuple, key: tuple, scalar: bool):
-    g, at = _active(prog, key, scalar)
-    return g.reverse(at=at, record=True).steps
-
-
-@jobs.cached(_CACHE)
-def _tangents(prog: tuple, key: tuple, scalar: bool, src: str):
-    from graphviz_bp.algorithms.forward import forward
-    g, at = _active(prog, key, scalar)
-    return forward(g, src, at)
-
-
-def _active(prog: tuple, key: tuple, scalar: bool):
-    """The graph the panels work on (the program's, or its scalar view) and its inputs."""
-    m = _model(prog, key)
-    if scalar:
-        return _scalar_graph(prog, key), None
-    return m.g, (m.at if m.has_values else None)
-
-
-@st.cache_data(max_entries=128, show_spinner=False)
-def _path_counts(prog: tuple, key: tuple, scalar: bool) -> dict:
-    g, _ = _active(prog, key, scalar)
-    return {name: gbp.count_paths(g, name) for name in g.leaves}
-
-
-@jobs.cached(_CACHE)
-def _path_page(prog: tuple, key: tuple, scalar: bool, src: str, page: int):
-    """The paths of one page, their contributions and running sums (algorithms.paths.running_sums),
-    and in a tensor program each contribution as a checked matrix formula: ``(LaTeX, None)``, or
-    ``(None, why not)`` (issue 14; None for every path of a scalar program)."""
-    from graphviz_bp.algorithms.matrix_form.formulas import is_tensor_program
-    from graphviz_bp.algorithms.matrix_form.paths import path_formulas
-    from graphviz_bp.algorithms.paths import running_sums
-    from graphviz_bp.showing.matrix_solution import _tex_names
-    g, at = _active(prog, key, scalar)
-    with_values = _model(prog, key).has_values
-    rows = running_sums(g, src, page * dash.PAGE_SIZE, dash.PAGE_SIZE, at=at, values=with_values)
-    paths = [p for p, _, _ in rows]
-    contributions = [value for _, value, _ in rows]
-    running = [total for _, _, total in rows] if with_values and all(v is not None for v in contributions) else []
-    formulas = [None] * len(paths)
-    if with_values and not scalar and is_tensor_program(g, at):
-        tex = _tex_names(g)
-        formulas = [(f.latex(tex), None) if f.expr is not None else (None, f.note)
-                    for f in path_formulas(g, paths, at)]
-    return paths, contributions, running, formulas
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def _svg(prog: tuple, key: tuple, scalar: bool, opts: tuple) -> str:
-    """Server-side SVG of one view (Graphviz's own layout and font metrics, under the time budget)."""
-    return _in_worker(jobs.svg, prog, key, scalar, opts)
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def _dot(prog: tuple, key: tuple, scalar: bool, opts: tuple) -> str:
-    """DOT source of one view (for st.graphviz_chart and the DOT download)."""
-    return _in_worker(jobs.dot, prog, key, scalar, opts)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _explanation(prog: tuple, key: tuple, sgd_lr: float | None) -> str:
-    return _in_worker(jobs.explanation, prog, key, sgd_lr)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _check_report(prog: tuple, key: tuple, answers: str, sgd_lr: float | None) -> tuple:
-    return _in_worker(jobs.check_report, prog, key, answers, sgd_lr)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _png(svg: str) -> bytes:
-    return _renderer().to_png(svg)
 
 
 # --- small UI helpers --------------------------------------------------------------------------
@@ -290,7 +89,7 @@ def big(text: str):
 
 
 def load_example():
-    ex = {e.title: e for e in _gallery()}.get(st.session_state.example)
+    ex = {e.title: e for e in data.gallery()}.get(st.session_state.example)
     if ex is not None:
         st.session_state.program = ex.text
         st.session_state.syntax = "auto"          # a gallery program is read as it is written
@@ -298,14 +97,14 @@ def load_example():
 
 def program_edited():
     """A program that is no longer the chosen example's: the Example box says so (no stale title)."""
-    ex = {e.title: e for e in _gallery()}.get(st.session_state.get("example"))
+    ex = {e.title: e for e in data.gallery()}.get(st.session_state.get("example"))
     if ex is not None and ex.text != st.session_state.program:
         st.session_state.example = None
 
 
 def _init_state():
     if "program" not in st.session_state:
-        examples = _gallery()
+        examples = data.gallery()
         first = next((e for e in examples if e.file == dash.DEFAULT_EXAMPLE), examples[0] if examples else None)
         st.session_state.program = first.text if first else "f = x^2 + x*y + (x + y)^2\nx = 1\ny = 2"
         if first:
@@ -316,7 +115,7 @@ def _init_state():
 # --- the page -----------------------------------------------------------------------------------
 
 _init_state()
-renderer = _renderer()
+renderer = data.renderer_module()
 
 CSS = """<style>
 [data-testid="stMainBlockContainer"] {padding-top: 2.2rem; padding-bottom: 2rem;
@@ -370,7 +169,7 @@ with right:                                   # what the drawing shows: one comp
 
 with left:
     st.markdown("#### graphviz-bp · backpropagation, drawn")
-    st.selectbox("Example", [e.title for e in _gallery()], key="example", on_change=load_example,
+    st.selectbox("Example", [e.title for e in data.gallery()], key="example", on_change=load_example,
                  placeholder="your own program (choose an example to load it)",
                  help="Every example shipped with graphviz-bp (graphviz_bp/examples)")
     text = st.text_area("Program", key="program", on_change=program_edited,
@@ -392,7 +191,7 @@ with left:
     error = None
     graph = None
     try:
-        graph = _graph(prog)
+        graph = data.graph(prog)
     except InputError as exc:
         error = str(exc)
     except Exception:
@@ -418,7 +217,7 @@ with left:
         st.warning("Inputs, values and drawing below are those of the last program that worked; "
                    "they follow again once the error above is fixed.", icon=":material/history:")
         shown_prog = last[0]
-        graph = _graph(shown_prog)
+        graph = data.graph(shown_prog)
     else:
         shown_prog = prog
         said = dash.notation_note(graph.syntax, syntax)
@@ -454,7 +253,7 @@ with left:
 
     model = None
     try:
-        model = _model(shown_prog, key)
+        model = data.model(shown_prog, key)
     except InputError as exc:
         st.error(dash.md_escape(str(exc)), icon=":material/error:")
     except Exception:
@@ -464,10 +263,10 @@ with left:
     if model is None:
         # the program reads but does not evaluate (a shape error, a bad input value): its own graph,
         # without values, so that the inputs above and the drawing are the same program
-        model = _model(shown_prog, STRUCTURE_ONLY)
+        model = data.model(shown_prog, data.STRUCTURE_ONLY)
         st.warning("The drawing shows this program without values until the error above is fixed.",
                    icon=":material/info:")
-    elif model.key != STRUCTURE_ONLY:
+    elif model.key != data.STRUCTURE_ONLY:
         st.session_state.last_good = (model.prog, model.key)
 
     g = model.g
@@ -500,7 +299,7 @@ active_g, active_at = g, model.at
 if model_args[2]:
     with right:
         with guarded("building the scalar view"):
-            active_g, active_at = _active(*model_args)
+            active_g, active_at = data.active(*model_args)
             if len(active_g) > g.limits.max_render_nodes:
                 st.info(f"The scalar view has {len(active_g)} nodes; the drawing shows at most "
                         f"{g.limits.max_render_nodes} (GRAPHVIZ_BP_MAX_RENDER_NODES).", icon=":material/info:")
@@ -515,7 +314,7 @@ def _portable(svg: str) -> str:
 
 
 def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name="graph", shown=None):
-    """The drawing of the current view, with its downloads (``shown``: another Model of the same program)."""
+    """The drawing of the current view, with its downloads (``shown``: another data.Model of the same program)."""
     m = shown or model
     m_args = (m.prog, m.key, model_args[2]) if shown else model_args
     if renderer is None:
@@ -535,19 +334,19 @@ def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name
     with guarded("drawing the graph"):
         args = (*m_args, tuple(sorted(opts.items())))
         if engine == BROWSER_ENGINE:
-            st.graphviz_chart(_dot(*args), width="stretch")
+            st.graphviz_chart(data.dot(*args), width="stretch")
         else:
             # inline SVG (st.html strips <svg>; st.image would hide the text from the page)
             state = hashlib.sha1(repr((args, bool(scalar), size, presenting)).encode()).hexdigest()[:12]
-            st.markdown(dash.svg_for_page(_svg(*args), zoom=SIZES.get(size), state=state,
+            st.markdown(dash.svg_for_page(data.svg(*args), zoom=SIZES.get(size), state=state,
                                           height_css="100vh - 150px" if presenting else "100vh - 280px"),
                         unsafe_allow_html=True)
         c = st.columns(4)
-        c[0].download_button("SVG", lambda: _portable(_svg(*args)), file_name=f"{name}.svg", mime="image/svg+xml",
+        c[0].download_button("SVG", lambda: _portable(data.svg(*args)), file_name=f"{name}.svg", mime="image/svg+xml",
                              on_click="ignore", icon=":material/download:", key=f"dl-svg-{name}")
-        c[1].download_button("PNG", lambda: _png(_svg(*args)), file_name=f"{name}.png", mime="image/png",
+        c[1].download_button("PNG", lambda: data.png(data.svg(*args)), file_name=f"{name}.png", mime="image/png",
                              on_click="ignore", icon=":material/download:", key=f"dl-png-{name}")
-        c[2].download_button("DOT", lambda: _dot(*args), file_name=f"{name}.gv", mime="text/vnd.graphviz",
+        c[2].download_button("DOT", lambda: data.dot(*args), file_name=f"{name}.gv", mime="text/vnd.graphviz",
                              on_click="ignore", icon=":material/download:", key=f"dl-dot-{name}")
         if m.has_values and m.has_gradients:
             c[3].download_button("Gradients (JSON)",
@@ -565,7 +364,7 @@ def graph_panel():
         texts = dict(model.key)
         texts.update({name: dash.value_literal(v) for name, v in trained["at"].items() if name in texts})
         try:
-            show_graph(name="graph", shown=_model(model.prog, dash.values_key(texts)))
+            show_graph(name="graph", shown=data.model(model.prog, dash.values_key(texts)))
             return
         except InputError as exc:
             st.error(dash.md_escape(str(exc)), icon=":material/error:")
@@ -573,7 +372,7 @@ def graph_panel():
 
 
 def paths_panel():
-    counts = _path_counts(*model_args)
+    counts = data.path_counts(*model_args)
     sources = list(counts)
     if not sources:
         st.info("The program has no inputs.")
@@ -598,7 +397,7 @@ def paths_panel():
                                    help=f"{dash.PAGE_SIZE} paths a page" + (
                                        f"; the first {cap:,} paths are listed (max_paths_listed), the count "
                                        f"stays exact" if count > cap else "")) - 1
-    paths, contributions, running, formulas = _path_page(*model_args, src, page)
+    paths, contributions, running, formulas = data.path_page(*model_args, src, page)
     start = page * dash.PAGE_SIZE
     labels = {i: f"{start + i + 1}. {path_label(active_g, p.nodes)}" for i, p in enumerate(paths)}
     choice = top[1].selectbox(f"Path ({count:,} from {nt.name(src)} to {nt.name(dst)}"
@@ -674,7 +473,7 @@ def backward_panel():
     if not model.has_gradients:
         st.info(model.gradient_error or "The backward pass needs values for every input.")
         return
-    steps = _steps(*model_args)
+    steps = data.steps(*model_args)
     n = len(steps)
     if not 1 <= st.session_state.get("step", 1) <= n:
         st.session_state.step = n
@@ -700,12 +499,12 @@ def forward_panel():
         st.info("Forward mode needs values for every input.")
         return
     leaves = active_g.leaves
-    counts = _path_counts(*model_args)
+    counts = data.path_counts(*model_args)
     default = max(leaves, key=lambda n: (counts.get(n, 0), -leaves.index(n)))
     src = st.columns([3, 11])[0].selectbox("Tangents of", leaves, index=leaves.index(default),
                                             key=f"fwd-src-{model_args[2]}",
                                             format_func=lambda n: active_g.notation.name(n))
-    tangents = _tangents(*model_args, src)
+    tangents = data.tangents(*model_args, src)
     st.markdown(f"Forward mode pushes ∂node/∂{md(src)} from {md(src)} to the output "
                 f"(for a tensor input: one column per entry of {md(src)}).")
     show_graph(tangent=src, extra_layers=("tangents",), name=f"forward-{src}")
@@ -731,21 +530,21 @@ def load_answers():
 def solution_panel():
     # ---- worked solution and checker: graphviz_bp.showing.explain / graphviz_bp.showing.check (their own issue) ----
     lr = None
-    explain = _optional("explain")
+    explain = data.optional("explain")
     if explain is None:
         st.info("The worked solution (graphviz_bp.showing.explain) is coming.", icon=":material/hourglass_empty:")
     else:
         lr = st.columns([3, 11])[0].number_input("With one SGD step, η =", min_value=0.0, value=0.0, step=0.01,
                                                  format="%g", key="sgd-lr", help="0: no SGD step") or None
         with guarded("writing the worked solution"):
-            st.markdown(_explanation(model.prog, model.key, lr))
+            st.markdown(data.explanation(model.prog, model.key, lr))
     st.divider()
-    check = _optional("check")
+    check = data.optional("check")
     st.markdown("**Check a hand solution**")
     if check is None:
         st.info("The checker (graphviz_bp.showing.check) is coming.", icon=":material/hourglass_empty:")
         return
-    sheets = dash.answer_files(_gallery(), model.prog[0])
+    sheets = dash.answer_files(data.gallery(), model.prog[0])
     if sheets:
         st.selectbox("Answers of this example", sheets, index=None, key="answers-file", on_change=load_answers,
                      placeholder="load a hand solution shipped with this example")
@@ -754,7 +553,7 @@ def solution_panel():
                            key="answers", height=160)
     if answers.strip():
         with guarded("checking the answers"):
-            ok, report = _check_report(model.prog, model.key, answers, lr)
+            ok, report = data.check_report(model.prog, model.key, answers, lr)
             head, _, rest = report.partition("\n")
             # the headline quotes the student's claim (X*W - Y): escaped, so Markdown keeps its *
             (st.success if ok else st.warning)(dash.md_escape(head),
