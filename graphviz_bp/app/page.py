@@ -26,29 +26,15 @@ from graphviz_bp import InputError
 from graphviz_bp.app import dashboard as dash
 from graphviz_bp.app import jobs
 from graphviz_bp.app import page_data as data   # what the page computes (cached, in workers)
+from graphviz_bp.app import page_options
+from graphviz_bp.app.page_options import BROWSER_ENGINE, SIZES
 from graphviz_bp.core.notation import Notation, shape_text
 from graphviz_bp.core.limits import Limits, start_time_budget
 
 log = logging.getLogger("graphviz_bp.app")
 
-LAYERS = {                       # renderer layer -> what the toggle says
-    "values": "values",
-    "shapes": "shapes",
-    "locals": "local derivatives (symbolic)",
-    "numeric": "local derivatives (at the point)",
-    "grads": "gradients (adjoints)",
-}
-DEFAULT_LAYERS = ["values", "locals", "grads"]
-try:                               # issue 14's matrix-form layer, where the renderer has it
-    from graphviz_bp.showing.render import FORMULAS as _FORMULAS
-    LAYERS[_FORMULAS] = "formulas (matrix form)"
-except ImportError:
-    pass
-SIZES = {"fit": None, "100 %": 1.0, "150 %": 1.5, "200 %": 2.0}
 VIEWS = ["Graph", "Paths", "Backward pass", "Forward mode", "Worked solution"]
 EXTRA_PANELS: list = []         # Training, Prove / solve: added below when their modules are there
-SVG_ENGINE = "Graphviz SVG (server)"
-BROWSER_ENGINE = "in the browser"
 
 # the page icon is an emoji: Streamlit draws it as a data: URL (a :material/…: page icon would be
 # fetched from a font host on the internet, and the page must work offline, issue 18)
@@ -117,55 +103,15 @@ def _init_state():
 _init_state()
 renderer = data.renderer_module()
 
-CSS = """<style>
-[data-testid="stMainBlockContainer"] {padding-top: 2.2rem; padding-bottom: 2rem;
-                                      padding-left: 2.5rem; padding-right: 2.5rem;}
-.st-key-program textarea {font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.95rem;}
-</style>"""
-st.markdown(CSS, unsafe_allow_html=True)
-
-# Presentation: the editor column and Streamlit's header are hidden, the views take the whole
-# width and the graph the whole height (browser full screen, F11, hides the rest). The editor
-# column is still built, hidden, because the program and its values live there.
-PRESENTATION_CSS = """<style>
-div[data-testid="stColumn"]:has(.st-key-editor) {display: none;}
-div[data-testid="stColumn"]:has(.st-key-views) {width: 100% !important; flex: 1 1 100% !important;
-                                                 max-width: 100% !important;}
-header[data-testid="stHeader"] {display: none;}
-[data-testid="stMainBlockContainer"] {padding-top: 0.8rem; padding-left: 1.2rem; padding-right: 1.2rem;}
-</style>"""
-presenting = bool(st.session_state.get("present"))
-if presenting:
-    st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+presenting = page_options.apply_styles()
 
 left_col, right_col = st.columns([4, 9], gap="large")
 left, right = left_col.container(key="editor"), right_col.container(key="views")
 
 with right:                                   # what the drawing shows: one compact block above the views
-    layers = st.pills("Layers", list(LAYERS), selection_mode="multi", default=DEFAULT_LAYERS,
-                      format_func=LAYERS.get, key="layers")
-    c = st.columns([5, 8, 7, 4, 4, 5], vertical_alignment="bottom")
-    theme = c[0].segmented_control("Theme", ["light", "dark", "print"], default="light", key="theme",
-                                   required=True)
-    rankdir = c[1].segmented_control("Direction", ["auto", "LR", "TB"], default="auto", key="rankdir",
-                                     required=True,
-                                     format_func={"auto": "auto", "LR": "left → right", "TB": "top → bottom"}.get,
-                                     help="auto: left → right for graphs up to six steps deep, top → bottom "
-                                          "for deeper ones (they stay readable on a 16:9 slide)")
-    size = c[2].segmented_control("Size", list(SIZES), default="fit", key="size", required=True,
-                                  help="fit: as wide as the column and as tall as the screen, but never "
-                                       "smaller than 12 px text (a bigger graph scrolls); 100 % – 200 %: the "
-                                       "graph at that size, drag the scroll bars or use the wheel to pan")
-    c[3].toggle("Presentation", key="present",
-                help="For the projector: hides the editor, the graph takes the whole width and height. "
-                     "Add the browser's full screen (F11) to hide the rest.")
-    scalar = c[4].toggle("Scalar view", key="scalar",
-                         help="Tensor programs as neurons and weights: every tensor operation expanded "
-                              "into element nodes (W₁[0,0], h[1], …).")
-    engine = c[5].selectbox("Layout", [SVG_ENGINE, BROWSER_ENGINE], key="engine",
-                            help="Graphviz SVG made on the server keeps Graphviz's own font metrics, so "
-                                 "the matrices in the labels line up; st.graphviz_chart lays the graph "
-                                 "out in the browser in Streamlit's font, where they do not.")
+    _options = page_options.drawing_options()
+layers, theme, rankdir, size = _options.layers, _options.theme, _options.rankdir, _options.size
+scalar, engine = _options.scalar, _options.engine
 
 with left:
     st.markdown("#### graphviz-bp · backpropagation, drawn")
