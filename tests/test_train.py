@@ -248,7 +248,8 @@ def _central(f, args, k, h=1e-6):
 @pytest.mark.parametrize("table", [SIGMOID_TABLE, SIGMOID_TABLE.replace("x1 | x2", "x_1 | x_2")
                                    .replace("# | 1 | 1  | 1  | 1 |", "| 1 | 1 | 1 | 1 |"),
                                    "\n".join(["# | x | y |", "# |---|---|", "# | [[1, 1]] | 1 |",
-                                              "# | [[5, 2]] | 0 |"]) + "\n" + SIGMOID_TABLE.split("\n", 4)[4]])
+                                              "# | [[5, 2]] | 0 |"]) + "\n" + SIGMOID_TABLE.split("\n", 4)[4],
+                                   (EXAMPLES / "sigmoid_network_from_zeros.txt").read_text()])   # as shipped
 def test_seed002_sigmoid_net_two_sgd_steps_e4(table):
     g, observations = read(table)
     assert [o.values["x"].tolist() for o in observations] == [[[1.0, 1.0]], [[5.0, 2.0]]]
