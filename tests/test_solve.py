@@ -202,3 +202,5 @@ def test_cli_solve_the_sheet_as_pasted():
     doc = json.loads(r.stdout)
     assert np.allclose(doc["point"]["w"], np.linalg.solve(X.T @ X + 0.5 * np.eye(2), X.T @ Y))
     assert doc["formula"] == "w = (XᵀX + λI)⁻¹Xᵀy" and doc["kind"] == "minimum"
+    # the notes are those of the reading solved (w a column), not of the first (w a number)
+    assert "w is a number" not in r.stderr, r.stderr

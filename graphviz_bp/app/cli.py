@@ -149,8 +149,9 @@ def _graph(args):
     g = parse(_read_program(args), limits=_limits(args), output=args.output, syntax=args.syntax,
               define=define, given=given)
     args.reading_notes = list(getattr(g, "reading_notes", []))
-    for note in args.reading_notes:             # what the reader chose, one line each
-        print(f"note: {note}", file=sys.stderr)
+    if not getattr(args, "hold_notes", False):  # solve may read a sheet again: it says the notes itself
+        for note in args.reading_notes:         # what the reader chose, one line each
+            print(f"note: {note}", file=sys.stderr)
     # --- end issue 15 ---
     return g
 

@@ -134,8 +134,11 @@ def run_solve(args) -> int:
     from ..algorithms.solve import solve
     from ..core.notation import to_json
     from ..showing.proof import solution_text
+    args.hold_notes = True          # the reader's notes of the reading that is solved, not of the first
     g = _graph(args)
+    first_notes = args.reading_notes
     if args.loo:
+        _say_notes(first_notes)
         from ..algorithms.solve import leave_one_out
         from ..showing.proof import loo_text
         if args.maximize:
@@ -145,13 +148,24 @@ def run_solve(args) -> int:
         return 0
     try:
         sol = solve(g, args.wrt, at=_at(args), maximize=args.maximize)
+        _say_notes(first_notes)
     except InputError as exc:
-        sol = _solve_sheet_with_shapes(args, g, exc)
+        try:
+            sol = _solve_sheet_with_shapes(args, g, exc)
+        except InputError:
+            _say_notes(first_notes)
+            raise
+        _say_notes(args.reading_notes)      # the reading with the unknown's shape
     if args.json:
         print(json.dumps(to_json(sol.to_json()), ensure_ascii=False))
     else:
         print(solution_text(sol, args.format))
     return 0
+
+
+def _say_notes(notes):
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
 
 
 def _solve_sheet_with_shapes(args, g, exc):
