@@ -522,7 +522,7 @@ def _prove_vector(left, relation, right, definitions, latex, claim, timeout, see
                   variables=sorted({x for _, v in verdicts for x in v.variables}),
                   points=sum(v.points for _, v in verdicts), definitions=definitions)
     out.chain = first.chain if proved3 and len(verdicts) and first.status == "proved" else []
-    out.note = ("proved symbolically for vectors of 3 entries (the chain below), "
+    out.note = ("proved symbolically for vectors of 3 entries (the rewrites shown), "
                 if proved3 else "") + "checked numerically for vectors of 2 to 6 entries"
     return out
 
