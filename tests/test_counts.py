@@ -120,3 +120,46 @@ def test_explain_states_the_counts():
     md = explain(g)
     assert "2 scalar parameters" in md and r"W \in \mathbb{R}^{1 \times 2}" in md and r"X: 3 \times 1" in md
     assert "Every node is a scalar." in explain(parse("f = x^2 + x*y\nx = 1\ny = 2"))
+
+
+# --- sizes in letters, as seed 001 question 2 item 5 asks: n_θ = d_h·d + d_h + m·d_h + m ----------
+
+SEED_001_NET = "ha = W1 @ x + b1; hs = relu(ha); oa = W2 @ hs + b2; L = logsumexp(oa) - oa[1]"
+LETTER_SHAPES = {"W1": ("d_h", "d"), "x": ("d", 1), "b1": ("d_h", 1), "W2": ("m", "d_h"), "b2": ("m", 1)}
+
+
+@pytest.mark.parametrize("d, d_h, m", [(2, 3, 2), (784, 128, 10), (1, 1, 2), (5, 9, 4)])
+def test_letter_sizes_give_the_sheets_formula(d, d_h, m):
+    import sympy
+    c = counts(parse(SEED_001_NET), shapes=LETTER_SHAPES)
+    at = {sympy.Symbol(k, positive=True, integer=True): v for k, v in {"d": d, "d_h": d_h, "m": m}.items()}
+    # the formula, at these numbers, is the count of the same net with numeric shapes ...
+    numeric = {n: tuple({"d": d, "d_h": d_h, "m": m}.get(s, s) for s in shape) for n, shape in LETTER_SHAPES.items()}
+    assert int(c.total.subs(at)) == counts(parse(SEED_001_NET), shapes=numeric).total
+    # ... and the sheet's own n_θ written here
+    assert int(c.total.subs(at)) == d_h * d + d_h + m * d_h + m
+    assert c.shapes["oa"] == ("m", 1) and c.shapes["hs"] == ("d_h", 1)
+    assert c.total_text == "d·d_h + d_h·m + d_h + m"
+
+
+def test_dense_net_in_letters_and_sizes_that_follow_no_letter():
+    c = counts(dense_graph(["d", "d_h", "m"]), shapes=dense_shapes(["d", "d_h", "m"]))
+    assert c.total_text == "d·d_h + d_h·m + d_h + m"
+    conv = counts(parse("O = conv2d(I, K)"), shapes={"I": ("n", "n"), "K": (2, 2, 2)})
+    assert conv.shapes["O"] == (2, "?", "?") and "? : " not in conv.text() and "n − k + 1" in conv.text()
+
+
+@pytest.mark.parametrize("text, shape", [("d_h x d", ("d_h", "d")), ("d_h×d", ("d_h", "d")), ("m,1", ("m", 1))])
+def test_parse_shape_with_letters(text, shape):
+    assert parse_shape(text) == shape
+
+
+def test_letters_glued_with_x_are_asked_about():
+    with pytest.raises(InputError, match="d_h x d"):
+        parse_shape("dhxd")
+
+
+def test_cli_count_in_letters():
+    from conftest import run_cli
+    r = run_cli("count", "--dense", "d-d_h-m")
+    assert r.returncode == 0 and r.stdout.startswith("d·d_h + d_h·m + d_h + m scalar parameters"), r.stdout + r.stderr

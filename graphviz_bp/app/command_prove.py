@@ -85,13 +85,15 @@ def add_arguments(sub, program_args, epilog: str = "", cli_io=None) -> None:
     s = sub.add_parser("count", help="scalar parameters and every node's shape (and conv output sizes)",
                        formatter_class=raw, epilog=(
                            "examples:\n  graphviz-bp count --dense 12-300-200-100-1\n"
+                           "  graphviz-bp count --dense d-d_h-m        (sizes as letters: n_θ = d·d_h + d_h·m + d_h + m)\n"
                            "  graphviz-bp count -e 'O = conv2d(I, K, stride=2)' --shape I=4x4 --shape K=2x2x2\n"
                            "Parameters are the inputs named like weights, biases or kernels (W1, b, K, theta…): "
                            "the ones an SGD step updates.\n" + epilog))
     program_args(s)
     s.add_argument("--shape", action="append", default=[], metavar="NAME=SHAPE",
-                   help="give an input without a value a shape only, e.g. W1=300x12")
-    s.add_argument("--dense", metavar="SIZES", help="a fully connected net with these layer sizes, e.g. 12-300-200-100-1")
+                   help="give an input without a value a shape only, e.g. W1=300x12, or in letters W1='d_h x d' "
+                        "(the count is then a formula in them)")
+    s.add_argument("--dense", metavar="SIZES", help="a fully connected net with these layer sizes, e.g. 12-300-200-100-1 or d-d_h-m")
     s.set_defaults(run=run_count, cli_io=cli_io)
 
 
