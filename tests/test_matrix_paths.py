@@ -213,3 +213,14 @@ def test_dashboard_paths_tab_shows_the_matrix_formula():
     at.text_area(key="program").set_value((ROOT / "graphviz_bp" / "examples" / "convolution.txt").read_text())
     at.run()
     assert any("No matrix formula for this path" in c.value and "conv2d" in c.value for c in at.caption)
+
+
+def test_drawing_title_writes_the_highlighted_path_in_matrix_form():
+    """The graph's title for a highlighted path: 2Xᵀc (checked), not the scalar-looking X · 1 · 2c · 1."""
+    from graphviz_bp.showing.render import render
+    g = gbp.parse(E2.read_text())
+    dot = render(g, highlight=["W", "a", "c", "e", "L"]).source
+    assert "2Xᵀc = [[12, 4]]" in dot and "X · 1 · 2c" not in dot
+    # a scalar program keeps its factors
+    g1 = gbp.parse("x = 1; y = 2\nf = x^2 + x*y + (x + y)^2")
+    assert "2x · 1 · 1" in render(g1, highlight=["x", "a", "d", "f"]).source

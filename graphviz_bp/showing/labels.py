@@ -214,6 +214,7 @@ class Facts:
     path_values: list | None = None        # their contributions, when there are at most six
     path_value: object = None              # the highlighted path's own contribution
     formulas: dict | None = None           # node -> its adjoint as a formula in node names (issue 14)
+    path_formula: str | None = None        # a tensor program's highlighted path in matrix form (checked)
 
 
 # --- node and edge labels ---------------------------------------------------------------------
@@ -360,10 +361,13 @@ def _path_lines(g, at, facts: Facts, highlight, t) -> list:
         else:
             text = f"∂{o}/∂{s} = {total}"
         lines.append(Line().add(f"{text}  ({n} path{'s' if n != 1 else ''})", SIZE["subtitle"], t["text"]))
-    idx = [g.index(x) for x in names]
-    factors = [edge_text(g, u, v, Facts(), {"locals"}, at) or "?" for u, v in zip(idx, idx[1:])]
-    text = f"path {' → '.join(g.notation.name(x) for x in names)}:  " + " · ".join(f"({f})" if " " in f else f
-                                                                             for f in factors)
+    route = f"path {' → '.join(g.notation.name(x) for x in names)}:  "
+    if facts.path_formula is not None:          # tensor program: the path's matrix expression
+        text = route + facts.path_formula
+    else:
+        idx = [g.index(x) for x in names]
+        factors = [edge_text(g, u, v, Facts(), {"locals"}, at) or "?" for u, v in zip(idx, idx[1:])]
+        text = route + " · ".join(f"({f})" if " " in f else f for f in factors)
     if facts.path_value is not None:
         text += f" = {num(facts.path_value)}"
     lines.append(Line().add(text, SIZE["subtitle"], t["accent"], bold=True))

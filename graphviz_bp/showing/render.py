@@ -84,9 +84,18 @@ def _path_facts(g, at, highlight, f: L.Facts) -> None:
     """The highlighted path's contribution and, for the title's sum, how many paths share its ends."""
     from itertools import islice
 
-    from ..algorithms.paths import count_paths, derivative_paths, path_value
+    from ..algorithms.paths import Path, count_paths, derivative_paths, path_value
     src, dst = highlight[0], highlight[-1]
-    f.path_value = path_value(g, tuple(g.index(x) for x in highlight), at)
+    indices = tuple(g.index(x) for x in highlight)
+    f.path_value = path_value(g, indices, at)
+    if f.path_value is not None:
+        # a tensor program's path as a matrix expression (2Xᵀc), checked against the path's value;
+        # scalar factors X · 1 · 2c · 1 would hide a product summed over the broadcast axis
+        from ..algorithms.matrix_form.formulas import is_tensor_program
+        if is_tensor_program(g, at):
+            from ..algorithms.matrix_form.paths import path_formula
+            formula = path_formula(g, Path(g, indices, at), at)
+            f.path_formula = formula.unicode if formula.expr is not None else None
     if dst == g.output and f.adjoints is not None:
         f.path_count = count_paths(g, src, dst)
         if f.path_count <= 6:
