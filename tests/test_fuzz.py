@@ -300,11 +300,16 @@ def central_difference(g, at, name):
     def f(value):
         return g.evaluate(at={**at, name: value})[g.output]
     x = at[name]
-    # Richardson extrapolation of two central differences: O(h⁴)
+
+    def richardson(h):           # two central differences, extrapolated: O(h⁴)
+        d1 = (f(x + h) - f(x - h)) / (2 * h)
+        d2 = (f(x + h / 2) - f(x - h / 2)) / h
+        return (4 * d2 - d1) / 3
     h = 1e-3 * max(1.0, abs(x))
-    d1 = (f(x + h) - f(x - h)) / (2 * h)
-    d2 = (f(x + h / 2) - f(x - h / 2)) / h
-    return (4 * d2 - d1) / 3
+    coarse, fine = richardson(h), richardson(h / 2)
+    # the estimate and how far it can be off: a function that turns fast (sin(y + 8y³) near y = 2)
+    # has large higher derivatives, and its differences are good to fewer digits
+    return fine, abs(fine - coarse)
 
 
 def check_agreement(text, x, y, z):
@@ -323,8 +328,8 @@ def check_agreement(text, x, y, z):
         assert paths[name] == pytest.approx(rev[name], rel=1e-9, abs=1e-12 * scale), (name, text)
         total = math.fsum(p.value for p in gbp.derivative_paths(g, name, at=at))
         assert total == pytest.approx(rev[name], rel=1e-9, abs=1e-12 * scale), (name, text)
-        fd = central_difference(g, at, name)
-        assert abs(fd - rev[name]) <= 1e-5 * scale, (name, fd, rev[name], text)
+        fd, fd_error = central_difference(g, at, name)
+        assert abs(fd - rev[name]) <= 1e-5 * scale + 10 * fd_error, (name, fd, fd_error, rev[name], text)
 
 
 COORD = st.floats(-2, 2, allow_nan=False).filter(lambda t: abs(t) > 1e-3 or t == 0)

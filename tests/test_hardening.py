@@ -725,3 +725,19 @@ def test_user_text_in_dashboard_messages_is_shown_as_text():
     assert not at.exception
     for s in [e.value for e in at.error]:
         assert not _unescaped_markup(s), s
+
+
+@pytest.mark.parametrize("literal, shape", [("[[0], [0]]", "2×1"), ("[1, 2]", "2"), ("[[1, 2, 3], [4, 5, 6]]", "2×3")])
+def test_inverse_of_a_non_square_operand_is_a_shape_error(literal, shape):
+    """Found by the long fuzz run: inv of a 2×1 matrix gave NaN with a 'singular' warning, of a vector
+    a traceback in the backward pass. Only a square matrix (or a scalar) has an inverse."""
+    with pytest.raises(InputError, match=f"inv\\(y\\).*{shape}") as exc:
+        gbp.parse(f"y = {literal}\nf = sum(inv(y))").evaluate()
+    assert exc.value.line == 2
+    r = cli("grad", "-e", f"y = {literal}; f = sum(inv(y))")
+    assert r.returncode == 2 and "Traceback" not in r.stderr and shape in r.stderr, r.stderr
+    # a square one still inverts: ∂ sum(A⁻¹)/∂A = −A⁻ᵀ 𝟏𝟏ᵀ A⁻ᵀ
+    A = np.array([[2.0, 1.0], [1.0, 3.0]])
+    g = gbp.parse("A = [[2, 1], [1, 3]]\nf = sum(inv(A))")
+    Ai = np.linalg.inv(A)
+    assert np.allclose(g.gradients()["A"], -(Ai.T @ np.ones((2, 2)) @ Ai.T))

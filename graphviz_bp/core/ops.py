@@ -486,6 +486,8 @@ def _inv_value(xp, a):
     a = np.asarray(a, dtype=float)
     if np.ndim(a) == 0:
         return 1.0 / a
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:     # a vector or a non-square matrix: no inverse
+        raise ValueError("the inverse needs a square matrix")
     with np.errstate(all="ignore"):
         try:
             return np.linalg.inv(a)
@@ -500,7 +502,8 @@ def _inv_vjp(g, out, a):
 
 
 _op("inv", 1, _inv_value, "{0}⁻¹", kind="tensor", vjp=_inv_vjp, scalar_ok=False, rules=("−A⁻ᵀ·ḡ·A⁻ᵀ",),
-    doc="Matrix inverse. A singular matrix gives a matrix of NaN with a warning naming the node.",
+    doc="Matrix inverse of a square matrix (a scalar: 1/a; a vector or a non-square matrix is a "
+        "shape error). A singular matrix gives a matrix of NaN with a warning naming the node.",
     title='matrix inverse', spellings=('inv',), tex='{0}^{{-1}}')
 
 
