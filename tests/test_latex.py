@@ -384,3 +384,41 @@ def test_seed_003_problem_statement_pasted_as_it_stands():
     X = np.array([[1.0, 2.0], [3.0, 4.0]])
     assert g.evaluate(at={"X": X})["f"] == 29
     assert g.gradients(at={"X": X})["X"].tolist() == [[2, 6], [4, 8]]
+
+
+# --- a function the sheet defines next to its data only is the sheet's objective --------------------
+
+RIDGE_SHEET = r"""$$L(w) = (y - Xw)^T(y - Xw) + \lambda w^T w,$$
+$X = \begin{pmatrix} 1 & 2 \\ 3 & 1 \\ 0 & 1 \end{pmatrix}, \quad y = \begin{pmatrix} 1 \\ 2 \\ 3 \end{pmatrix}, \quad \lambda = 0.5$"""
+
+
+def test_a_function_next_to_data_only_is_the_objective_not_a_helper():
+    # before: L(w) was dropped as "a function the sheet defines but does not call", and the output
+    # became the data line y = 2 (grad printed ∂y/∂y = 1 with exit status 0)
+    g = gbp.parse(r"$$L(w) = (y - w)^2$$ $$y = 2$$")
+    assert g.output == "L" and "w" in g.leaves
+    assert not any("does not call" in n for n in g.reading_notes)
+    w = 0.25
+    assert g.gradients(at={"w": w})["w"] == pytest.approx(-2 * (2 - w))
+    g = gbp.parse(RIDGE_SHEET, given={"w": np.zeros((2, 1))})
+    assert g.output == "L"
+    X, y = np.array([[1, 2], [3, 1], [0, 1]]), np.array([[1], [2], [3]])
+    w = np.array([[0.3], [-0.7]])
+    grad = g.gradients(at={"w": w})["w"]
+    assert np.allclose(grad, -2 * X.T @ (y - X @ w) + 2 * 0.5 * w)
+
+
+def test_a_function_a_sheet_only_names_is_still_not_read_beside_a_formula():
+    # the rule above does not reach a helper next to a real formula: f(t) is not the output here
+    g = gbp.parse(r"$f(t) = \frac{e^t}{1+e^t}$ and $$L = (y - 2 w)^2$$ with $y = 1$, $w = 3$")
+    assert g.output == "L"
+
+
+def test_no_assumed_number_note_for_a_name_the_sheet_gives_a_number():
+    # before: "read as: lambda is a number in lambda ⋅ w^T (nothing on the sheet says it is a vector…)"
+    # although the sheet says λ = 0.5; the note stays for w, which nothing on the sheet sizes
+    g = gbp.parse(RIDGE_SHEET.replace("(y - Xw)^T(y - Xw)", "(y - X w)^T (y - X w)"), given={"w": 0.5})
+    assert not any("lambda is a number" in n for n in g.reading_notes)
+    g = gbp.parse(RIDGE_SHEET)
+    assert any(n.startswith("read as: w is a number") for n in g.reading_notes)
+    assert not any("lambda is a number" in n for n in g.reading_notes)

@@ -184,7 +184,9 @@ def _sheet_expr(draw, depth=0):
 
 @settings(max_examples=300, deadline=None)
 @given(_sheet_expr(), st.sampled_from(["$$f = {}$$", "$f = {}$", "f = {}", "Then $$f = {}.$$"]),
-       st.lists(st.floats(-1.5, 1.5), min_size=6, max_size=6))
+       # no tiny non-zero values: (x z)(x / (z α)) at z = 4e-75 differentiates to 0 one way and to
+       # -2e59 the other (two terms of 8.6e74 cancelling); the readings agree, the floats cannot
+       st.lists(st.floats(-1.5, 1.5).filter(lambda v: v == 0 or abs(v) > 1e-3), min_size=6, max_size=6))
 @pytest.mark.slow
 def test_random_sheets_are_read_as_the_plain_program_or_refused(expr, frame, values):
     tex, plain, _ = expr

@@ -278,7 +278,10 @@ def _translate(text, sheet):
     helpers = [s for s in stmts if s.name in sheet.functions and s.params and set(s.params) <= s.used
                and not set(s.params) & set(defined)
                and not any(set(s.params) & t.used for t in stmts if t is not s)]
-    if helpers and len(helpers) < len(stmts):
+    # a function the sheet defines next to its data only (L(w) = (y - w)^2 with y = 2) is the sheet's
+    # objective, not a helper: dropping it would leave a bare data line as the output
+    rest = [s for s in stmts if s not in helpers]
+    if helpers and any(s.rhs is not None and not _is_literal(s.rhs) for s in rest):
         sheet.note("not read: " + ", ".join(f"{s.name}({', '.join(s.params)}) = …" for s in helpers)
                    + " (a function the sheet defines but does not call)")
         stmts = [s for s in stmts if s not in helpers]

@@ -149,18 +149,19 @@ def resolve(statements: list[Statement], draft: str, tensor_names=(), notes: lis
 def _walk(statements, lines, tensor_names, notes=None):
     tensors = tensor_names if isinstance(tensor_names, dict) else dict.fromkeys(tensor_names)
     shapes: dict = {}
+    assumed: set = set()         # inputs read as numbers only because nothing says otherwise
     out = []
     for k, st in enumerate(statements):
         if not k & 1023:
             check_deadline("reading the sheet's products")
-        expr = _resolve_expr(st.expr, shapes, lines, tensors, notes)
+        expr = _resolve_expr(st.expr, shapes, lines, tensors, notes, assumed)
         if st.target is not None:
             shapes[st.target] = shapes[id(expr)]
         out.append(Statement(st.target, expr, st.line, st.col))
     return out, shapes
 
 
-def _resolve_expr(root, shapes: dict, lines, tensors: dict, notes=None):
+def _resolve_expr(root, shapes: dict, lines, tensors: dict, notes=None, assumed=None):
     """Post-order without recursion (a 100,000-term sum is a left-deep tree)."""
     done: dict[int, object] = {}
     stack = [(root, False)]
@@ -174,6 +175,8 @@ def _resolve_expr(root, shapes: dict, lines, tensors: dict, notes=None):
         elif cls is Name:
             if e.id not in shapes:       # an input: a scalar unless the sheet marks it as a tensor
                 shapes[e.id] = tensors[e.id] if e.id in tensors else None if e.id[:1].isupper() else ()
+                if shapes[e.id] == () and e.id not in tensors and assumed is not None:
+                    assumed.add(e.id)
             done[id(e)], shapes[id(e)] = e, shapes[e.id]
         elif not ready:
             stack.append((e, True))
@@ -186,7 +189,7 @@ def _resolve_expr(root, shapes: dict, lines, tensors: dict, notes=None):
             if op == "mul" and written == SHEET_PRODUCT:
                 op = product_op(*arg_shapes)
                 if notes is not None and op == "mul":
-                    _note_assumed_scalar(args, arg_shapes, tensors, notes)
+                    _note_assumed_scalar(args, arg_shapes, assumed or (), notes)
             elif op == "pow" and written == "^" and sheet_power(args[0], arg_shapes[0]) == "matrix":
                 new = _matrix_power(args[0], args[1], e, arg_shapes[0])
                 _shape_new(new, shapes, arg_shapes[0])
@@ -210,11 +213,12 @@ def _resolve_expr(root, shapes: dict, lines, tensors: dict, notes=None):
     return done[id(root)]
 
 
-def _note_assumed_scalar(args, arg_shapes, tensors, notes):
-    """``X w`` read as X times the number w because nothing says w is a vector: say so (issue 15)."""
+def _note_assumed_scalar(args, arg_shapes, assumed, notes):
+    """``X w`` read as X times the number w because nothing says w is a vector: say so (issue 15).
+    Not for a name the sheet gives a number (λ = 0.5): that one is known to be a number."""
     for k, (a, shape) in enumerate(zip(args, arg_shapes)):
         other = arg_shapes[1 - k]
-        if a.__class__ is Name and shape == () and a.id not in tensors and (other is None or not is_scalar(other)):
+        if a.__class__ is Name and shape == () and a.id in assumed and (other is None or not is_scalar(other)):
             note = (f"read as: {a.id} is a number in {args[0].src} ⋅ {args[1].src} (nothing on the sheet says it is a "
                     f"vector; give its value, e.g. --at {a.id}=[[1], [2]], to read a matrix product)")
             if note not in notes:
