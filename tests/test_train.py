@@ -405,6 +405,18 @@ def test_no_parameters_and_no_starting_value():
         train(g, make_optimizer("sgd", lr=0.1), 1, observations)
 
 
+def test_a_sheet_of_data_only_has_nothing_to_train():
+    # seed 002 §3 ex. 1 as written: data, the model "y = w x" in prose, "start from w_0 = 0"; no loss.
+    # Before, gd "trained" the output w_0 itself (0 → -0.1 → -0.2, "loss -0.2") with exit status 0
+    sheet = (r"Маша собрала два наблюдения: $x_1 = 1, x_2 = 2, y_1 = 2, y_2 = 3$ и собирается обучить "
+             r"линейную регрессию $y = w \cdot x$. В качестве стартовой точки используйте $w_0 = 0$.")
+    g, observations = read(sheet)
+    with pytest.raises(InputError, match="nothing to train: the output 'w_0' is a given value"):
+        train(g, make_optimizer("gd", lr=0.1), 2, observations)
+    with pytest.raises(InputError, match="nothing to train"):
+        train(g, make_optimizer("sgd", lr=0.1), 1, observations, wrt="w_0")
+
+
 def test_divergence_stops_at_the_first_non_finite_step():
     run = _run(SEED002, "sgd", 1000, lr=10)
     assert run.diverged is not None and "diverged at step" in run.diverged

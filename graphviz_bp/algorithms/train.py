@@ -386,7 +386,11 @@ def _advance(loss: _Loss, opt: Optimizer, params: dict, state: dict, used: list,
 
 
 def trainable(g, wrt=None) -> list[str]:
-    """The parameters a run updates: ``wrt`` (names or ``"a,b"``), else the project's parameter names."""
+    """The parameters a run updates: ``wrt`` (names or ``"a,b"``), else the project's parameter names.
+    A program whose output is one of its inputs has no loss to train on (a sheet of data only)."""
+    if g.node(g.output).kind == "input":
+        raise InputError(f"nothing to train: the output {g.output!r} is a given value, not a loss computed "
+                         f"from the parameters; write the loss, e.g. L = (y - w*x)^2", kind="name")
     if wrt:
         names = [w.strip() for w in wrt.split(",")] if isinstance(wrt, str) else list(wrt)
         names = list(dict.fromkeys(w for w in names if w))
