@@ -422,3 +422,19 @@ def test_no_assumed_number_note_for_a_name_the_sheet_gives_a_number():
     g = gbp.parse(RIDGE_SHEET)
     assert any(n.startswith("read as: w is a number") for n in g.reading_notes)
     assert not any("lambda is a number" in n for n in g.reading_notes)
+
+
+@pytest.mark.parametrize("sheet", [
+    r"$$f = tr(\mathbf{A}^{\top} \mathbf{B})$$ for $\mathbf{A}, \mathbf{B} \in \mathbb{R}^{N \times N}$",
+    r"$$f = \langle \mathbf{A}, \mathbf{B} \rangle$$ where $\mathbf{A}, \mathbf{B} \in \mathbb{R}^{N \times N}$",
+    r"$$f = tr(A^T B)$$ with $A,B,C \in \mathbb{R}^{3 \times 3}$",
+])
+def test_a_declaration_of_several_names_declares_each(sheet):
+    # before: only the last name was declared; A became a scalar and ∂f/∂A = sum(B*I) (exit status 0)
+    from graphviz_bp.algorithms.matrix_form.formulas import matrix_form
+    g = gbp.parse(sheet)
+    assert {"A", "B"} <= set(g.declared_shapes) and all(len(g.declared_shapes[n]) == 2 for n in "AB")
+    assert matrix_form(g, wrt=["A"]).gradients["A"].plain == "B"        # d tr(AᵀB)/dA = B
+    rng = np.random.default_rng(3)
+    A, B = rng.normal(size=(3, 3)), rng.normal(size=(3, 3))
+    assert np.allclose(g.gradients(at={"A": A, "B": B}, wrt=["A"])["A"], B)

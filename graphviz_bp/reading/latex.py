@@ -171,8 +171,9 @@ def _translate(text, sheet):
     skipped, claims, aliases = [], [], []
     for lo, hi, inline in prose.spans(text):
         conv = _Converter(_tokens(text, lo, hi), limits, tensor_names, square_names, tex_names, sheet)
-        for sides in _statements(conv.t):
-            if _declaration(conv, sides):
+        split = _statements(conv.t)
+        for i, sides in enumerate(split):
+            if _declaration(conv, sides, split[:i]):
                 continue
             if all(conv.t[k][:2] == ("sym", "&") for k in range(*sides[0])):
                 continue                                       # "&= …": a step of a derivation

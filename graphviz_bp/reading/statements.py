@@ -63,8 +63,11 @@ def _where(text, pos):
     return text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
 
 
-def _declaration(conv, sides) -> bool:
-    r"""``W \in \mathbb{R}^{M \times p}``: not a formula, but it says W is a vector or a matrix."""
+def _declaration(conv, sides, earlier=()) -> bool:
+    r"""``W \in \mathbb{R}^{M \times p}``: not a formula, but it says W is a vector or a matrix.
+
+    ``earlier``: the statements of the span before this one; the bare names that end them
+    (``\mathbf{A}, \mathbf{B} \in …``, split at the comma) are declared too."""
     if len(sides) != 1:
         return False
     lo, hi = sides[0]
@@ -76,6 +79,7 @@ def _declaration(conv, sides) -> bool:
         conv.header = True                                  # x_i \in R^D names sample i, not an entry
         try:
             names = [it.text + it.suffix for it in conv.convert(lo, at) if it.kind == "name"]
+            names = _bare_names(conv, earlier) + names
             dims_lo, dims_hi, _ = conv.arg(sup + 1, hi, "^")
         except _Fail:
             return True
@@ -94,6 +98,22 @@ def _declaration(conv, sides) -> bool:
         if len(dims) == 2 and dims[0] == dims[1] and dims[0]:
             conv.square_names.update(names)                # R^{D \times D}: X^2 is a matrix power
     return True
+
+
+def _bare_names(conv, earlier) -> list[str]:
+    r"""The names of the one-name statements just before a declaration (A, B in ``A, B \in …``)."""
+    names = []
+    for sides in reversed(earlier):
+        if len(sides) != 1:
+            break
+        try:
+            items = conv.convert(*sides[0])
+        except _Fail:
+            break
+        if len(items) != 1 or items[0].kind != "name":
+            break
+        names.insert(0, items[0].text + items[0].suffix)
+    return names
 
 
 def _dim_text(dim):
