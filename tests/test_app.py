@@ -899,3 +899,33 @@ def test_an_activation_the_sheet_only_names_is_asked_for_then_used():
     expected = np.tanh(np.tanh(1 - 2) * 2)                 # f(f(X W₁) W₂) with f = tanh
     assert gbp.parse(sheet, define={"f": "tanh"}).evaluate()["y"] == pytest.approx(expected)
     assert fmt_value(expected) in page_text(at)
+
+
+# --- Prove / solve panel -----------------------------------------------------------------------
+
+def _solve_panel_script():
+    import streamlit as st
+
+    from graphviz_bp.app.panel_prove import show_prove_panel
+    show_prove_panel(st, "x = [1, 2]\ny = [2, 3]\nw = 1\nL = sum((y - w*x)^2)", key="p")
+
+
+def test_solve_output_stays_when_another_panel_input_changes(monkeypatch):
+    """QA: Solve, then a function typed into "Facts of a function" erased the solve output. Each
+    result persists until its own inputs change (the unknowns, the maximum box, the program)."""
+    monkeypatch.setenv("GRAPHVIZ_BP_WORKERS", "0")          # in the test's process: no fork server
+    at = AppTest.from_function(_solve_panel_script, default_timeout=120)
+    at.run()
+    at.text_input(key="p_wrt").input("w").run()
+    at.button(key="p_solve").click().run()
+
+    def solved():
+        return "w = 1.6" in "\n".join(m.value for m in at.markdown)      # Σxy/Σx² = 8/5
+
+    assert solved()
+    at.text_input(key="p_fn").input("sigmoid(t)").run()
+    assert not at.exception and solved()
+    at.text_area(key="p_claim").input("sigmoid(-t) = 1 - sigmoid(t)").run()
+    assert solved()
+    at.checkbox(key="p_max").check().run()                  # its own input changed: the old answer goes
+    assert not solved()

@@ -65,6 +65,14 @@ def default_wrt(program_text: str, syntax: str = "auto") -> str:
 
 # --- the panel -----------------------------------------------------------------------------------
 
+def _solve_inputs(program_text: str, syntax: str, wrt: str, at, maximize: bool) -> tuple:
+    """What a solve answer depends on, comparable with ``==`` (values as nested lists: arrays
+    compare elementwise)."""
+    import numpy as np
+    values = tuple(sorted((name, np.asarray(v).tolist()) for name, v in (at or {}).items()))
+    return program_text, syntax, wrt, repr(values), bool(maximize)
+
+
 def _run(fn, *args, key=None, **kwargs):
     from . import worker
     return worker.run(fn, *args, key=key, **kwargs)
@@ -99,11 +107,20 @@ def show_prove_panel(st, program_text: str, syntax: str = "auto", at=None, key: 
         wrt = st.text_input("Solve ∇L = 0 for", value=default_wrt(program_text, syntax), key=f"{key}_wrt",
                             help="comma-separated unknowns; the other inputs keep their values")
         maximize = st.checkbox("a maximum (a likelihood)", key=f"{key}_max")
+        # A button is true for one rerun only: the answer is kept in the session with the inputs it
+        # answers, so typing into another field of the panel leaves it on the page, and any change
+        # to its own inputs (program, values, unknowns, the maximum box) takes it away.
+        asked = _solve_inputs(program_text, syntax, wrt, at, maximize)
         if st.button("Solve", key=f"{key}_solve"):
             try:
-                st.markdown(_run(solve_markdown, program_text, syntax, wrt, at, maximize, key=f"{key}_solve_run"))
+                answer = ("md", _run(solve_markdown, program_text, syntax, wrt, at, maximize, key=f"{key}_solve_run"))
             except InputError as exc:
-                st.error(str(exc))
+                answer = ("error", str(exc))
+            st.session_state[f"{key}_solved"] = (asked, answer)
+        kept = st.session_state.get(f"{key}_solved")
+        if kept is not None and kept[0] == asked:
+            kind, text = kept[1]
+            (st.markdown if kind == "md" else st.error)(text)
 
     function = st.text_input("Facts of a function of one variable", key=f"{key}_fn",
                              placeholder="e.g. sigmoid(t), tanh(t), f(t) = exp(t)/(1 + exp(t))")
