@@ -20,6 +20,16 @@ def test_formulas_layer_on_seed000():
     assert "<svg" in render_svg(g, show="formulas")
 
 
+def test_formulas_spell_names_as_the_sheet_and_the_nodes_do():
+    # before: nodes read W⁽¹⁾, a⁽¹⁾ while their formulas said W₂, a₁ (two spellings on one slide)
+    import re
+    g = gbp.parse((EXAMPLES / "sheet_relu_network.tex").read_text())
+    src = render(g, show="values,grads,formulas").source
+    formulas = re.findall(r"∂J/∂W⁽¹⁾ = ([^<]+?)<", src)
+    assert formulas and any("W⁽²⁾ᵀ" in f and "a⁽¹⁾" in f for f in formulas), formulas
+    assert not re.search(r"[Wah][₁₂₃]", src), re.search(r".{40}[Wah][₁₂₃].{40}", src).group(0)
+
+
 def test_formulas_layer_is_not_part_of_all_and_scalar_programs_have_none():
     assert "formulas" not in parse_show("all")
     assert "formulas" in parse_show("all,formulas") and "formulas" in parse_show("formula")

@@ -101,7 +101,7 @@ def _gradient_formula(g, prob, sol):
     except (InputError, ImportError, ValueError, TypeError, KeyError, IndexError, ArithmeticError):
         return
     if f.verified and f.expr is not None:
-        sol.gradient_formula, sol.gradient_tex = f.unicode, f.latex(getattr(g, "tex_names", None))
+        sol.gradient_formula, sol.gradient_tex = f.display(g.notation.name), f.latex(getattr(g, "tex_names", None))
 
 
 def _wrt(g, wrt):

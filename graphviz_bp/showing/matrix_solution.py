@@ -218,9 +218,9 @@ def node_formulas(g, at=None, notes=None) -> dict | None:
         if g.node(name).kind == "const":
             continue
         if f is not None and f.expr is not None and count_ops(f.expr) <= SHORT:
-            out[name] = f.unicode
+            out[name] = f.display(g.notation.name)
         elif rule is not None and rule.expr is not None:      # a deep net: the rule stays short
-            out[name] = rule.unicode
+            out[name] = rule.display(g.notation.name)
         else:
             out[name] = "numbers only"
     return out

@@ -95,7 +95,7 @@ def _path_facts(g, at, highlight, f: L.Facts) -> None:
         if is_tensor_program(g, at):
             from ..algorithms.matrix_form.paths import path_formula
             formula = path_formula(g, Path(g, indices, at), at)
-            f.path_formula = formula.unicode if formula.expr is not None else None
+            f.path_formula = formula.display(g.notation.name) if formula.expr is not None else None
     if dst == g.output and f.adjoints is not None:
         f.path_count = count_paths(g, src, dst)
         if f.path_count <= 6:

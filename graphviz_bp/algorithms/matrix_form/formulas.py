@@ -50,6 +50,10 @@ class Formula:
     def unicode(self) -> str | None:
         return unicode(self.expr) if self.expr is not None else None
 
+    def display(self, name_of) -> str | None:
+        """Unicode with the names spelled by ``name_of`` (the graph's notation: W⁽¹⁾, ŷ, λ)."""
+        return unicode(self.expr, name_of) if self.expr is not None else None
+
     @property
     def reads_back(self) -> bool:
         """Whether the plain text needs nothing but the inputs (no I, eᵢ, 𝟏, adjoint names)."""

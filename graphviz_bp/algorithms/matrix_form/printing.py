@@ -49,8 +49,9 @@ def _uni_name(name: str) -> str:
 
 
 class _Printer:
-    def __init__(self, style: str, tex_names=None):
+    def __init__(self, style: str, tex_names=None, name_of=None):
         self.style, self.tex_names = style, tex_names or {}
+        self.uni_name = name_of or _uni_name        # the graph's notation (W⁽¹⁾ as on the sheet)
 
     # --- leaves ---
     def name(self, e: E) -> str:
@@ -61,11 +62,11 @@ class _Printer:
                 return f"dL_d{name}"
             if s == "latex":
                 return f"\\bar{{{_tex_name(name, self.tex_names)}}}"
-            return _uni_name(name) + "\u0304"
+            return self.uni_name(name) + "\u0304"
         if s == "latex":
             return _tex_name(name, self.tex_names)
         if s == "unicode":
-            return _uni_name(name)
+            return self.uni_name(name)
         return name
 
     def p(self, e: E) -> tuple[str, int]:
@@ -302,8 +303,10 @@ def latex(e: E, tex_names=None) -> str:
     return _Printer("latex", tex_names).p(e)[0]
 
 
-def unicode(e: E) -> str:
-    return _Printer("unicode").p(e)[0]
+def unicode(e: E, name_of=None) -> str:
+    """Unicode for pictures and terminals; ``name_of`` spells a name (e.g. ``g.notation.name``, so
+    a formula says W⁽¹⁾ where the sheet and the drawing do), else W1 → W₁."""
+    return _Printer("unicode", name_of=name_of).p(e)[0]
 
 
 def readable(e: E) -> bool:
