@@ -388,6 +388,11 @@ def test_cli_frames(tmp_path):
     files = sorted(p.name for p in (tmp_path / "frames").iterdir())
     assert files == [f"path_{k:03d}.svg" for k in (1, 2, 3)] + [f"step_{k:03d}.svg" for k in range(1, 9)]
     assert "step 5 of 8" in all_text((tmp_path / "frames" / "step_005.svg").read_text())
+    # a frame is the same file as `render --step 5 -o …svg`: portable (fonts with fallbacks, runs
+    # placed), so it does not overlap its text in cairosvg or Inkscape (before: Helvetica, runs split)
+    r = cli(E1, "--step", "5", "-o", tmp_path / "step5.svg")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "frames" / "step_005.svg").read_text() == (tmp_path / "step5.svg").read_text()
 
 
 @pytest.mark.parametrize("args, message", [

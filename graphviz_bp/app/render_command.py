@@ -14,7 +14,7 @@ from ..algorithms.paths import count_paths, derivative_paths
 from ..algorithms.scalar_view import scalar_view
 from ..core.errors import InputError
 from ..showing.layout import choose
-from ..showing.render import _EXTENSIONS, _write, frames, parse_show, produce
+from ..showing.render import _EXTENSIONS, _write, file_bytes, frames, parse_show
 
 
 def _cli_format(args) -> str:
@@ -64,10 +64,7 @@ def render_cli(args, g, at) -> int:
             return 0
     if not args.outfile and fmt in ("png", "pdf"):
         raise InputError(f"{fmt} output needs -o FILE", kind="usage")
-    data, notes = produce(g, fmt, engine=args.engine, **kw)
-    if fmt == "svg":                   # a file: the same in cairosvg/Inkscape as in a browser (issue 18)
-        from ..showing.render import portable_svg
-        data = portable_svg(data.decode("utf-8")).encode("utf-8")
+    data, notes = file_bytes(g, fmt, engine=args.engine, **kw)    # SVG portable (issue 18)
     for note in notes:
         print(f"graphviz-bp: note: {note}", file=sys.stderr)
     if args.outfile:

@@ -537,6 +537,16 @@ def _write(path, data: bytes):
         raise InputError(f"cannot write {path}: {exc.strerror}", kind="usage") from None
 
 
+def file_bytes(g, fmt="svg", *, engine="auto", timeout=None, **kw) -> tuple[bytes, list]:
+    """``(bytes, notes)`` of a picture written to a file: as :func:`produce`, with an SVG made
+    portable (fonts with fallbacks, each text run placed), so that it looks the same in
+    cairosvg, Inkscape or LibreOffice as in a browser."""
+    data, notes = produce(g, fmt, engine=engine, timeout=timeout, **kw)
+    if fmt == "svg":
+        data = portable_svg(data.decode("utf-8")).encode("utf-8")
+    return data, notes
+
+
 def frames(g, directory, fmt="svg", *, paths=False, source=None, engine="auto", **kw) -> list[str]:
     """One picture per reverse-accumulation step (``step_001.svg`` …) and, with ``paths``, one per
     derivative path from ``source`` (``path_001.svg`` …; at most ``max_paths_listed``); returns the files."""
@@ -550,7 +560,7 @@ def frames(g, directory, fmt="svg", *, paths=False, source=None, engine="auto", 
     steps = reverse(g, at=at, record=True).steps
     for k in range(1, len(steps) + 1):
         name = os.path.join(directory, f"step_{k:03d}.{fmt}")
-        _write(name, render_bytes(g, fmt, engine=engine, **{**kw, "step": k}))
+        _write(name, file_bytes(g, fmt, engine=engine, **{**kw, "step": k})[0])
         written.append(name)
     if paths:
         src = source or (g.leaves[0] if g.leaves else None)
@@ -558,6 +568,6 @@ def frames(g, directory, fmt="svg", *, paths=False, source=None, engine="auto", 
             for k, p in enumerate(islice(derivative_paths(g, src, at=at, values=False),
                                          g.limits.max_paths_listed), 1):
                 name = os.path.join(directory, f"path_{k:03d}.{fmt}")
-                _write(name, render_bytes(g, fmt, engine=engine, **{**kw, "highlight": p.nodes}))
+                _write(name, file_bytes(g, fmt, engine=engine, **{**kw, "highlight": p.nodes})[0])
                 written.append(name)
     return written
