@@ -52,6 +52,21 @@ def test_text_output_says_the_layout_once():
     assert r.stdout.count("shape of its variable") == 1
 
 
+@pytest.mark.parametrize("a_shape", ["a=3,1", "a=3"])
+def test_shape_flags_size_a_lower_case_name_of_a_pasted_sheet(a_shape):
+    # seed 002 §8 ex. 1: f(X) = aᵀXAXa. Before, --shape a=3,1 was not seen by the LaTeX reader:
+    # "a is a number", then "the output 'f' is not a scalar", exit 2
+    r = run("grad", "--symbolic", "-e", "$f(X) = a^T X A X a$", "--shape", a_shape, "--shape", "X=3,3",
+            "--shape", "A=3,3", "--wrt", "X", "--json")
+    assert r.returncode == 0, r.stderr
+    assert "a is a number" not in r.stderr
+    rng = np.random.default_rng(5)
+    values = {"a": rng.standard_normal((3, 1)), "X": rng.standard_normal((3, 3)), "A": rng.standard_normal((3, 3))}
+    a, X, A = values["a"], values["X"], values["A"]
+    want = a @ a.T @ X.T @ A.T + A.T @ X.T @ a @ a.T           # the textbook's d(aᵀXAXa)/dX
+    assert C.agrees(read_back(json.loads(r.stdout)["gradients"]["X"], values), want)
+
+
 @pytest.mark.slow
 def test_declared_shapes_read_back_at_random_values():
     r = run("grad", "--symbolic", "-e", "L = ||X@w - y||_2^2 + lambda*w^T@w", "--shape", "X=m,n",

@@ -146,6 +146,11 @@ def _graph(args):
     # --- issue 15: --define, and the shapes of --at values inform the reading of a sheet ---
     define = dict(item.partition("=")[::2] for item in getattr(args, "define", []))
     given = {k: getattr(v, "shape", ()) for k, v in _at(args).items()}
+    if getattr(args, "shape", None):        # --shape a=3,1 sizes a lower-case name a sheet leaves open
+        from ..algorithms.matrix_form.formulas import parse_shapes
+        for name, dims in parse_shapes(args.shape).items():
+            if all(isinstance(d, int) for d in dims):       # sizes in letters stay the formulas' business
+                given.setdefault(name, dims if len(dims) == 2 else (dims[0], 1))   # a vector is a column
     g = parse(_read_program(args), limits=_limits(args), output=args.output, syntax=args.syntax,
               define=define, given=given)
     args.reading_notes = list(getattr(g, "reading_notes", []))
