@@ -262,8 +262,8 @@ def test_wrong_claim_without_a_known_slip():
 
 def test_independent_errors_are_not_inherited():
     report = check(graph(E2), "||W||_1 = 3\nX*W - Y = [[-1, -3], [1, -1], [-2, -4]]")
-    # both wrong; the first in topological order is X*W - Y, and ||W||_1 does not depend on it
-    assert report.claims[report.first_wrong].lhs == "X*W - Y"
+    # both wrong, neither computed from the other: the first wrong step is the student's first wrong line
+    assert report.claims[report.first_wrong].lhs == "||W||_1"
     assert not any(c.inherited for c in report.claims)
     assert "also wrong" in report.text().splitlines()[1]
 

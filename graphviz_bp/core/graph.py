@@ -103,7 +103,8 @@ class Graph:
     ``leaves``, ``text`` (the program in the plain notation), ``syntax`` (``"plain"`` or
     ``"latex"``), ``tex_names`` (name → the sheet's LaTeX), ``variables`` (``f(x, y) = …``:
     the default ``wrt``), ``declared_shapes`` (name → shape declared on the sheet, dimensions as
-    ints or symbols), ``reading_notes`` (what the reader chose, one line each), ``limits``.
+    ints or symbols), ``reading_notes`` (what the reader chose, one line each), ``functions``
+    (``--define f=sigmoid``: name → the function chosen), ``limits``.
 
     >>> from graphviz_bp import parse
     >>> g = parse("f = x^2 + x*y + (x + y)^2")
@@ -124,6 +125,7 @@ class Graph:
         self.variables: list[str] = []        # f(x, y) = … on a sheet: the default --wrt
         self.declared_shapes: dict[str, tuple] = {}
         self.reading_notes: list[str] = []
+        self.functions: dict[str, str] = {}   # --define f=sigmoid: what a function the sheet only names is
 
     # --- lookup -----------------------------------------------------------------------
     @property
@@ -154,6 +156,7 @@ class Graph:
                        self._output if output is None else output, self.text, self.limits)
         g.syntax, g.tex_names, g.variables = self.syntax, self.tex_names, self.variables
         g.declared_shapes, g.reading_notes = self.declared_shapes, self.reading_notes
+        g.functions = self.functions
         return g
 
     def with_output(self, name: str):

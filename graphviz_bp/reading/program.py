@@ -83,6 +83,8 @@ def parse(text: str, limits: Limits | None = None, output: str | None = None,
         # --- issue 15: what the reader chose, and the shapes the sheet declares ---
         g.reading_notes = list(translation.reading_notes)
         g.declared_shapes = dict(translation.declared_shapes)
+        # a hand solution's formulas name the same functions (f(…) of an answer is the sheet's f)
+        g.functions = dict(define or {})
         # --- end issue 15 ---
     else:                               # issue 14: "X: n x n" in the plain notation
         from .parser import shape_declarations

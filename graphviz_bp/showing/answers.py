@@ -45,10 +45,12 @@ _KEYWORD = re.compile(r"^(grad|new)\s+(\S.*)$")
 _NABLA = re.compile(r"^∇_?\s*(\S.*)$")
 
 
-def parse_claims(text: str, limits=None) -> list[Claim]:
+def parse_claims(text: str, limits=None, reading=None) -> list[Claim]:
     """The claims of an answers file, with their line and column; values parsed as literals.
+    ``reading`` (:class:`.answers_latex.Reading`) reads LaTeX as the program reads its sheet.
     At most ``limits.max_claims`` claims (issue 19: 20,000 lines took 86 s of a server)."""
     from ..core.limits import current
+    from .answers_latex import unwrap
     limits = limits or current()
     claims = []
     lines = text.split("\n")
@@ -66,6 +68,9 @@ def parse_claims(text: str, limits=None) -> list[Claim]:
         if not code.strip():
             continue
         line_no = first + 1
+        if unwrap(code) != code:                    # $$\frac{\partial J}{\partial W} = …$$, pasted whole
+            start = code.index(unwrap(code))
+            code = " " * start + unwrap(code)
         if "=" not in code:
             col = len(code) - len(code.lstrip()) + 1
             raise InputError("expected a claim 'LHS = value', 'grad NAME = value' or 'new NAME = value'",
@@ -76,16 +81,9 @@ def parse_claims(text: str, limits=None) -> list[Claim]:
         if not lhs:
             raise InputError("a claim needs a left side before '='", line_no, lhs_col)
         value_col = len(left) + 2 + len(right) - len(right.lstrip())
-        kind, target, target_col = "value", lhs, lhs_col
-        m = _KEYWORD.match(lhs) or _NABLA.match(lhs)
-        if m:
-            kind = "grad" if m.re is _NABLA else m.group(1)
-            target = m.group(m.lastindex)
-            target_col = lhs_col + m.start(m.lastindex)
+        kind, target, target_col = _left_side(lhs, line_no, lhs_col, reading)
         claim = Claim(line_no, lhs_col, lhs, kind, target)
-        from .check_formula import looks_like_formula, read_formula     # issue 14: grad W = 2*X^T@(…)
-        claim.given = read_formula(right, line_no, value_col) if kind == "grad" and looks_like_formula(right) \
-            else parse_literal(right.strip(), line_no, value_col)
+        claim.given = _right_side(right, kind, line_no, value_col, reading)
         claim.column = target_col
         claims.append(claim)
         if len(claims) > limits.max_claims:       # issue 19: refused before the work, where it is crossed
@@ -93,6 +91,64 @@ def parse_claims(text: str, limits=None) -> list[Claim]:
     if not claims:
         raise InputError("the answers contain no claims: write one 'LHS = value' a line", kind="usage")
     return claims
+
+
+def _left_side(lhs: str, line: int, column: int, reading) -> tuple[str, str, int]:
+    """``(kind, target, column of the target)``: ``grad W``, ``new W``, ``∇W``, the sheet's
+    ``\\nabla_W L`` and ``\\frac{\\partial L}{\\partial W}``, or a value's left side.  A target
+    in LaTeX (``h^{(3)}``) becomes the program's name (``h_3``)."""
+    from .answers_latex import is_latex
+    if reading is not None:
+        sheet = reading.left_side(lhs, line, column)
+        if sheet is not None:
+            return sheet
+    kind, target, target_col = "value", lhs, column
+    m = _KEYWORD.match(lhs) or _NABLA.match(lhs)
+    if m:
+        kind = "grad" if m.re is _NABLA else m.group(1)
+        target = m.group(m.lastindex)
+        target_col = column + m.start(m.lastindex)
+    if reading is not None and is_latex(target):
+        target = reading.name(target, line, target_col)
+    elif is_latex(target):
+        raise InputError(f"cannot read the left side {lhs!r}: write the program's names "
+                         f"(grad W, L, X*W - Y)", line, target_col, kind="syntax")
+    return kind, target, target_col
+
+
+def _right_side(right: str, kind: str, line: int, column: int, reading):
+    """A claim's value: numbers (a literal; in LaTeX a matrix or a fraction of numbers), or for
+    ``grad`` a formula (:mod:`.check_formula`) read with the program's shapes and functions."""
+    from .answers_latex import is_latex, unwrap
+    from .check_formula import looks_like_formula, read_formula
+    text = unwrap(right).strip()
+    if is_latex(text) and reading is not None:
+        plain = reading.translate(text, line, column, "the formula" if kind == "grad" else "the value")
+    elif kind == "grad" and looks_like_formula(text):
+        plain = text
+    else:
+        return parse_literal(text, line, column)
+    from .answers_latex import is_number
+    if is_number(plain):                    # a LaTeX matrix of numbers: a value
+        return parse_literal(plain, line, column)
+    try:
+        formula = read_formula(plain, line, column, written=text)
+    except InputError:
+        if plain is not text or reading is None:
+            raise
+        try:                                # 2 X^T (X W - Y): the sheets' notation, without a backslash
+            formula = read_formula(reading.translate(text, line, column, "the formula"), line, column, written=text)
+        except InputError:
+            formula = None
+        if formula is None:
+            raise
+    if not any(n.kind == "input" for n in formula.graph.nodes):       # numbers only: \frac{28}{2}
+        from ..core.evaluate import run
+        return run(formula.graph, {}).values[formula.graph._output]
+    if kind != "grad":
+        raise InputError(f"expected a number or a literal like [[1, 2], [3, 4]], not {text!r} "
+                         f"(formulas are checked for gradients: grad NAME = …)", line, column)
+    return formula
 
 
 def parse_literal(text: str, line: int, column: int):

@@ -10,13 +10,16 @@ An answers file holds one claim a line (a bracket left open continues on the nex
 
 The left side is parsed by the project's parser and matched structurally against the
 graph's nodes (names through aliases, constants by value, ``+ * max min`` in either order).
-The first wrong claim is taken in the order of the computation: forward values in
-topological order, then adjoints in reverse topological order, then SGD updates. Later
-wrong claims that depend on it are *inherited*; where the hand solution's own earlier
-value explains them, they *follow* from it. A wrong value that a common slip reproduces
-exactly (a table below: sign flips, transposes, a lost factor 2, the ReLU derivative on
-the wrong side, a decimal slip in ``w − η·∇w``, …) is named with the expression the student
-actually computed. Every expected value comes from the engine.
+The first wrong step is the student's first wrong line, unless that line is computed from a
+wrong claim written later (then that one, and the report says why). Wrong claims computed from
+it are *inherited* (a value from the values it is computed from; a gradient from the values its
+local derivatives use, never from the output's own value, and from the adjoints after it); where
+the hand solution's own earlier value explains them, they *follow* from it.  Answers may be
+written like the sheet (:mod:`.answers_latex`: LaTeX read with the program's shapes,
+``\\nabla_W L``).  A wrong value that a common slip reproduces exactly (a table below: sign
+flips, transposes, a lost factor 2, the ReLU derivative on the wrong side, a decimal slip in
+``w − η·∇w``, …) is named with the expression the student actually computed.  Every expected
+value comes from the engine.
 
 >>> import graphviz_bp as gbp
 >>> g = gbp.parse("X = [[-1], [1], [-2]]; Y = [[0, -2], [0, -2], [0, -2]]; W = [[1, 1]]; lambda = -1\\n"
@@ -152,21 +155,73 @@ class _Context:
 
 
 def _order(claim: Claim):
+    """The order of the computation: forward values in topological order, then adjoints in reverse
+    topological order, then updates (independent of each other: the student's order)."""
     phase = {"value": 0, "grad": 1, "new": 2}[claim.kind]
-    if claim.kind == "new":            # updates are independent of each other: the student's order
+    if claim.kind == "new":
         return (phase, 0, claim.line)
     return (phase, claim.node if claim.kind == "value" else -claim.node, claim.line)
 
 
+#: ops whose local derivatives use no operand's value (they pass the adjoint on, up to a sign, a sum or
+#: a transpose): an operand off the path (d in L = e + d) does not enter ∂L/∂e
+_VALUE_FREE_PARTIALS = {"add", "sub", "neg", "sum", "mean", "transpose", "index"}
+
+
+def _gradient_uses(g, index: int) -> set:
+    """The names of the nodes whose values ∂output/∂(node ``index``) is computed from: the nodes on
+    its paths, the other operands their local derivatives use (W in ∂(X*W)/∂X), and what all these
+    are computed from.  Never the output's own value: no local derivative on a path uses it.
+    Nodes are in topological order, so one pass forward and one backward find them."""
+    nodes, out = g.nodes, g._output
+    after = [False] * len(nodes)            # reached from the node
+    after[index] = True
+    for n in nodes[index + 1:out + 1]:
+        after[n.index] = any(after[a] for a in n.args)
+    before = [False] * len(nodes)           # leads to the output
+    before[out] = True
+    used = [False] * len(nodes)
+    used[index] = True
+    for n in reversed(nodes[:out + 1]):
+        if before[n.index]:
+            for a in n.args:
+                before[a] = True
+        on_path = after[n.index] and before[n.index] and n.index != index
+        if on_path and n.index != out:
+            used[n.index] = True
+        if on_path and n.op not in _VALUE_FREE_PARTIALS:
+            for a in n.args:
+                used[a] = True
+    for n in reversed(nodes):               # and everything those values are computed from
+        if used[n.index]:
+            for a in n.args:
+                used[a] = True
+    return {n.name for n in nodes if used[n.index]}
+
+
 def _depends(g, claim: Claim, first: Claim) -> bool:
-    """Whether ``claim`` is computed from ``first`` (so a wrong ``first`` carries into it)."""
+    """Whether ``claim`` is computed from ``first`` (so a wrong ``first`` carries into it): a value
+    from the values it is computed from, a gradient (and an update) from the values its local
+    derivatives use and from the adjoints of the nodes after it on its paths."""
     import networkx as nx
     a, b = g.nodes[first.node].name, g.nodes[claim.node].name
     if first.kind == "value":
-        return claim.kind != "value" or a == b or b in nx.descendants(g.dag, a)
+        if claim.kind == "value":
+            return a == b or b in nx.descendants(g.dag, a)
+        return a in _gradient_uses(g, claim.node) or claim.kind == "new" and a == b
     if first.kind == "grad":
         return claim.kind in ("grad", "new") and (a == b or a in nx.descendants(g.dag, b))
     return False
+
+
+def _first_wrong(g, claims: list[Claim], wrong: list[int]) -> int | None:
+    """The first wrong step: the student's first wrong line, unless it is computed from a wrong claim
+    written later; then that root (the first of them in the order of the computation)."""
+    if not wrong:
+        return None
+    earliest = min(wrong, key=lambda k: claims[k].line)
+    roots = [k for k in wrong if k != earliest and _depends(g, claims[earliest], claims[k])]
+    return min(roots, key=lambda k: _order(claims[k])) if roots else earliest
 
 
 def check(g, answers_text: str, at=None, sgd_lr: float | None = None, rtol: float = 1e-6,
@@ -175,7 +230,8 @@ def check(g, answers_text: str, at=None, sgd_lr: float | None = None, rtol: floa
     if not (rtol >= 0 and math.isfinite(rtol)):
         raise InputError(f"--rtol {rtol}: the tolerance must be a number ≥ 0", kind="usage")
     at = at or {}
-    claims = parse_claims(answers_text, g.limits)
+    from .answers_latex import Reading          # LaTeX in the answers: the program's shapes and functions
+    claims = parse_claims(answers_text, g.limits, Reading(g, at))
     from .check_formula import without_values     # issue 14: formulas judged at random points only
     judged = without_values(g, claims, at, rtol)
     if judged is not None:
@@ -199,7 +255,7 @@ def check(g, answers_text: str, at=None, sgd_lr: float | None = None, rtol: floa
     for claim in claims:
         claim.ok = judge(g, claim, at, rtol) if is_formula(claim) else ctx.close(claim.given, claim.expected)
     wrong = [k for k, c in enumerate(claims) if not c.ok]
-    first = min(wrong, key=lambda k: _order(claims[k])) if wrong else None
+    first = _first_wrong(g, claims, wrong)
     if first is not None:
         _explain_wrong(g, claims, first, ctx)
     return Report(claims, first, not wrong, g.output, rtol)
@@ -295,7 +351,10 @@ class Report:
             others = [c for k, c in enumerate(self.claims) if not c.ok and not c.inherited and k != self.first_wrong]
             for c in others:
                 lines.append(_wrong_line(c, "is also wrong"))
-            lines.append(f"{n_right} of {len(self.claims)} claims right; the first wrong step is line {head.line}")
+            before = [c.line for c in self.claims if c.inherited and c.line < head.line]
+            why = (f" (line{'s' if len(before) > 1 else ''} {', '.join(map(str, before))}, written before it, "
+                   f"{'are' if len(before) > 1 else 'is'} computed from it)" if before else "")
+            lines.append(f"{n_right} of {len(self.claims)} claims right; the first wrong step is line {head.line}{why}")
         lines.append("claims:")
         for k, c in enumerate(self.claims):
             mark = "right" if c.ok else ("WRONG, first wrong step" if k == self.first_wrong else

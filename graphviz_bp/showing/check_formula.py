@@ -36,16 +36,17 @@ def looks_like_formula(text: str) -> bool:
     return bool(text) and not _NUMBERS_ONLY.match(text) and bool(_WORD.search(text))
 
 
-def read_formula(text: str, line: int, column: int) -> FormulaGiven:
-    """The formula parsed now (plain notation or LaTeX), so a syntax error points at the answers file."""
-    from ..reading.program import parse, read_program
+def read_formula(text: str, line: int, column: int, written: str | None = None) -> FormulaGiven:
+    """The formula (plain notation; LaTeX is translated first, see :mod:`.answers_latex`) parsed now,
+    so a syntax error points at the answers file.  ``written`` is the formula as the student wrote it."""
+    from ..reading.program import parse
+    written = (written or text).strip()
     try:
-        program, _ = read_program("G = " + text.strip(), "auto")
-        fg = parse(program, syntax="plain")
+        fg = parse("G = " + text.strip(), syntax="plain")
     except InputError as exc:
-        raise InputError(f"the formula {text.strip()!r} cannot be read: {exc.message}", line, column,
+        raise InputError(f"the formula {written!r} cannot be read: {exc.message}", line, column,
                          kind=exc.kind) from None
-    f = FormulaGiven(text.strip())
+    f = FormulaGiven(written)
     f.graph, f.line, f.column = fg, line, column
     return f
 
@@ -56,20 +57,44 @@ def is_formula(claim) -> bool:
 
 # --- points ------------------------------------------------------------------------------------------
 
-def _points(g, at, rng):
-    """The program's point, then random ones: each input drawn around its own value, same shape.
-    An input without a value is drawn in its declared shape (``X: n x m``; each letter a different
-    small size), or as a number; then every point is random."""
+def first_point(g, at, rng=None) -> dict:
+    """The program's point; an input without a value is drawn in its declared shape (``X: n x m``;
+    each letter a different small size), or as a number.  A declared vector is a column, as the
+    sheets write vectors (with y = [[1], [2]], (w − y)ᵀ(w − y) is a number only for a column w);
+    a 1-D vector where only that makes the program's output a number."""
+    rng = rng if rng is not None else np.random.default_rng(0)
     base = {n.name: (at or {}).get(n.name, n.default) for n in g.nodes if n.kind == "input"}
     missing = [k for k, v in base.items() if v is None]
-    if missing:
-        declared = getattr(g, "declared_shapes", None) or {}
-        letters = sorted({d for k in missing for d in declared.get(k, ()) if isinstance(d, str)})
-        sizes = {x: 2 + k for k, x in enumerate(letters)}
-        for k in missing:
-            shape = tuple(sizes.get(d, d) for d in declared.get(k, ()))
-            base[k] = rng.standard_normal(shape) if shape else float(rng.standard_normal())
-    else:
+    if not missing:
+        return base
+    declared = getattr(g, "declared_shapes", None) or {}
+    letters = sorted({d for k in missing for d in declared.get(k, ()) if isinstance(d, str)})
+    sizes = {x: 2 + k for k, x in enumerate(letters)}
+    draws = {}
+    for k in missing:
+        shape = tuple(sizes.get(d, d) for d in declared.get(k, ()))
+        draws[k] = rng.standard_normal(shape) if shape else float(rng.standard_normal())
+    columns = {k: (v.reshape(-1, 1) if np.ndim(v) == 1 else v) for k, v in draws.items()}
+    vectors = any(np.ndim(v) == 1 for v in draws.values())
+    if vectors and not _scalar_output(g, {**base, **columns}) and _scalar_output(g, {**base, **draws}):
+        return {**base, **draws}
+    return {**base, **columns}
+
+
+def _scalar_output(g, point) -> bool:
+    from ..core.evaluate import run
+    try:
+        return np.size(run(g, point).values[g._output]) == 1
+    except (InputError, ValueError):
+        return False
+
+
+def _points(g, at, rng):
+    """The program's point, then random ones: each input drawn around its own value, same shape.
+    When inputs lack values, every point is random (around a first one of the declared shapes)."""
+    given = all((at or {}).get(n.name, n.default) is not None for n in g.nodes if n.kind == "input")
+    base = first_point(g, at, rng)
+    if given:
         yield base
     for _ in range(N_RANDOM):
         point = {}
@@ -210,7 +235,8 @@ def _slip(fg, samples, rtol):
     for make, why in variants:
         try:
             v = make() if callable(make) else make
-            if all(C.agrees(C.evaluate(v, C_env(values)), want) for values, want in samples):
+            # judged as the formula itself is (_agrees): a 1×p where a p×1 is meant is not this slip
+            if all(_agrees(C.evaluate(v, C_env(values)), want, rtol) for values, want in samples):
                 return why() if callable(why) else why
         except (ShapeError, ValueError, KeyError, IndexError, np.linalg.LinAlgError):
             continue
