@@ -89,7 +89,33 @@ def test_reverse_steps_in_reverse_topological_order():
     order = [m.group(1) for m in re.finditer(r"\*\*Step \d+:\*\* \$(.+?)\$", text)]
     assert order[0] == "\\bar{J}" and order[:3] == ["\\bar{J}", "\\bar{a}", "\\bar{\\hat{y}}"]
     assert "Path method" not in text
-    assert "W_{3}^\\top \\bar{\\hat{y}}" in text                    # h2's adjoint through the matrix product
+    assert "\\bar{\\hat{y}} W_{3}^\\top" in text                    # h2's adjoint through the matrix product
+
+
+def _reverse_step(text, name):
+    """The display equation of section 4's step for ``name``'s adjoint."""
+    start = text.index(f"$\\bar{{{tex_name(name)}}}$\n")
+    return text[start:text.index("\n$$\n", text.index("$$", start) + 3)]
+
+
+def test_tensor_reverse_steps_are_written_with_shapes_that_match():
+    """QA: E2's step 8 wrote W̄ = ā·X + b̄·sign(W) (ā 3×2, X 3×1: the sum over the broadcast axis
+    hidden) and step 10 X̄ = ā·W; in a tensor program each term is the edge's checked matrix rule, in
+    the order of the numbers after it, as section 5 writes them (XᵀĀ, ĀWᵀ)."""
+    text = explain(graph(E2), method="reverse")
+    w, x = _reverse_step(text, "W"), _reverse_step(text, "X")
+    assert "&= X^\\top \\bar{a} + \\bar{b} \\operatorname{sign}(W) \\\\" in w, w
+    assert f"{tv([[12, 4]])} + {tv([[-1, -1]])}" in w and tv([[11, 3]]) in w       # the numbers stay
+    assert "&= \\bar{a} W^\\top \\\\" in x, x
+    assert tv([[0], [8], [-4]]) in x
+    for step in (w, x):
+        assert "\\bar{a} \\cdot" not in step
+    assert "&= -\\bar{c} \\\\" in _reverse_step(text, "Y")
+
+
+def test_scalar_reverse_steps_keep_the_local_derivatives():
+    text = explain(graph(E1), method="reverse")
+    assert "\\cdot" in text.split("## ")[-2]              # v̄ · ∂v/∂u with the numbers, as before
 
 
 def test_sum_over_out_edges():
@@ -221,3 +247,11 @@ def test_backticks_in_the_program_cannot_break_out_of_code():
     assert set(fence) == {"`"} and len(fence) > 3
     body = md.split(fence)[1]
     assert "``` fence ![img]" in body
+
+
+def test_a_scalar_times_ones_keeps_its_ones():
+    """A matrix adjoint that is a scalar broadcast (sum(W)'s W̄ = ā𝟏) is written with its 𝟏: 'λ' alone
+    would read as a number where the gradient is a matrix."""
+    text = explain(gbp.parse("W = [[1, 2], [3, 4]]\nlam = 2\nL = lam*sum(W)"))
+    assert "&= \\bar{a} \\mathbf{1} \\\\" in _reverse_step(text, "W")
+    assert "\\nabla_{W} L = \\lambda \\mathbf{1}\n" in text

@@ -52,6 +52,13 @@ def unicode_of_tex(tex: str) -> str:
     return unicodedata.normalize("NFC", "".join(out))
 
 
+def tex_bar(tex: str) -> str:
+    r"""A bar over a name's LaTeX: ``\bar{x}`` over one letter, ``\overline{W_{1}}`` over more (a
+    ``\bar`` is as wide as one letter and would sit over the W alone)."""
+    simple = len(tex) == 1 or (tex.startswith("\\") and tex[1:].isalpha()) or tex.startswith("\\hat{")
+    return ("\\bar{" if simple else "\\overline{") + tex + "}"
+
+
 def pretty_name(name: str) -> str:
     """How a graph name is written on paper (no sheet: see :class:`Notation` for a pasted one).
 
@@ -206,9 +213,7 @@ class Notation:
 
     def tex_bar(self, name: str) -> str:
         r"""The adjoint ū = ∂out/∂u of a node in LaTeX: ``\bar{x}``, ``\overline{W_{1}}``."""
-        t = self.tex(name)
-        simple = len(t) == 1 or (t.startswith("\\") and t[1:].isalpha()) or t.startswith("\\hat{")
-        return ("\\bar{" if simple else "\\overline{") + t + "}"
+        return tex_bar(self.tex(name))
 
     # --- numbers -------------------------------------------------------------------------
     number = staticmethod(fmt_number)

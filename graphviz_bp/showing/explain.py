@@ -386,6 +386,11 @@ def _reverse(doc: Document, ctx: _Context):
              " (the adjoint). Start with ", m(f"{ctx.g.notation.tex_bar(g.output)} = 1"),
              " and go through the nodes in reverse topological order; each adjoint is the sum over the "
              "node's out-edges of the consumer's adjoint times the local derivative.")
+    terms = _MatrixTerms(ctx)
+    if terms.tensor:
+        doc.para("In matrix form each term is the consumer's matrix rule for that operand, shaped like "
+                 "the operand (a sum over the axes a broadcast added is a product with a transpose or "
+                 "with ones), and checked against the numbers after it.")
     relevant = set(ctx.wrt)
     for var in ctx.wrt:
         relevant |= nx.descendants(g.dag, var)
@@ -399,7 +404,8 @@ def _reverse(doc: Document, ctx: _Context):
             doc.eq(f"{ctx.g.notation.tex_bar(s.node)} = {tex_value(s.adjoint)}")
             continue
         schematic = " + ".join(f"{ctx.g.notation.tex_bar(v)}\\,{_partial(ctx.g.notation, v, s.node)}" for v, _ in s.terms)
-        rules = " + ".join(_vjp_tex(ctx, s.node, v) for v, _ in s.terms)
+        written = [terms.tex(s.node, v) for v, _ in s.terms]
+        rules = " + ".join(written) if None not in written else None
         numbers = []
         for v, contribution in s.terms:
             adj, loc = ctx.reverse.adjoints.get(v), ctx.local_value(s.node, v)
@@ -407,11 +413,59 @@ def _reverse(doc: Document, ctx: _Context):
                 numbers.append(f"{_operand(tex_value(adj))} \\cdot {_operand(tex_value(loc))}")
             else:
                 numbers.append(tex_value(contribution))
-        parts = [schematic, rules, _sum_tex(numbers)]
+        parts = [schematic] + ([rules] if rules else []) + [_sum_tex(numbers)]
         if len(s.terms) > 1:
             parts.append(_sum_tex([tex_value(c_) for _, c_ in s.terms]))
         parts.append(tex_value(s.adjoint))
         doc.eq(chain(ctx.g.notation.tex_bar(s.node), parts))
+        if rules:
+            for name, v in terms.new_constants(s.node, [v for v, _ in s.terms]):
+                doc.para("Here ", m(f"{_tex_constant(name)} = {tex_value(np.asarray(v))}"),
+                         ": the one-hot vector of the index taken." if name != "I" else ".")
+
+
+class _MatrixTerms:
+    """How section 4 writes the term ``v̄ ∂v/∂u`` of a step.  In a scalar program: the consumer's
+    adjoint times the local derivative.  In a tensor program that product is right only where the
+    shapes agree (``ā·X`` for ``a = X*W`` with X 3×1, W 1×2 hides the sum over the broadcast
+    axis), so each term is the edge's checked matrix rule (``Xᵀā``,
+    :func:`graphviz_bp.algorithms.matrix_form.edges.edge_formulas`), as section 5 writes the sums."""
+
+    def __init__(self, ctx: _Context):
+        from ..algorithms.matrix_form.formulas import is_tensor_program
+        self.ctx = ctx
+        self.tensor = is_tensor_program(ctx.g, ctx.at)
+        self.edges, self.names = {}, {}
+        if self.tensor:
+            from ..algorithms.matrix_form.edges import edge_formulas
+            from .matrix_solution import _tex_names
+            self.edges = edge_formulas(ctx.g, ctx.reverse.steps, ctx.at)
+            self.names = _tex_names(ctx.g)
+        self.said: set = set()                  # e₀, I: their values said where first written
+
+    def tex(self, u: str, v: str) -> str | None:
+        """The term in LaTeX; None where no form with the right shapes is at hand (a tensor op with
+        no matrix rule that broadcasts): the step then shows the schematic and the numbers."""
+        ctx = self.ctx
+        scalars = _is_scalar(ctx.value(u)) and _is_scalar(ctx.value(v))
+        e = self.edges.get((u, v))
+        if e is not None and not scalars:      # between scalars v̄·∂v/∂u is right, and reads as its numbers
+            from ..algorithms.matrix_form.printing import latex
+            return latex(e, self.names)
+        if self.tensor and not ctx.is_rule(u, v) and ctx.matmul_position(u, v) is None \
+                and np.shape(ctx.reverse.adjoints.get(v)) != np.shape(ctx.value(u)):
+            return None
+        return _vjp_tex(ctx, u, v)
+
+    def new_constants(self, u: str, consumers) -> list:
+        """``[(name, value)]`` of the one-hot eᵢ and I the step's terms hold, not said before."""
+        from types import SimpleNamespace
+
+        from .matrix_solution import _constants
+        held = [SimpleNamespace(expr=self.edges[(u, v)]) for v in consumers if (u, v) in self.edges]
+        out = [(name, v) for name, v in _constants(held).items() if name not in self.said]
+        self.said.update(name for name, _ in out)
+        return out
 
 
 def _vjp_tex(ctx: _Context, u: str, v: str) -> str:

@@ -92,7 +92,8 @@ def _numerator(f) -> str | None:
 
 def _bar(name: str, tex: dict) -> str:
     from ..algorithms.matrix_form.printing import _tex_name
-    return f"\\bar{{{_tex_name(name, tex)}}}"
+    from ..core.notation import tex_bar
+    return tex_bar(_tex_name(name, tex))
 
 
 def section(doc, ctx) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ...core.notation import tex_bar
 from .expr import SCALAR, E, is_num, split_coef
 
 ADD, MUL, NEG, POW, ATOM = 1, 2, 3, 4, 5
@@ -61,7 +62,7 @@ class _Printer:
             if s == "plain":
                 return f"dL_d{name}"
             if s == "latex":
-                return f"\\bar{{{_tex_name(name, self.tex_names)}}}"
+                return tex_bar(_tex_name(name, self.tex_names))     # as the worked solution's steps
             return self.uni_name(name) + "\u0304"
         if s == "latex":
             return _tex_name(name, self.tex_names)
@@ -143,7 +144,10 @@ class _Printer:
         s = self.style
         c, core = split_coef(e)
         factors = list(core.args) if core.kind == "mul" else [core]
-        factors = [f for f in factors if not (f.kind == "num" and f.shape != SCALAR and f.data == 1)]
+        ones = [f for f in factors if f.kind == "num" and f.shape != SCALAR and f.data == 1]
+        factors = [f for f in factors if f not in ones]
+        if ones and s != "plain" and all(f.shape == SCALAR for f in factors):
+            factors.append(ones[0])     # it alone carries the shape: s̄𝟏 is a matrix, s̄ would read as a number
         numer, denom = [], []
         for f in factors:
             if f.kind == "pow" and f.args[1].kind == "num" and f.args[1].data < 0:
