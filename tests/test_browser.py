@@ -221,6 +221,7 @@ def test_paths_and_backward_views_in_the_browser(page, tmp_path):
                            arg=len(paths[0].nodes) - 1)                  # the first path's edges, highlighted
     page.get_by_text("Contribution of path 1:").wait_for()
     shot(page, tmp_path, "e2_paths")
+    assert drawing_fits_the_screen(page)             # "fit" leaves room for the view's own controls
     steps = g.reverse(record=True).steps
     page.get_by_role("tab", name="Backward pass").click()
     page.get_by_text(f"Step 1 of {len(steps)}:", exact=True).wait_for()
@@ -228,7 +229,21 @@ def test_paths_and_backward_views_in_the_browser(page, tmp_path):
     page.get_by_text(f"Step 2 of {len(steps)}:", exact=True).wait_for()
     page.get_by_text(steps[1].equation()).first.wait_for()
     shot(page, tmp_path, "e2_backward_step_2")
+    assert drawing_fits_the_screen(page)
+    page.get_by_role("tab", name="Forward mode").click()
+    page.get_by_text("Forward mode pushes").first.wait_for()
+    settle(page)
+    assert drawing_fits_the_screen(page)
     assert_no_traceback(page)
+
+
+def drawing_fits_the_screen(page) -> bool:
+    """At "fit", the whole drawing of the open view is on the 1080-pixel screen, not below its edge."""
+    box = page.evaluate("() => { const s = [...document.querySelectorAll('.gbp-graph svg')]"
+                        ".find(e => e.getBoundingClientRect().height > 0).getBoundingClientRect();"
+                        " return [s.top, s.bottom, window.innerHeight]; }")
+    assert box[1] <= box[2], f"the drawing ends at {box[1]:.0f} px, below the screen's {box[2]} px"
+    return True
 
 
 def test_downloads_of_the_current_view(page, tmp_path):

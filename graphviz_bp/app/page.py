@@ -259,8 +259,9 @@ def _portable(svg: str) -> str:
     return renderer.portable_svg(svg) if hasattr(renderer, "portable_svg") else svg
 
 
-def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name="graph", shown=None):
-    """The drawing of the current view, with its downloads (``shown``: another data.Model of the same program)."""
+def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name="graph", shown=None, above_px=0):
+    """The drawing of the current view, with its downloads (``shown``: another data.Model of the same program;
+    ``above_px``: the height of the view's own controls above the drawing, which "fit" leaves on screen)."""
     m = shown or model
     m_args = (m.prog, m.key, model_args[2]) if shown else model_args
     if renderer is None:
@@ -285,7 +286,7 @@ def show_graph(*, extra_layers=(), highlight=None, step=None, tangent=None, name
             # inline SVG (st.html strips <svg>; st.image would hide the text from the page)
             state = hashlib.sha1(repr((args, bool(scalar), size, presenting)).encode()).hexdigest()[:12]
             st.markdown(dash.svg_for_page(data.svg(*args), zoom=SIZES.get(size), state=state,
-                                          height_css="100vh - 150px" if presenting else "100vh - 280px"),
+                                          height_css=f"100vh - {(150 if presenting else 280) + above_px}px"),
                         unsafe_allow_html=True)
         c = st.columns(4)
         c[0].download_button("SVG", lambda: _portable(data.svg(*args)), file_name=f"{name}.svg", mime="image/svg+xml",
@@ -354,7 +355,7 @@ def paths_panel():
     k = start + choice + 1
     st.markdown(f"**{count:,}** path{'s' if count != 1 else ''} from {md(src)} to {md(dst)}"
                 f"{dash.count_note(count)}; path {k}: {dash.md_escape(path_label(active_g, p.nodes))}")
-    show_graph(highlight=p.nodes, extra_layers=("locals",), name="path")
+    show_graph(highlight=p.nodes, extra_layers=("locals",), name="path", above_px=130)   # the selectors
 
     left_, right_ = st.columns([3, 2], gap="medium")
     with left_:
@@ -435,7 +436,7 @@ def backward_panel():
     s = steps[k - 1]
     st.markdown(f"**Step {k} of {n}:** the adjoint of {md(s.node)} is final")
     big(s.equation())
-    show_graph(step=k, extra_layers=("grads",), name=f"step-{k}")
+    show_graph(step=k, extra_layers=("grads",), name=f"step-{k}", above_px=240)   # buttons, step, equation
     with st.expander("All steps so far"):
         st.markdown("\n".join(f"{i}. `{t.equation()}`" for i, t in enumerate(steps[:k], 1)))
 
@@ -453,7 +454,7 @@ def forward_panel():
     tangents = data.tangents(*model_args, src)
     st.markdown(f"Forward mode pushes ∂node/∂{md(src)} from {md(src)} to the output "
                 f"(for a tensor input: one column per entry of {md(src)}).")
-    show_graph(tangent=src, extra_layers=("tangents",), name=f"forward-{src}")
+    show_graph(tangent=src, extra_layers=("tangents",), name=f"forward-{src}", above_px=130)   # the select
     rows = [f"| node | ∂node/∂{md(src)} |", "|---|---|"]
     for node, t in tangents.items():
         rows.append(f"| ${nt.tex(node)}$ | ${dash.latex_value(t)}$ |")
