@@ -438,3 +438,15 @@ def test_a_declaration_of_several_names_declares_each(sheet):
     rng = np.random.default_rng(3)
     A, B = rng.normal(size=(3, 3)), rng.normal(size=(3, 3))
     assert np.allclose(g.gradients(at={"A": A, "B": B}, wrt=["A"])["A"], B)
+
+
+def test_frac_with_one_character_arguments_as_in_tex():
+    # \frac12 is ½ in TeX; before: "unclosed '('" (12 read as the numerator, '(' as the denominator)
+    g = gbp.parse(r"$$L = \frac12 (f - t)^2$$")
+    f, t = 3.0, 0.5
+    assert g.evaluate(at={"f": f, "t": t})["L"] == pytest.approx(0.5 * (f - t) ** 2)
+    assert g.gradients(at={"f": f, "t": t})["f"] == pytest.approx(f - t)
+    g = gbp.parse(r"$$y = \frac12^2 + 1/\frac34$$")
+    assert g.evaluate()[g.output] == pytest.approx(0.25 + 4 / 3)
+    with pytest.raises(InputError, match=r"braces say which"):
+        gbp.parse(r"$$y = \frac123 x$$")

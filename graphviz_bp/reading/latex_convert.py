@@ -185,6 +185,17 @@ class Converter(SumReading, FunctionReading):
                             "paste the loss and ask for its gradient", pos)
             elif v in _OPS:
                 items.append(_Item("op", _OPS[v], pos))
+            elif v in ("frac", "dfrac", "tfrac") and i < hi and self.t[i][0] == "num" and self.t[i][1].isdigit() \
+                    and len(self.t[i][1]) > 1:
+                # \frac12 is ½ in TeX (each argument one character), not \frac{12}{…}
+                digits = self.t[i][1]
+                if len(digits) > 2:
+                    raise _Fail(f"\\frac{digits}: write \\frac{{{digits[0]}}}{{{digits[1]}}}{digits[2:]} or "
+                                f"\\frac{{{digits[:-1]}}}{{{digits[-1]}}} (braces say which)", pos)
+                i += 1
+                parts = [_Item("val", digits[0], pos), _Item("op", "/", pos), _Item("val", digits[1], pos)]
+                wrap = prev and (prev.kind, prev.text) == ("op", "/") or i < hi and self.t[i][1] == "^"
+                items += self.paren(parts, pos, True) if wrap else parts
             elif v in ("frac", "dfrac", "tfrac"):
                 a_lo, a_hi, i = self.arg(i, hi, "\\frac")
                 b_lo, b_hi, i = self.arg(i, hi, "\\frac")
