@@ -141,3 +141,15 @@ def test_dag_structure():
     assert str(g.local_symbolic("x", "a")) == "2*x"
     assert g.gradients(at={"x": 2.0})["x"] == pytest.approx(4 + np.cos(2.0))
     assert gbp.count_paths(g, "x") == 2
+
+
+def test_a_power_of_a_square_matrix_says_it_is_elementwise():
+    # the plain notation's ^ is elementwise; a sheet's tr(X²) is the matrix power: say which was read
+    g = gbp.parse("X = [[1, 2], [3, 4]]\nf = tr(X^2)")
+    X = np.array([[1.0, 2], [3, 4]])
+    assert g.evaluate()["f"] == np.trace(X * X)                  # 17, not tr(X @ X) = 29
+    assert g.reading_notes == ["read as: X^2 is the elementwise power X∘X, as ^ is in the plain notation; "
+                               "the matrix power is X @ X (in pasted LaTeX, X^2 is the matrix power)"]
+    assert gbp.parse(r"$X = \begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}$, $$f = tr(X^2)$$").evaluate()["f"] == 29
+    assert gbp.parse("x = [1, 2]\nf = sum(x^2)").reading_notes == []          # a vector: nothing to choose
+    assert gbp.parse("X = [[1, 2], [3, 4]]\nf = tr(X @ X)").reading_notes == []

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gc
 
+import numpy as np
+
 from ..core.errors import InputError
 from ..core.evaluate import as_value
 from ..core.syntax import Literal, Num
@@ -89,7 +91,27 @@ def parse(text: str, limits: Limits | None = None, output: str | None = None,
     else:                               # issue 14: "X: n x n" in the plain notation
         from .parser import shape_declarations
         g.declared_shapes = shape_declarations(source)[1]
+        g.reading_notes = _elementwise_power_notes(g, given)
     return g
+
+
+def _elementwise_power_notes(g, given=None) -> list[str]:
+    """``X^2`` of a square matrix in the plain notation is X∘X, as ``^`` always is there; a sheet's
+    tr(X²) means the matrix power, so say which was read (issue 15: never another way in silence)."""
+    notes = []
+    for n in g.nodes:
+        if n.op != "pow":
+            continue
+        base, exponent = (g.nodes[i] for i in n.args)
+        shape = np.shape(base.default) if base.default is not None else tuple((given or {}).get(base.name, ()))
+        if base.kind == "input" and len(shape) == 2 and shape[0] == shape[1] > 1 and exponent.kind == "const":
+            x, k = base.name, exponent.src or "k"
+            times = int(k) if k in ("2", "3") else None
+            hadamard = "∘".join([x] * times) if times else f"{x}∘…∘{x}"
+            matrix = " @ ".join([x] * times) if times else f"{x} @ … @ {x}"
+            notes.append(f"read as: {x}^{k} is the elementwise power {hadamard}, as ^ is in the plain notation; "
+                         f"the matrix power is {matrix} (in pasted LaTeX, {x}^{k} is the matrix power)")
+    return list(dict.fromkeys(notes))
 
 
 def read_value(text: str, name: str = "value"):
