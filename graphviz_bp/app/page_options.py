@@ -27,7 +27,12 @@ CSS = """<style>
 [data-testid="stMainBlockContainer"] {padding-top: 2.2rem; padding-bottom: 2rem;
                                       padding-left: 2.5rem; padding-right: 2.5rem;}
 .st-key-program textarea {font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.95rem;}
+[data-testid="stMarkdownContainer"] .katex-display {padding-top: 0.25em; padding-bottom: 0.25em;}
 </style>"""
+# The padding: Streamlit clips display math vertically (overflow-y hidden, so that a wide formula
+# scrolls sideways) at the formula's own height, where KaTeX puts the bar of b̄ or d̄ right on the
+# edge; at 1× zoom the bar's one pixel row fell outside and "b̄ = d̄λ" read "b = dλ". The padding is
+# inside the clipped box.
 
 # Presentation: the editor column and Streamlit's header are hidden, the views take the whole
 # width and the graph the whole height (browser full screen, F11, hides the rest). The editor
