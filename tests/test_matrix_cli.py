@@ -179,6 +179,11 @@ def test_plain_notation_shape_declarations():
     assert g.node("L").line == 3
     r = run("grad", "--symbolic", "-e", "X: n x m\nw: m\nL = ||X@w||_2^2")
     assert r.returncode == 0 and "∂L/∂w = 2*X^T@X@w" in r.stdout, r.stdout + r.stderr
+    # a declaration between ';' on one line, as in -e (before: "unexpected character ':'")
+    g = gbp.parse("y = [[1], [2]]; w: 2 x 1; L = (w - y)^T @ (w - y)")
+    assert g.declared_shapes == {"w": (2, 1)} and g.output == "L"
+    r = run("grad", "--symbolic", "-e", "y = [[1], [2]]; w: 2 x 1; L = (w - y)^T @ (w - y)", "--wrt", "w")
+    assert r.returncode == 0 and "∂L/∂w = 2*(w - y)" in r.stdout, r.stdout + r.stderr
 
 
 @pytest.mark.slow

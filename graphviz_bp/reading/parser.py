@@ -490,8 +490,9 @@ def read_bounded(stream, limits: Limits | None = None, what: str = "the program"
 
 
 # --- issue 14: shape declarations, one a line: "X: n x n", "w: n", "A: 3x2" ---------------------------
-_DECLARATION = re.compile(r"^[ \t]*([^\W\d]\w*)[ \t]*:[ \t]*(\d+|[^\W\d]\w*)(?:[ \t]*[x×,*][ \t]*(\d+|[^\W\d]\w*))?"
-                          r"[ \t]*(?:#.*)?$", re.M)
+# a declaration is a statement of its own: on its line, or between ';' as in -e 'y = …; w: 2 x 1; L = …'
+_DECLARATION = re.compile(r"(?:^|(?<=;))[ \t]*([^\W\d]\w*)[ \t]*:[ \t]*(\d+|[^\W\d]\w*)"
+                          r"(?:[ \t]*[x×,*][ \t]*(\d+|[^\W\d]\w*))?[ \t]*(?=;|#|$)", re.M)
 
 
 def shape_declarations(text: str) -> tuple[str, dict]:
