@@ -10,6 +10,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from graphviz_bp.showing.render import notes_of
@@ -265,6 +266,17 @@ def test_tangents_layer_is_forward_mode():
     src = render(graph(E1), show="values,tangents", tangent="x").source
     assert "∂e/∂x = 6" in src and "∂f/∂x = 10" in src and "∂c/∂x = 1" in src
     assert "∂f/∂y" not in src
+
+
+def test_a_small_jacobian_is_drawn_entry_by_entry():
+    # ∂a/∂X of E2's a = X·W (3×2 by a 3×1 X) is 6×3: its entries, not "6×3 · min 0 · max 1 · mean …"
+    from graphviz_bp.showing.labels import matrix_lines
+    g = graph(E2)
+    src = render(g, show="values,tangents", tangent="X").source
+    W = np.asarray(g.node("W").default, dtype=float)
+    jacobian = np.kron(np.eye(3), W.T)          # ∂a[i, j]/∂X[k] = W[j] if i = k: rows (i, j), columns k
+    assert "min" not in src and "mean" not in src
+    assert all(line in src for line in matrix_lines(jacobian)), matrix_lines(jacobian)
 
 
 def test_highlighted_path_edges_in_dot():

@@ -23,6 +23,7 @@ from ..core.evaluate import local_partial
 SANS, MONO = "Helvetica", "Courier"
 SIZE = {"name": 14, "value": 14, "matrix": 13, "small": 10.5, "edge": 12, "title": 17, "subtitle": 13}
 MAX_GRID = (4, 4)          # tensors up to this many rows × columns show their entries
+MAX_JACOBIAN_GRID = (8, 4)  # a tangent (∂node/∂input, one column per input entry) is read entry by entry
 MAX_VECTOR = 6             # 1-D tensors up to this many entries show them
 MAX_EDGE_ENTRIES = 4       # numeric local derivatives with more entries are left off edge labels
 
@@ -62,12 +63,12 @@ def shape_of(v) -> str:
     return "×".join(map(str, np.shape(v))) or "scalar"
 
 
-def is_small(v) -> bool:
-    """Whether a tensor is small enough to show its entries."""
+def is_small(v, grid=MAX_GRID) -> bool:
+    """Whether a tensor is small enough to show its entries (``grid``: the most rows × columns)."""
     shape = np.shape(v)
     if len(shape) == 1:
         return shape[0] <= MAX_VECTOR
-    return len(shape) == 2 and shape[0] <= MAX_GRID[0] and shape[1] <= MAX_GRID[1]
+    return len(shape) == 2 and shape[0] <= grid[0] and shape[1] <= grid[1]
 
 
 def matrix_lines(v, digits: int = 4) -> list[str]:
@@ -156,9 +157,9 @@ def block(lines: list[str], size: float, color: str | None, face: str = MONO) ->
     return table([row(Line().add(line, size, color, face).td(pad=0)) for line in lines], pad=0)
 
 
-def value_cells(v, size: float, color: str | None, prefix: str | None = None) -> list[str]:
-    """A value as table cells: a number, a grid of entries, or a summary, after ``prefix``
-    (``∂L/∂W =``). One cell, or two (prefix, grid) for a grid of several lines."""
+def value_cells(v, size: float, color: str | None, prefix: str | None = None, grid=MAX_GRID) -> list[str]:
+    """A value as table cells: a number, a grid of entries (up to ``grid`` rows × columns), or a
+    summary, after ``prefix`` (``∂L/∂W =``). One cell, or two (prefix, grid) for a grid of several lines."""
     if v is None:
         return [Line().add((prefix + " ?") if prefix else "?", size, color).td()]
     if np.ndim(v) == 0:
@@ -166,7 +167,7 @@ def value_cells(v, size: float, color: str | None, prefix: str | None = None) ->
         if prefix:
             line.add(prefix + " ", size, color)
         return [line.add(fmt_number(float(v)).replace("-", "−"), size + (0 if prefix else 1), color).td()]
-    if is_small(v):
+    if is_small(v, grid):
         lines = matrix_lines(v)
         if len(lines) == 1:
             line = Line()
@@ -252,7 +253,7 @@ def node_label(g, node, facts: Facts, layers, t, state=None, step_no=None, horiz
         src_value = facts.values[g.index(facts.tangent_src)]
         if value is not None and np.ndim(src_value) == 0 and np.size(tan) == np.size(value):
             tan = np.reshape(tan, np.shape(value)) if np.ndim(value) else float(np.ravel(tan)[0])
-        groups.append(value_cells(tan, SIZE["value"], t["tangent"],
+        groups.append(value_cells(tan, SIZE["value"], t["tangent"], grid=MAX_JACOBIAN_GRID,
                                   prefix=f"∂{g.notation.name(node.name)}/∂{g.notation.name(facts.tangent_src)} ="))
     if state == "current":
         tag = Line().add(f"reverse step {step_no}", SIZE["small"], t["current"], bold=True)
