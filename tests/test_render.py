@@ -363,6 +363,22 @@ def test_scalar_view_render():
     assert "W₂[1,0]" in nodes["W2[1,0]"] and "∂J/∂W₂[1,0] = −18" in nodes["W2[1,0]"]
 
 
+def test_scalar_view_edges_into_a_reduction_carry_their_number():
+    # e = ‖c‖₂² element by element: the edge c[i,j] → e has no formula of its own; before it read
+    # only "∂e/∂c[0,0]", now also its value 2·c[i,j]
+    from graphviz_bp.algorithms.scalar_view import scalar_view
+    g = graph(E2)
+    c = g.evaluate()["c"]
+    src = render(scalar_view(g), show="values,locals,grads").source
+    for (i, j), v in np.ndenumerate(c):
+        assert f"∂e/∂c[{i},{j}] = {L_num(2 * v)}" in src
+
+
+def L_num(x) -> str:
+    from graphviz_bp.showing.labels import num
+    return num(x)
+
+
 # --- the command line ---------------------------------------------------------------------------------
 
 def cli(*args):

@@ -293,7 +293,10 @@ def edge_text(g, u: int, v: int, facts: Facts, layers, at) -> str | None:
                 symbolic = _rule(g, u, v)
         except Exception:          # a SymPy failure must not cost the picture
             symbolic = None
-    if "numeric" in layers and facts.values is not None:
+    # an element of a reduction in the scalar view has no formula of its own (∂e/∂c[0,0]): its
+    # number says what the edge carries
+    component = node.op == "component" and symbolic is not None
+    if ("numeric" in layers or component) and facts.values is not None:
         d = local_partial(g, u, node.index, at)
         if d is not None and np.size(d) <= MAX_EDGE_ENTRIES:
             numeric = num(d)
