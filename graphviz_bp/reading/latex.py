@@ -264,7 +264,7 @@ def _translate(text, sheet):
         stmts.append(claim)
         sheet.note(f"read as: the left side, {claim.rhs} (the right side is the sheet's claim about it)")
     elif claims:
-        sheet.note(f"not read: {len(claims)} identity(ies) whose left side is not a name")
+        sheet.note(f"not read: {len(claims)} {'identity' if len(claims) == 1 else 'identities'} whose left side is not a name")
     for base, (name, pos) in sheet.entries.items():
         if base in sheet.summed:
             raise _Fail(f"{name} reads as entry {name.rsplit('_', 1)[-1]} of the vector {base}, whose entries a sum "

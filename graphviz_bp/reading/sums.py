@@ -157,7 +157,7 @@ def plan(kind, index, upper, bases: dict, sheet, defined, at, reduces=False) -> 
                             f"given (write {b}_1 = …, or {b[:1].upper() + b[1:]} with the samples as rows)")
             h = "named"                   # y_1 … y_N: inputs the user gives
         how[b] = h
-    what = "; ".join(f"{b}_{letter} = " + {"named": f"{b}_{letter}", "upper": f"row {letter} of "
+    what = "; ".join(f"{b}_{letter} = " + {"named": f"the given {b}_1 … {b}_{n}", "upper": f"row {letter} of "
                                              f"{b[:1].upper() + b[1:]}", "entry": f"entry {letter} of {b}",
                                              "row": f"entry {letter} of {b}", "column": f"entry {letter} of {b}"}[h]
                      for b, h in sorted(how.items()))
