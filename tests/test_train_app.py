@@ -78,6 +78,14 @@ def test_two_parameters_draw_the_landscape_and_a_bad_program_is_an_error():
     at = start("x_1 = 1; x_2 = 2; y_1 = 2; y_2 = 3\nw = 0; b = 0\nL = (y - w*x - b)^2\n")
     no_exception(at)
     assert len(at.get("vega_lite_chart")) == 2
+    import json
+    for chart in at.get("vega_lite_chart"):   # readable from the back of a room (Vega-Lite's default: 10-11 px)
+        axis = json.loads(chart.proto.spec)["config"]["axis"]
+        assert axis["labelFontSize"] >= 14 and axis["titleFontSize"] >= 14
+    # the landscape's axes span the iterates (w, b stay in (−0.6, 2)), not [0, …] with most of it white
+    spec = json.loads(at.get("vega_lite_chart")[1].proto.spec)
+    heat = spec["layer"][0]["encoding"]
+    assert heat["x"]["scale"]["zero"] is False and heat["y"]["scale"]["zero"] is False
     assert not at.error
     at = start("L = (y - w*x")
     no_exception(at)

@@ -83,12 +83,12 @@ def landscape_chart(alt, run, t: int, coords):
         curve = pd.DataFrame({"w": xs, "loss": [loss_at(run, _with(here, c, x)) for x in xs]})
         pts = pd.DataFrame({"w": [_get(path[j], c) for j in steps], "step": steps,
                             "loss": [loss_at(run, path[j]) for j in steps]})
-        x = alt.X("w:Q", title=_coord_name(c))
+        x = alt.X("w:Q", title=_coord_name(c), scale=alt.Scale(zero=False))     # the iterates' span
         line = alt.Chart(curve).mark_line().encode(x, alt.Y("loss:Q", title="loss"))
         red = "#d62728"
         walk = alt.Chart(pts).mark_line(point=alt.OverlayMarkDef(color=red), color=red).encode(
             x, y="loss:Q", order="step:Q", tooltip=["step", "w", "loss"])
-        return (line + walk).properties(height=320)
+        return readable((line + walk).properties(height=320))
     cx, cy = coords
     side = int(max(11, min(41, (GRID_WORK // n) ** 0.5)))
     xs = np.linspace(*_span([_get(p, cx) for p in path]), side)
@@ -100,8 +100,12 @@ def landscape_chart(alt, run, t: int, coords):
     df["x2"], df["y2"] = df.x + 0.51 * dx, df.y + 0.51 * dy
     df["x"], df["y"] = df.x - 0.51 * dx, df.y - 0.51 * dy
     heat = alt.Chart(df).mark_rect(strokeWidth=0).encode(
-        alt.X("x:Q", title=_coord_name(cx), scale=alt.Scale(nice=False), axis=alt.Axis(grid=False)), alt.X2("x2"),
-        alt.Y("y:Q", title=_coord_name(cy), scale=alt.Scale(nice=False), axis=alt.Axis(grid=False)), alt.Y2("y2"),
+        # zero=False: the axes span the iterates' region (a quantitative scale includes 0 by default,
+        # which left most of the plot white when the iterates stay away from 0)
+        alt.X("x:Q", title=_coord_name(cx), scale=alt.Scale(nice=False, zero=False), axis=alt.Axis(grid=False)),
+        alt.X2("x2"),
+        alt.Y("y:Q", title=_coord_name(cy), scale=alt.Scale(nice=False, zero=False), axis=alt.Axis(grid=False)),
+        alt.Y2("y2"),
         # equal-count bands: level sets near the minimum stay visible when the loss grows fast away from it
         alt.Color("loss:Q", scale=alt.Scale(type="quantile", scheme={"name": "viridis", "count": 12}),
                   legend=alt.Legend(title="loss", format=".3g")), tooltip=["loss:Q"])
@@ -110,7 +114,15 @@ def landscape_chart(alt, run, t: int, coords):
     red = "#ff4b4b"
     walk = alt.Chart(pts).mark_line(point=alt.OverlayMarkDef(color=red), color=red).encode(
         x="x:Q", y="y:Q", order="step:Q", tooltip=["step", "x", "y"])
-    return (heat + walk).properties(height=380)
+    return readable((heat + walk).properties(height=380))
+
+
+def readable(chart):
+    """Axis and legend text a projector shows from the back of the room (Vega-Lite's 10-11 px grey
+    labels are not), in the page's text colour; the same in the PNG/SVG downloads."""
+    text = "#31333F"
+    return (chart.configure_axis(labelFontSize=14, titleFontSize=15, labelColor=text, titleColor=text)
+            .configure_legend(labelFontSize=13, titleFontSize=14, labelColor=text, titleColor=text))
 
 
 def loss_chart(alt, run, t: int):
@@ -120,7 +132,7 @@ def loss_chart(alt, run, t: int):
                                                       alt.Y("loss:Q", title="loss before step t"),
                                                       tooltip=["step", "loss"])
     rule = alt.Chart(pd.DataFrame({"step": [max(t, 1)]})).mark_rule(color="#ff4b4b").encode(x="step:Q")
-    return (line + rule).properties(height=260)
+    return readable((line + rule).properties(height=260))
 
 
 def _downloads(st, chart, name: str, key: str):
