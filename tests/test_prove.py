@@ -296,11 +296,25 @@ def _cli(*args, stdin=None):
                           timeout=300, input=stdin)
 
 
+def test_proof_in_markdown_keeps_the_numeric_check_out_of_the_last_step():
+    # the dashboard: the check line ran on after the last bullet ("… = 1 − σ(t) — definitions … checked
+    # numerically at 59 points …"), and reasons showed e^{−u} with its braces
+    from graphviz_bp.algorithms.prove import prove
+    from graphviz_bp.showing.proof import verdict_text
+    md = verdict_text(prove("sigmoid(-t) = 1 - sigmoid(t)"), fmt="md")
+    lines = md.split("\n")
+    check = next(i for i, line in enumerate(lines) if line.startswith("checked numerically"))
+    assert lines[check - 1] == "" and lines[check - 2].startswith("- $=")
+    reasons = [line.split(" — ", 1)[1] for line in lines if " — " in line]
+    assert "definitions: σ(u) = 1/(1 + e⁻ᵘ)" in reasons and not any("^{" in r for r in reasons)
+
+
 @pytest.mark.slow
 def test_cli_prove_exit_status_and_formats():
     import json
     r = _cli("prove", "sigmoid(-t) = 1 - sigmoid(t)")
-    assert r.returncode == 0 and r.stdout.startswith("proved") and "u = e^{t}" in r.stdout
+    assert r.returncode == 0 and r.stdout.startswith("proved") and "u = eᵗ" in r.stdout   # as on paper
+    assert "σ(u) = 1/(1 + e⁻ᵘ)" in r.stdout and "^{" not in r.stdout
     r = _cli("prove", "sigmoid(x) = tanh(x)", "--json")
     assert r.returncode == 1
     doc = json.loads(r.stdout)

@@ -7,6 +7,8 @@ block to paste into a sheet).  Expressions print as a sheet writes them: σ, e^x
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ..core.notation import fmt_value
@@ -108,8 +110,24 @@ def _math(e, fmt):
 
 # --- prove -------------------------------------------------------------------------------------
 
-def _note(step):
-    return step.note + (" (right side, read backwards)" if step.side == "right" else "")
+_SUPERSCRIPT = str.maketrans("0123456789+−-=()abcdefghijklmnoprstuvwxyz",
+                             "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ")
+
+
+def _powers(text: str) -> str:
+    """``e^{−u}`` → ``e⁻ᵘ``, ``e^a`` → ``eᵃ``: a step's reason reads as on paper, in a terminal and on
+    the page (a power with no superscript form keeps its brackets: ``e^(x/2)``)."""
+    def sup(m):
+        body = m.group(1) if m.group(1) is not None else m.group(2)
+        if all(c in "0123456789+−-=()abcdefghijklmnoprstuvwxyz" for c in body):
+            return body.translate(_SUPERSCRIPT)
+        return f"^({body})"
+    return re.sub(r"\^\{([^{}]*)\}|\^([A-Za-z0-9])(?![A-Za-z0-9])", sup, text)
+
+
+def _note(step, powers=True):
+    note = _powers(step.note) if powers else step.note       # LaTeX documents keep e^{−u} (pdflatex)
+    return note + (" (right side, read backwards)" if step.side == "right" else "")
 
 
 def verdict_text(v, fmt: str = "text") -> str:
@@ -125,7 +143,7 @@ def verdict_text(v, fmt: str = "text") -> str:
             lines.append(r"\begin{align*}")
             lines.append(f"  & {tex(v.lhs)} \\\\")
             for s in v.chain:
-                lines.append(f"  &= {tex(s.expr)} && \\text{{{_tex_text(_note(s))}}} \\\\")
+                lines.append(f"  &= {tex(s.expr)} && \\text{{{_tex_text(_note(s, powers=False))}}} \\\\")
             lines.append(r"\end{align*}")
     else:
         bold = "**" if fmt == "md" else ""
@@ -143,6 +161,8 @@ def verdict_text(v, fmt: str = "text") -> str:
         at = ", ".join(f"{k} = {fmt_value(x, 6)}" for k, x in v.counterexample["at"].items())
         lines.append(f"counterexample: at {at} the left side is {fmt_value(v.counterexample['lhs'], 8)} "
                      f"and the right side {fmt_value(v.counterexample['rhs'], 8)}")
+    if fmt == "md" and (v.chain or v.note):
+        lines.append("")              # a paragraph of its own, not a continuation of the last step
     if v.note:
         lines.append(v.note)
     check = f"checked numerically at {v.points} points (0, ±1, ±30, ±100 and random ones, 60 digits)" \
