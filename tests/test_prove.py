@@ -244,6 +244,8 @@ def test_tanh_facts_against_math():
     assert float(_fact(ff, "lim t→−∞").value) == math.tanh(-50.0)
     rels = [f.value for f in ff.facts if f.ok]
     assert "tanh′(t) = 1 - tanh(t)^2" in rels and "tanh(−t) = −tanh(t)" in rels
+    from graphviz_bp.showing.proof import facts_text
+    assert "tanh′(t) = 1 - tanh(t)²" in facts_text(ff, "md")           # shown as on paper
     import sympy as sp
     g = sp.lambdify(sp.Symbol("t", real=True), _fact(ff, "tanh⁻¹").value)
     for y in (-0.9, 0.0, 0.5):

@@ -184,7 +184,7 @@ def facts_text(ff, fmt: str = "text") -> str:
     title = f"{ff.name}({ff.var}) = {_math(ff.explicit, fmt)}"
     lines.append(f"**{title}**" if fmt == "md" else title)
     for f in ff.facts:
-        value = f.value if isinstance(f.value, str) else _math(f.value, fmt)
+        value = _powers(f.value) if isinstance(f.value, str) else _math(f.value, fmt)   # 1 - tanh(t)²
         where = f" at {ff.var} = {_math(f.where, fmt)}" if f.where is not None else ""
         mark = "" if f.ok else " — not confirmed"
         item = f"{f.what}: {value}{where}{mark}  ({f.check})" if not (isinstance(f.value, str) and "=" in f.value) \
