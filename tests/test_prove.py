@@ -492,3 +492,45 @@ def test_seed_002_section_5_1_tanh_as_the_sheet_defines_it():
     g = sp.lambdify(sp.Symbol("t", real=True), _fact(ff, "f⁻¹").value)
     for y in (-0.7, 0.2, 0.95):
         assert float(g(y)) == pytest.approx(math.atanh(y))
+
+
+@pytest.mark.parametrize("claim", ["e^t/(1+e^t) = sigmoid(t)", "2e^x = 2*exp(x)", "e^x*e^y = e^(x + y)"])
+def test_a_lone_e_in_a_plain_claim_is_eulers_number_and_says_so(claim):
+    # before: "false, counterexample at e = 4.72876" (e read as a variable, in silence)
+    from graphviz_bp.algorithms.prove import prove
+    v = prove(claim)
+    assert v.status == "proved" and v.note.startswith("read as: e is Euler's number")
+    x = 0.37                                            # the claim itself, checked with math
+    lhs = {"e^t/(1+e^t) = sigmoid(t)": math.e ** x / (1 + math.e ** x), "2e^x = 2*exp(x)": 2 * math.e ** x}
+    if claim in lhs:
+        assert lhs[claim] == pytest.approx(sig(x) if "sigmoid" in claim else 2 * math.exp(x))
+
+
+def test_e_of_a_number_and_names_with_e_are_not_eulers_number():
+    from graphviz_bp.algorithms.prove import prove
+    assert prove("x*1e-3 = x/1000").note in ("", None)
+    v = prove("e1*x = x*e1")                              # a variable named e1
+    assert v.status == "proved" and "Euler" not in (v.note or "")
+
+
+@pytest.mark.parametrize("claim", [
+    "f(t) = e^t/(1+e^t); f'(t) = f(t)(1 - f(t))",          # the README's example (before: 'zq1' unknown)
+    "sigmoid'(x) = sigmoid(x)(1 - sigmoid(x))",            # seed 001 as written (before: "unexpected '('")
+    r"$\sigma'(x) = \sigma(x)(1 - \sigma(x))$",
+    r"$f(t) = \frac{e^t}{1+e^t}$. Show that $f'(t) = f(t)(1 - f(t))$",
+])
+def test_products_written_by_juxtaposition_after_a_call(claim):
+    from graphviz_bp.algorithms.prove import prove
+    v = prove(claim)
+    assert v.status == "proved", (v.status, v.note)
+    # σ′ = σ(1 − σ) checked by central differences, independently of the tool
+    for x in (-2.0, 0.3, 4.0):
+        h = 1e-6
+        assert (sig(x + h) - sig(x - h)) / (2 * h) == pytest.approx(sig(x) * (1 - sig(x)), rel=1e-6)
+
+
+def test_no_placeholder_name_reaches_a_message():
+    from graphviz_bp.algorithms.prove import prove
+    with pytest.raises(InputError) as info:
+        prove("f(t) = e^t/(1+e^t); f'(t) = g(t)(1 - f(t))")
+    assert "zq" not in str(info.value)

@@ -389,8 +389,22 @@ class _Side:
     def expr(self, text: str):
         """The SymPy expression of ``text`` (one side or part of one)."""
         check_deadline("reading the claim")
+        if not self.latex and uses_euler(text):        # e^t/(1 + e^t): Euler's number, said in a note
+            sp = _sp()
+            text = _EULER.sub(lambda m: ("*" if m.group(1) is not None else "") + self.placeholder(sp.E), text)
         rewritten = self.rewrite(text)
         return _to_sympy(rewritten, self.latex, self.values)
+
+
+# a lone e in a plain claim (not a name like exp or e1, not the e of 1e-3, not a call e(…))
+_EULER = re.compile(r"(?<=[0-9])()e(?![A-Za-z0-9_(+-])"          # 2e^x (group 1: after a digit; not 1e-3)
+                    r"|(?<![A-Za-z0-9_.])e(?![A-Za-z0-9_(])")
+
+
+def uses_euler(text: str) -> bool:
+    """Whether a plain claim writes Euler's number as ``e`` (``e^t``, ``2e^x``): a student means
+    e = 2.718…, so a claim reads it so (with a note) rather than as a variable that can be anything."""
+    return _EULER.search(text) is not None
 
 
 def _split_args(text):
@@ -418,10 +432,14 @@ def _to_sympy(text: str, latex: bool, values: dict):
     target = "zqresult"
     limits = current_limits()
     try:
+        # a placeholder stands for a value, never a function: zq1(1 - …) and f(t)(1 - f(t)) are products
         if latex:
             from ..reading.latex import translate
+            text = re.sub(rf"(\\mathrm\{{{_PH}\d+\}})\s*(?=\(|\\left)", r"\1 \\cdot ", text)
             program = translate(f"\\( {target} = {text} \\)").program
         else:
+            text = re.sub(rf"\b({_PH}\d+)\s*\(", r"\1*(", text)
+            text = re.sub(r"\)\s*\(", ")*(", text)
             program = f"{target} = {text}"
         g = build(parse_program(program, limits), program, limits, output=target)
     except LimitError:

@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 from ..core.errors import InputError, LimitError
 from ..core.limits import check_deadline, current as current_limits
 from .claims import (_VEC, DEFINITIONS, _clip, _fname, _HEADER, _Side, _side, _sp, _Vector, builtin,  # noqa: F401
-                     expand_definitions, fn, graph_to_sympy, indicator, read_claim, split_equations)
+                     expand_definitions, fn, graph_to_sympy, indicator, read_claim, split_equations,
+                     uses_euler)
 
 DPS = 60                    # digits of the numeric check: 1 − σ(100) keeps 16 digits
 _TOL = 1e-20                # |L − R| ≤ tol·(1 + |L| + |R|) at 60 digits
@@ -489,10 +490,15 @@ def prove(claim_text: str, syntax: str = "auto", timeout: float | None = None, s
     if names:
         _VEC.names = names
         try:
-            return _prove_vector(left, relation, right, definitions, latex, claim, timeout, seed)
+            verdict = _prove_vector(left, relation, right, definitions, latex, claim, timeout, seed)
         finally:
             _VEC.names = set()
-    return prove_exprs(lhs, rhs, relation, claim, definitions, timeout, seed)
+    else:
+        verdict = prove_exprs(lhs, rhs, relation, claim, definitions, timeout, seed)
+    if not latex and uses_euler(claim_text):          # never another reading in silence (issue 15)
+        said = "read as: e is Euler's number 2.71828… (a variable needs another letter)"
+        verdict.note = f"{said}; {verdict.note}" if verdict.note else said
+    return verdict
 
 
 def _prove_vector(left, relation, right, definitions, latex, claim, timeout, seed):

@@ -29,6 +29,7 @@ examples:
 exit status: 0 proved or holds numerically, 1 false (a counterexample), 2 bad input.
 A proof rewrites both sides (definitions, derivative, log/exp rules, u = e^{x/k}, common factor)
 until they meet; every verdict is also checked numerically at 60 digits.
+In a plain claim a lone e is Euler's number (a note says so) and f(t)(1 - f(t)) is a product.
 """
 
 SOLVE_EPILOG = """\
