@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import graphviz_bp as gbp
-from conftest import load_example
+from conftest import EXAMPLES as EXAMPLES_DIR, load_example
 from graphviz_bp import InputError
 from graphviz_bp.showing.check import check
 
@@ -198,15 +198,8 @@ def test_nabla_of_something_else_than_the_output_is_refused_in_one_line():
     assert err.value.line == 1 and "grad W" in err.value.message and "\n" not in err.value.message
 
 
-SEED004_SHEET = r"""$$h^{(1)} = \text{ReLU}(a^{(1)}), \quad a^{(1)} = W^{(1)} \cdot x$$
- $h^{(2)} = \text{ReLU}(a^{(2)}), \quad a^{(2)} = W^{(2)} \cdot h^{(1)}$
- $h^{(3)} = W^{(3)} \cdot h^{(2)}$
-$$W^{(1)} = \begin{pmatrix} 1 \\ -1 \end{pmatrix}$$
-$$W^{(2)} = \begin{pmatrix} -1 & 1 \\ 1 & -1 \end{pmatrix}$$
-$$W^{(3)} = \begin{pmatrix} -1 & 1 \end{pmatrix}$$
-$x = 3, \quad y = 6, \quad \hat{y} = h^{(3)}$
-$$J(w) = (y-\hat{y})^2$$
-"""
+# seed 004's network as pasted (the gallery's E13b)
+SEED004_SHEET = (EXAMPLES_DIR / "sheet_relu_network.tex").read_text(encoding="utf-8")
 
 
 def test_sheet_spelling_of_names_on_the_left():
