@@ -534,3 +534,59 @@ def test_no_placeholder_name_reaches_a_message():
     with pytest.raises(InputError) as info:
         prove("f(t) = e^t/(1+e^t); f'(t) = g(t)(1 - f(t))")
     assert "zq" not in str(info.value)
+
+
+@pytest.mark.parametrize("claim", ["f(e) = e^2; f'(e) = 2e", "$f(e) = e^2$; $f'(e) = 2e$", "d/de(e^2) = 2e",
+                                   r"$\frac{d}{de} e^2 = 2e$"])
+def test_e_named_as_a_variable_is_that_variable_and_says_so(claim):
+    # before: f(e) = e^2 read as exp(2), so f' = 0 and the claim 'false' (a wrong verdict)
+    v = prove(claim)
+    assert v.status == "proved", (v.status, v.note)
+    assert v.note.startswith("read as: e is a variable")
+    assert d(lambda e: e ** 2, 1.7) == pytest.approx(2 * 1.7)
+
+
+@pytest.mark.parametrize("claim, lhs, rhs", [
+    (r"$e \cdot e^x = e^{x+1}$", lambda x: math.e * math.exp(x), lambda x: math.exp(x + 1)),
+    (r"$\ln e = 1$", lambda x: math.log(math.e), lambda x: 1.0),
+    (r"$\ln \mathrm{e} + x = 1 + x$", lambda x: math.log(math.e) + x, lambda x: 1 + x),
+])
+def test_a_lone_e_in_latex_is_eulers_number_too(claim, lhs, rhs):
+    # before: e^x was exp(x) but the lone e a variable, so e·e^x = e^{x+1} was 'false' at e = 4.73
+    v = prove(claim)
+    assert v.status == "proved" and v.note.startswith("read as: e is Euler's number")
+    for x in (-1.0, 0.5, 2.0):
+        assert lhs(x) == pytest.approx(rhs(x))
+
+
+def test_an_e_glued_to_letters_in_latex_is_refused_when_ambiguous():
+    with pytest.raises(InputError) as info:
+        prove(r"$xe = x$")
+    assert "glued" in str(info.value) and "zq" not in str(info.value)
+
+
+def test_a_function_named_e_and_its_prime():
+    v = prove("e(t) = t^2; e'(t) = 2t")          # before: "'zq1' is not a function defined above"
+    assert v.status == "proved" and "Euler" not in (v.note or "")
+
+
+@pytest.mark.parametrize("claim", [
+    "e' = 1", "e(x) = 2", "f(t) = e^t/(1+e^t); f'(t) = g(t)(1 - f(t))", "e^t(1 - ) = 1", "e^2 + f'(x) = 1",
+    "$e^t \\cdot (1 - ) = 1$", "1[x > 0] + e^(x = 2", "e^x*q(x) = 1", "sigmoid'(x, y) = 1", "e^t = foo'(t)",
+])
+def test_no_internal_name_in_any_refusal(claim):
+    with pytest.raises(InputError) as info:
+        prove(claim)
+    assert "zq" not in str(info.value)
+
+
+def test_verdict_text_of_relu_prime_and_of_a_claim_without_variables():
+    from graphviz_bp.showing.proof import verdict_text
+    text = verdict_text(prove("relu'(x) = 1[x > 0]"))          # before: AttributeError in the printer
+    assert text.startswith("proved") and "ReLU" in text
+    for x in (-1.0, 0.5, 3.0):                                   # ReLU′ = 1{x > 0} away from the kink
+        assert d(lambda t: max(t, 0.0), x) == pytest.approx(float(x > 0))
+    v = prove("e = 3")
+    assert v.status == "false" and math.e != 3
+    text = verdict_text(v)
+    assert "counterexample: the left side is 2.718" in text and "at  " not in text and "E" not in text.split("\n")[0]

@@ -180,11 +180,12 @@ def _split_display(text):
 
 
 def read_claim(text: str, syntax: str = "auto"):
-    """``(lhs, relation, rhs, definitions, latex)``.
+    """``(lhs, relation, rhs, definitions, latex, e_variable)``.
 
     ``f(t) = …`` lines define functions (a name the notation does not know, with its variables);
     the claim is the first other equation (what follows it, e.g. a pasted worked solution, is not
-    read), or the last line when every line is a definition."""
+    read), or the last line when every line is a definition.  ``e_variable`` says why the claim's
+    ``e`` is a variable (``f(e) = …`` above, ``d/de``), or is None: then ``e`` is Euler's number."""
     if not isinstance(text, str) or not text.strip():
         raise InputError("no claim: write it as LHS = RHS, e.g. sigmoid(-t) = 1 - sigmoid(t)", kind="usage")
     if len(text) > 5000:
@@ -205,13 +206,15 @@ def read_claim(text: str, syntax: str = "auto"):
             claim = (left, rel, right)
             break
         params = [p.strip() for p in m.group(2).split(",")]
-        definitions[_fname(m.group(1))] = (params, _side(right, latex, definitions))
+        own = e_as_variable([eqs[k]])               # f(e) = e^2: e is f's variable in its body
+        definitions[_fname(m.group(1))] = (params, _side(right, latex, definitions, own))
     left, rel, right = claim
+    e_variable = e_as_variable(eqs[:eqs.index(claim) + 1])     # the lines read: definitions and claim
     if not left or not right:
         raise InputError(f"the claim {_clip(left + ' ' + rel + ' ' + right)!r} has an empty side", kind="usage")
     if rel == "!=":
         raise InputError("a claim with ≠ is not read; write LHS = RHS", kind="usage")
-    return left, rel, right, definitions, latex
+    return left, rel, right, definitions, latex, e_variable
 
 
 def _fname(head: str) -> str:
@@ -273,8 +276,9 @@ def _inner(group: str) -> str:
 class _Side:
     """Reads one side: special constructs become placeholders, the rest goes to the readers."""
 
-    def __init__(self, latex, definitions):
+    def __init__(self, latex, definitions, e_variable=None):
         self.latex, self.definitions, self.values = latex, definitions, {}
+        self.e_variable = e_variable        # why e is a variable here (f(e) = …), or None: Euler's number
 
     def placeholder(self, value) -> str:
         name = f"{_PH}{len(self.values) + 1}"
@@ -308,6 +312,8 @@ class _Side:
             if name in self.definitions and len(args) > 1:
                 syms = [sp.Symbol(p, real=True) for p in self.definitions[name][0]]
                 return target.xreplace(dict(zip(syms, args)))
+            if len(args) != 1:
+                raise InputError(f"{name} takes 1 argument, got {len(args)}", kind="usage")
             (a,) = args
             if deriv:       # f'(x): the derivative in x itself; f'(-t): at -t (a Subs)
                 return target.xreplace({var: a}) if a.is_Symbol else sp.Subs(target, var, a)
@@ -389,22 +395,77 @@ class _Side:
     def expr(self, text: str):
         """The SymPy expression of ``text`` (one side or part of one)."""
         check_deadline("reading the claim")
-        if not self.latex and uses_euler(text):        # e^t/(1 + e^t): Euler's number, said in a note
-            sp = _sp()
-            text = _EULER.sub(lambda m: ("*" if m.group(1) is not None else "") + self.placeholder(sp.E), text)
+        sp = _sp()
+        if self.e_variable is None:         # e^t/(1 + e^t): Euler's number, said in a note
+            text = _sub_lone_e(text, self.latex, lambda: self.placeholder(sp.E))
         rewritten = self.rewrite(text)
-        return _to_sympy(rewritten, self.latex, self.values)
+        if self.e_variable is not None and self.latex:
+            # the LaTeX reader takes e^{…} as exp(…); here e is a variable, so it gets a name of
+            # its own (after the rewriting, which has read \frac{d}{de} by then)
+            if _TEX_GLUED_E_POWER.search(_TEX_SKIP.sub(" ", rewritten)):
+                raise InputError(f"in {_clip(text)!r}, e is a variable ({self.e_variable}) but e^… glued to "
+                                 f"other letters reads as Euler's number: put a space or \\cdot before e",
+                                 kind="usage")
+            rewritten = _sub_lone_e(rewritten, True, lambda: self.placeholder(sp.Symbol("e", real=True)))
+        value = _to_sympy(rewritten, self.latex, self.values)
+        if self.e_variable is None and getattr(value, "free_symbols", set()) & {sp.Symbol("e", real=True)}:
+            # the LaTeX reader splits xe into x·e with e a variable, while a lone e is Euler's number
+            raise InputError(f"in {_clip(text)!r}, an e glued to other letters could be Euler's number or "
+                             f"a variable: write x e or x \\cdot e for Euler's number, a variable with "
+                             f"another letter", kind="usage")
+        return value
 
 
-# a lone e in a plain claim (not a name like exp or e1, not the e of 1e-3, not a call e(…))
-_EULER = re.compile(r"(?<=[0-9])()e(?![A-Za-z0-9_(+-])"          # 2e^x (group 1: after a digit; not 1e-3)
-                    r"|(?<![A-Za-z0-9_.])e(?![A-Za-z0-9_(])")
+# Euler's number in a claim: a lone e, e.g. e^t, 2e^x, e*x, (in LaTeX also \mathrm{e}); never a name
+# like exp or e1, the e of 1e-3, a call e(…) or a primed e'(…) in plain text, a subscript x_e.
+_EULER = re.compile(r"(?<=[0-9])()e(?![A-Za-z0-9_('′+-])"         # 2e^x (group 1: after a digit; not 1e-3)
+                    r"|(?<![A-Za-z0-9_.])e(?![A-Za-z0-9_('′])")
+_TEX_SKIP = re.compile(r"\\(?:mathrm|operatorname|text|textrm|mathit|mbox)\s*\{[^{}]*\}"   # a name in braces
+                       r"|\\[A-Za-z]+|_\s*(?:\{[^{}]*\}|[A-Za-z0-9])"                # a command, a subscript
+                       r"|[0-9.]+e[+-]?[0-9]+")                                            # 1e-3
+_TEX_E = re.compile(r"(?P<upright>\\(?:mathrm|operatorname|text|textrm)\s*\{\s*e\s*\})|" + _TEX_SKIP.pattern
+                    + r"|(?P<run>[A-Za-z]+)")
+_TEX_GLUED_E_POWER = re.compile(r"[A-Za-z]e\s*\^")
+_E_DERIVATIVE = re.compile(r"(?<![A-Za-z])d\s*/\s*d\s*e(?![A-Za-z0-9_])"                      # d/de
+                           r"|\{\s*(?:d|\\partial|\\mathrm\{d\})\s*e\s*\}")              # \frac{d}{de}
 
 
-def uses_euler(text: str) -> bool:
-    """Whether a plain claim writes Euler's number as ``e`` (``e^t``, ``2e^x``): a student means
-    e = 2.718…, so a claim reads it so (with a note) rather than as a variable that can be anything."""
-    return _EULER.search(text) is not None
+def _sub_lone_e(text: str, latex: bool, name) -> str:
+    """``text`` with each lone e replaced by ``name()`` (a placeholder)."""
+    if not latex:
+        return _EULER.sub(lambda m: ("*" if m.group(1) is not None else "") + name(), text)
+    return _TEX_E.sub(lambda m: name() if m.group("upright") or m.group("run") == "e" else m.group(), text)
+
+
+def uses_euler(text: str, latex: bool = False) -> bool:
+    """Whether a claim writes Euler's number as ``e`` (``e^t``, ``2e^x``): a student means
+    e = 2.718…, so a claim reads it so (with a note) rather than as a variable that can be anything.
+    In LaTeX the reader also takes an ``e^…`` glued to other letters (``xe^x``) as Euler's number."""
+    if not latex:
+        return _EULER.search(text) is not None
+    return any(m.group("upright") or m.group("run") == "e" for m in _TEX_E.finditer(text)) or \
+        _TEX_GLUED_E_POWER.search(_TEX_SKIP.sub(" ", text)) is not None
+
+
+def e_as_variable(eqs):
+    """Why ``e`` is a variable in a claim, or None (then a lone e is Euler's number): a function
+    defined with a variable e (``f(e) = e^2``) or a derivative in e (``d/de``, ``\\frac{d}{de}``)."""
+    for left, rel, right in eqs:
+        m = _HEADER.match(left)
+        if m and rel == "=" and "e" in [p.strip() for p in m.group(2).split(",")]:
+            return f"{m.group(1)}({m.group(2)}) = … names it"
+        if any(_E_DERIVATIVE.search(part) for part in (left, right)):
+            return "the derivative in e names it"
+    return None
+
+
+def e_note(text: str, latex: bool, e_variable) -> str | None:
+    """The one-line note on how a claim's e was read, or None when it has no e."""
+    if e_variable is not None:
+        return f"read as: e is a variable ({e_variable}), not Euler's number"
+    if uses_euler(text, latex):
+        return "read as: e is Euler's number 2.71828… (a variable needs another letter)"
+    return None
 
 
 def _split_args(text):
@@ -421,8 +482,8 @@ def _relational(sp, rel, a, b):
     return {"=": sp.Eq, "<": sp.Lt, ">": sp.Gt, "<=": sp.Le, ">=": sp.Ge}[rel](a, b)
 
 
-def _side(text, latex, definitions):
-    return _Side(latex, definitions).expr(text)
+def _side(text, latex, definitions, e_variable=None):
+    return _Side(latex, definitions, e_variable).expr(text)
 
 
 def _to_sympy(text: str, latex: bool, values: dict):
@@ -445,13 +506,20 @@ def _to_sympy(text: str, latex: bool, values: dict):
     except LimitError:
         raise
     except InputError as exc:     # the position is in the reader's copy of one side: name the side instead
-        shown = re.sub(rf"\\mathrm\{{{_PH}\d+\}}|{_PH}\d+", "…", text)
+        shown = re.sub(rf"\\mathrm\{{({_PH}\d+)\}}|({_PH}\d+)", lambda m: _shown(values.get(m.group(1) or m.group(2))),
+                       text)
         hint = ""
         m = re.search(r"unknown function '(\w+)'", exc.message)
         if m:
             hint = f"; define it first, e.g. {m.group(1)}(t) = …"
         raise InputError(f"in {_clip(shown)!r}: {exc.message}{hint}", kind=exc.kind) from None
     return graph_to_sympy(g, values, vector_size=getattr(_VEC, "n", None))
+
+
+def _shown(value) -> str:
+    """A placeholder in a message: e as e, anything else as … (never the internal name)."""
+    sp = _sp()
+    return "e" if value in (sp.E, sp.Symbol("e", real=True)) else "…"
 
 
 def graph_to_sympy(g, values=None, vector_size=None):

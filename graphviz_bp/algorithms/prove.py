@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from ..core.errors import InputError, LimitError
 from ..core.limits import check_deadline, current as current_limits
 from .claims import (_VEC, DEFINITIONS, _clip, _fname, _HEADER, _Side, _side, _sp, _Vector, builtin,  # noqa: F401
-                     expand_definitions, fn, graph_to_sympy, indicator, read_claim, split_equations,
-                     uses_euler)
+                     expand_definitions, fn, graph_to_sympy, indicator, e_note, read_claim,
+                     split_equations)
 
 DPS = 60                    # digits of the numeric check: 1 − σ(100) keeps 16 digits
 _TOL = 1e-20                # |L − R| ≤ tol·(1 + |L| + |R|) at 60 digits
@@ -473,15 +473,15 @@ def prove(claim_text: str, syntax: str = "auto", timeout: float | None = None, s
     >>> v = prove("sigmoid(x) = tanh(x)"); v.status, sorted(v.counterexample["at"])
     ('false', ['x'])
     """
-    left, relation, right, definitions, latex = read_claim(claim_text, syntax)
+    left, relation, right, definitions, latex, e_variable = read_claim(claim_text, syntax)
     claim = f"{left} {relation} {right}"
     timeout = current_limits().time_budget_s if timeout is None else timeout
     names = set()
     for _ in range(20):               # the names used as vectors on either side
         _VEC.names = names
         try:
-            lhs = _side(left, latex, definitions)
-            rhs = _side(right, latex, definitions)
+            lhs = _side(left, latex, definitions, e_variable)
+            rhs = _side(right, latex, definitions, e_variable)
             break
         except _Vector as exc:
             names.add(exc.args[0])
@@ -490,25 +490,25 @@ def prove(claim_text: str, syntax: str = "auto", timeout: float | None = None, s
     if names:
         _VEC.names = names
         try:
-            verdict = _prove_vector(left, relation, right, definitions, latex, claim, timeout, seed)
+            verdict = _prove_vector(left, relation, right, definitions, latex, e_variable, claim, timeout, seed)
         finally:
             _VEC.names = set()
     else:
         verdict = prove_exprs(lhs, rhs, relation, claim, definitions, timeout, seed)
-    if not latex and uses_euler(claim_text):          # never another reading in silence (issue 15)
-        said = "read as: e is Euler's number 2.71828… (a variable needs another letter)"
+    said = e_note(claim_text, latex, e_variable)       # how e was read, never in silence (issue 15)
+    if said:
         verdict.note = f"{said}; {verdict.note}" if verdict.note else said
     return verdict
 
 
-def _prove_vector(left, relation, right, definitions, latex, claim, timeout, seed):
+def _prove_vector(left, relation, right, definitions, latex, e_variable, claim, timeout, seed):
     """A claim on vectors: symbolic with 3 components, numeric with 2 to 6."""
     sp = _sp()
     verdicts = []
     for n in (3, 2, 4, 5, 6):
         _VEC.n = n
         try:
-            lhs, rhs = _side(left, latex, definitions), _side(right, latex, definitions)
+            lhs, rhs = _side(left, latex, definitions, e_variable), _side(right, latex, definitions, e_variable)
         finally:
             _VEC.n = None
         L, R = [sp.Matrix([x]) if not isinstance(x, sp.MatrixBase) else x for x in (lhs, rhs)]

@@ -29,7 +29,8 @@ examples:
 exit status: 0 proved or holds numerically, 1 false (a counterexample), 2 bad input.
 A proof rewrites both sides (definitions, derivative, log/exp rules, u = e^{x/k}, common factor)
 until they meet; every verdict is also checked numerically at 60 digits.
-In a plain claim a lone e is Euler's number (a note says so) and f(t)(1 - f(t)) is a product.
+A lone e (e^t, 2e^x) is Euler's number unless the claim makes e a variable (f(e) = … above,
+d/de); a "read as" note says which. f(t)(1 - f(t)) is a product; sigmoid'(x) is σ's derivative.
 """
 
 SOLVE_EPILOG = """\

@@ -19,6 +19,7 @@ FORMATS = ("text", "md", "tex")
 # --- expressions -------------------------------------------------------------------------------
 
 def _printers():
+    from sympy import S
     from sympy.printing.latex import LatexPrinter
     from sympy.printing.str import StrPrinter
 
@@ -52,7 +53,12 @@ def _printers():
             if len(expr.args) == 2 and expr.args[1].cond == True and expr.args[0].expr == 1 \
                     and expr.args[1].expr == 0:                         # noqa: E712 (SymPy's true)
                 return f"1{{{self._print(expr.args[0].cond)}}}"
-            return super()._print_Piecewise(expr)
+            # StrPrinter has no Piecewise of its own: ReLU′ is written as on paper, case by case
+            return "(" + "; ".join(f"{self._print(e)} if {self._print(c)}" if c is not S.true else
+                                   f"{self._print(e)} otherwise" for e, c in expr.args) + ")"
+
+        def _print_Exp1(self, expr):
+            return "e"
 
     class Tex(LatexPrinter):
         def _print_Function(self, expr, exp=None):
@@ -159,7 +165,8 @@ def verdict_text(v, fmt: str = "text") -> str:
                     lines.append(f"- $= {tex(s.expr)}$ — {_note(s)}")
     if v.counterexample:
         at = ", ".join(f"{k} = {fmt_value(x, 6)}" for k, x in v.counterexample["at"].items())
-        lines.append(f"counterexample: at {at} the left side is {fmt_value(v.counterexample['lhs'], 8)} "
+        at = f"at {at} " if at else ""              # e = 3 has no variable to name
+        lines.append(f"counterexample: {at}the left side is {fmt_value(v.counterexample['lhs'], 8)} "
                      f"and the right side {fmt_value(v.counterexample['rhs'], 8)}")
     if fmt == "md" and (v.chain or v.note):
         lines.append("")              # a paragraph of its own, not a continuation of the last step
