@@ -590,3 +590,15 @@ def test_verdict_text_of_relu_prime_and_of_a_claim_without_variables():
     assert v.status == "false" and math.e != 3
     text = verdict_text(v)
     assert "counterexample: the left side is 2.718" in text and "at  " not in text and "E" not in text.split("\n")[0]
+
+
+def test_a_derivative_at_a_kink_says_0_is_left_out():
+    # relu′ and 1[x ≥ 0] agree at every test point but differ at 0 by the convention relu′(0) = 0:
+    # the verdict must not claim 0 was checked
+    from graphviz_bp.algorithms.prove import prove
+    from graphviz_bp.showing.proof import verdict_text
+    v = prove("relu'(x) = 1[x >= 0]")
+    assert v.status == "holds numerically" and "0 is not among the test points" in v.note
+    text = verdict_text(v)
+    assert "(0, ±1" not in text and "(±1, ±30" in text
+    assert "(0, ±1" in verdict_text(prove("sigmoid(-t) = 1 - sigmoid(t)"))

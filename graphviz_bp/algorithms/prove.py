@@ -422,6 +422,10 @@ def prove_exprs(lhs, rhs, relation="=", claim="", definitions=None, timeout=None
         verdict.status, verdict.chain = "proved", chain
     else:
         verdict.note = note
+    if _has_kink_derivative(lhs) or _has_kink_derivative(rhs):     # said, not left to be guessed
+        kink = ("0 is not among the test points: the derivative has a kink there, where only a convention "
+                "(relu′(0) = 0, abs′(0) = sign(0) = 0) gives it a value")
+        verdict.note = f"{verdict.note}; {kink}" if verdict.note else kink
     return verdict
 
 

@@ -172,7 +172,8 @@ def verdict_text(v, fmt: str = "text") -> str:
         lines.append("")              # a paragraph of its own, not a continuation of the last step
     if v.note:
         lines.append(v.note)
-    check = f"checked numerically at {v.points} points (0, ±1, ±30, ±100 and random ones, 60 digits)" \
+    where = "±1" if "0 is not among the test points" in (v.note or "") else "0, ±1"     # a kink at 0
+    check = f"checked numerically at {v.points} points ({where}, ±30, ±100 and random ones, 60 digits)" \
         if v.status != "false" else "found among the numeric test points (0, ±1, ±30, ±100 and random ones)"
     if v.relation == "=" and v.status != "false":
         check += f"; largest relative difference {v.max_difference:.1e}"
