@@ -305,11 +305,14 @@ def central_difference(g, at, name):
         d1 = (f(x + h) - f(x - h)) / (2 * h)
         d2 = (f(x + h / 2) - f(x - h / 2)) / h
         return (4 * d2 - d1) / 3
-    h = 1e-3 * max(1.0, abs(x))
-    coarse, fine = richardson(h), richardson(h / 2)
     # the estimate and how far it can be off: a function that turns fast (sin(y + 8y³) near y = 2)
-    # has large higher derivatives, and its differences are good to fewer digits
-    return fine, abs(fine - coarse)
+    # has large higher derivatives, and its differences are good to fewer digits; one that oscillates
+    # faster than h (sin((2x)⁶) at x = 2: period 5e-4) aliases at h and h/2 alike. So a ladder of
+    # steps, and the pair of neighbouring steps that agree best
+    s = max(1.0, abs(x))
+    ladder = [richardson(h * s) for h in (2e-3, 1e-3, 2e-4, 1e-4, 2e-5, 1e-5)]
+    gap, k = min((abs(ladder[k + 1] - ladder[k]), k) for k in range(len(ladder) - 1))
+    return ladder[k + 1], gap
 
 
 def check_agreement(text, x, y, z):
