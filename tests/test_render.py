@@ -447,3 +447,15 @@ def test_without_cairosvg_png_falls_back_and_pdf_refuses_in_one_line(monkeypatch
     with pytest.raises(InputError, match=r"^PDF output needs a system Graphviz \(apt install graphviz\) "
                                          r"or cairosvg \(pip install cairosvg\)$"):
         produce(graph(E1), "pdf")
+
+
+def test_a_summary_of_huge_entries_has_a_mean_not_an_overflow():
+    # found by the long fuzz run: entries near 1e308 made the mean and the norm overflow with a
+    # RuntimeWarning while drawing
+    import warnings
+    from graphviz_bp.showing.labels import summary_lines
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lines = summary_lines(np.full((6, 6), 1e308))
+        assert "mean 1e+308" in lines[1]
+        assert summary_lines(np.arange(36.0).reshape(6, 6))[1] == "mean 17.5 · ‖·‖ 122.1"

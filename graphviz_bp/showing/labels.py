@@ -89,8 +89,12 @@ def summary_lines(v) -> list[str]:
     finite = a[np.isfinite(a)]
     if finite.size == 0:
         return [f"{shape_of(v)}, no finite entries"]
+    # scaled by the largest entry: entries near 1e308 have a mean and a norm, not an overflow
+    top = float(np.max(np.abs(finite))) or 1.0
+    scaled = finite / top
+    mean, norm = float(np.mean(scaled)) * top, float(np.sqrt(np.sum(scaled ** 2))) * top
     return [f"{shape_of(v)} · min {fmt_number(finite.min())} · max {fmt_number(finite.max())}",
-            f"mean {fmt_number(finite.mean())} · ‖·‖ {fmt_number(float(np.sqrt(np.sum(finite ** 2))))}"]
+            f"mean {fmt_number(mean)} · ‖·‖ {fmt_number(norm)}"]
 
 
 def inline_value(v, digits: int = 4) -> str:
