@@ -21,7 +21,8 @@ _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _NAME = re.compile(r"^(.*?)(_?)(\d+)$")
 
 
-_SUP = str.maketrans("0123456789()+-=inkl", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻⁼ⁱⁿᵏˡ")
+_SUP = str.maketrans("0123456789()+-−=abcdefghijklmnoprstuvwxyz", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻⁻⁼ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ")
+_TEXT_POWER = re.compile(r"\^\{([^{}]*)\}|\^([A-Za-z0-9])(?![A-Za-z0-9])")
 _TEX_STYLE = re.compile(r"\\(?:mathbf|boldsymbol|bm|pmb|vec)\{((?:[^{}]|\{[^{}]*\})*)\}")
 _TEX_PART = re.compile(r"\\hat\{\\?(\w+)\}|\\(\w+)|\^\{([^{}]*)\}|_\{([^{}]*)\}|(\w)")
 
@@ -43,13 +44,29 @@ def unicode_of_tex(tex: str) -> str:
         elif cmd:
             out.append(GREEK.get(cmd, cmd))
         elif sup is not None:
-            up = sup.translate(_SUP)
-            out.append(up if all(c not in sup for c in up if c.isascii()) else f"^({sup})")
+            out.append(_superscript_text(sup))
         elif sub is not None:
             out.append(sub.translate(_SUB) if sub.isdigit() else f"_{sub}")
         else:
             out.append(ch)
     return unicodedata.normalize("NFC", "".join(out))
+
+
+def _superscript_text(sup: str) -> str:
+    """``(1)`` → ``⁽¹⁾``, ``−u`` → ``⁻ᵘ``; a power with no superscript form keeps brackets: ``^(x/2)``."""
+    up = sup.translate(_SUP)
+    return up if all(c not in sup for c in up if c.isascii()) else f"^({sup})"
+
+
+def powers_as_superscripts(text: str) -> str:
+    r"""Powers in a line of text as on paper: ``σ(u) = 1/(1 + e^{−u})`` → ``σ(u) = 1/(1 + e⁻ᵘ)``,
+    ``e^a·e^b`` → ``eᵃ·eᵇ``, ``1 - tanh(t)^2`` → ``1 - tanh(t)²``.
+
+    >>> powers_as_superscripts("let u = e^{x/2}; e^a·e^b = e^{a+b}")
+    'let u = e^(x/2); eᵃ·eᵇ = eᵃ⁺ᵇ'
+    """
+    return _TEXT_POWER.sub(lambda m: _superscript_text(m.group(1) if m.group(1) is not None else m.group(2)),
+                           text)
 
 
 def tex_bar(tex: str) -> str:

@@ -7,11 +7,9 @@ block to paste into a sheet).  Expressions print as a sheet writes them: σ, e^x
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
-from ..core.notation import fmt_value
+from ..core.notation import fmt_value, powers_as_superscripts
 
 FORMATS = ("text", "md", "tex")
 
@@ -116,23 +114,8 @@ def _math(e, fmt):
 
 # --- prove -------------------------------------------------------------------------------------
 
-_SUPERSCRIPT = str.maketrans("0123456789+−-=()abcdefghijklmnoprstuvwxyz",
-                             "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ")
-
-
-def _powers(text: str) -> str:
-    """``e^{−u}`` → ``e⁻ᵘ``, ``e^a`` → ``eᵃ``: a step's reason reads as on paper, in a terminal and on
-    the page (a power with no superscript form keeps its brackets: ``e^(x/2)``)."""
-    def sup(m):
-        body = m.group(1) if m.group(1) is not None else m.group(2)
-        if all(c in "0123456789+−-=()abcdefghijklmnoprstuvwxyz" for c in body):
-            return body.translate(_SUPERSCRIPT)
-        return f"^({body})"
-    return re.sub(r"\^\{([^{}]*)\}|\^([A-Za-z0-9])(?![A-Za-z0-9])", sup, text)
-
-
 def _note(step, powers=True):
-    note = _powers(step.note) if powers else step.note       # LaTeX documents keep e^{−u} (pdflatex)
+    note = powers_as_superscripts(step.note) if powers else step.note       # LaTeX documents keep e^{−u} (pdflatex)
     return note + (" (right side, read backwards)" if step.side == "right" else "")
 
 
@@ -192,7 +175,7 @@ def facts_text(ff, fmt: str = "text") -> str:
     title = f"{ff.name}({ff.var}) = {_math(ff.explicit, fmt)}"
     lines.append(f"**{title}**" if fmt == "md" else title)
     for f in ff.facts:
-        value = _powers(f.value) if isinstance(f.value, str) else _math(f.value, fmt)   # 1 - tanh(t)²
+        value = powers_as_superscripts(f.value) if isinstance(f.value, str) else _math(f.value, fmt)   # 1 - tanh(t)²
         where = f" at {ff.var} = {_math(f.where, fmt)}" if f.where is not None else ""
         mark = "" if f.ok else " — not confirmed"
         item = f"{f.what}: {value}{where}{mark}  ({f.check})" if not (isinstance(f.value, str) and "=" in f.value) \
