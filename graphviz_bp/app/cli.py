@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 
 from . import command_train        # graphviz-bp train (issue 17): its arguments and help live there
@@ -148,12 +147,14 @@ def _graph(args):
     define = dict(item.partition("=")[::2] for item in getattr(args, "define", []))
     given = {k: getattr(v, "shape", ()) for k, v in _at(args).items()}
     if getattr(args, "shape", None):        # --shape a=3,1 sizes a lower-case name a sheet leaves open
-        for item in args.shape:         # each command checks its own --shape; here only NAME=3,1 / 3x1 / 3
-            name, _, dims = item.partition("=")
-            sizes = [d for d in re.split(r"[,x×* ]+", dims.strip()) if d]
-            if name.strip() and 1 <= len(sizes) <= 2 and all(d.isdigit() for d in sizes):   # letters: formulas'
-                sizes = [int(d) for d in sizes]
-                given.setdefault(name.strip(), tuple(sizes) if len(sizes) == 2 else (sizes[0], 1))  # a column
+        from ..algorithms.matrix_form.formulas import parse_shapes
+        for item in args.shape:         # each command checks its own --shape (count's kernels have 3 sizes)
+            try:
+                ((name, dims),) = parse_shapes([item]).items()
+            except InputError:
+                continue
+            if all(isinstance(d, int) for d in dims):       # sizes in letters stay the formulas' business
+                given.setdefault(name, dims if len(dims) == 2 else (dims[0], 1))    # a vector is a column
     g = parse(_read_program(args), limits=_limits(args), output=args.output, syntax=args.syntax,
               define=define, given=given)
     args.reading_notes = list(getattr(g, "reading_notes", []))
