@@ -57,8 +57,7 @@ class Reading:
         return self._shapes
 
     def translate(self, text: str, line: int, column: int, what: str) -> str:
-        """The plain notation for a LaTeX expression, read with the program's shapes and functions.
-        A lone matrix is data to the sheet reader, which wants a formula: it is then read inside one."""
+        """The plain notation for a LaTeX expression, read with the program's shapes and functions."""
         from ..reading.latex import translate
         text = unwrap(text).strip()
         name = self._fresh(text)
@@ -66,15 +65,8 @@ class Reading:
             return self._right_side(translate(f"$${name} = {text}$$", define=self.g.functions,
                                               given=self.shapes()), name)
         except InputError as exc:
-            try:
-                plain = self._right_side(translate(f"$${name} = 0 + \\left({text}\\right)$$",
-                                                   define=self.g.functions, given=self.shapes()), name)
-            except InputError:
-                plain = ""
-            if not (plain.startswith("0 + ") and is_number(plain[4:])):
-                raise InputError(f"{what} {text!r} cannot be read: {exc.message}", line, column,
-                                 kind=exc.kind) from None
-            return plain[4:]
+            raise InputError(f"{what} {text!r} cannot be read: {exc.message}", line, column,
+                             kind=exc.kind) from None
 
     @staticmethod
     def _right_side(translation, name: str) -> str:
