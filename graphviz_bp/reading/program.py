@@ -91,7 +91,7 @@ def parse(text: str, limits: Limits | None = None, output: str | None = None,
     else:                               # issue 14: "X: n x n" in the plain notation
         from .parser import shape_declarations
         g.declared_shapes = shape_declarations(source)[1]
-        g.reading_notes = _elementwise_power_notes(g, given)
+        g.reading_notes = _elementwise_power_notes(g, given) if "^" in source else []
     return g
 
 
